@@ -1,0 +1,19 @@
+"""The `casewatch` command line: thin wiring of the commands that live in their own modules."""
+from __future__ import annotations
+
+import typer
+
+from .replay_command import replay_command
+
+app = typer.Typer(
+    name="casewatch",
+    help="Case-flow and capacity monitor for municipal social services (IFO).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("replay")(replay_command)
+
+
+def main() -> None:
+    app()

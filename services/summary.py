@@ -1,0 +1,57 @@
+"""A readable Swedish summary of KPI figures per unit, for the terminal (demo, replay)."""
+from __future__ import annotations
+
+from . import swedish
+
+PLACEMENT_NAMES = {
+    "hvb": "HVB", "sis": "SiS", "familjehem": "familjehem", "familjehem_arvoderat": "arvoderat familjehem",
+    "jourhem": "jourhem", "skyddat_boende": "skyddat boende", "stodboende": "stödboende",
+}
+
+
+def _line(label: str, value: str, note: str = "") -> str:
+    return f"  {label:<44} {value:>12}{'  ' + note if note else ''}"
+
+
+def unit_summary(municipality: str, unit: str, k: dict) -> str:
+    n = swedish.number
+    rows = [
+        f"Enhet {unit} (kommun {municipality})",
+        _line("Orosanmälningar i perioden", n(k["reports_received"]),
+              f"senaste 7 dagarna {n(k['reports_received_last_7d'])}, normalt {n(k['reports_received_weekly_mean_12w'], 1)}/vecka"),
+        _line("Väntar på förhandsbedömning", n(k["reports_awaiting_screening"]),
+              f"varav {n(k['reports_screening_overdue'])} över 14 dagar, {n(k['reports_screening_due_soon'])} snart"),
+        _line("Skyddsbedömningar försenade (> 24 h)", n(k["protection_assessments_overdue"])),
+        _line("Pågående utredningar", n(k["investigations_open"]),
+              f"varav {n(k['investigations_overdue'])} över tidsgränsen, {n(k['investigations_due_soon'])} snart"),
+        _line("Avslutade utredningar i perioden", n(k["investigations_closed"]),
+              f"snitt {n(k['investigation_days_mean'])} dagar"),
+        _line("Ej verkställda beslut", n(k["decisions_not_enforced"]),
+              f"varav {n(k['decisions_reportable'])} att rapportera till IVO"),
+        _line("Aktiva placeringar", n(sum(k["placements_active"].values())),
+              ", ".join(f"{PLACEMENT_NAMES.get(t, t)} {n(c)}" for t, c in k["placements_active"].items())),
+        _line("Placeringskostnad i perioden", swedish.tkr(sum(k["placement_cost_sek"].values()))),
+        _line("Årsarbetare (tillsvidare / konsult)",
+              f"{n(k['staff_active'].get('permanent', 0), 1)} / {n(k['staff_active'].get('consultant', 0), 1)}",
+              f"konsultandel {swedish.percent(k['consultant_share'])}"),
+        _line("Konsultkostnad i perioden", swedish.tkr(k["consultant_cost_sek"])),
+        _line("Utredningar per socialsekreterare", n(k["caseload_per_social_worker"], 1)),
+        _line("Handläggningstid ekonomiskt bistånd (dagar)", n(k["application_wait_days_mean"], 1)),
+        _line("Utbetalt ekonomiskt bistånd i perioden", swedish.tkr(k["payments_sek"])),
+    ]
+    return "\n".join(rows)
+
+
+def render_summary(result: dict) -> str:
+    events = result["events"]
+    head = (
+        f"Läge {result['as_of']}, period {result['period']['from']} – {result['period']['to']} (t.o.m. dagen före)\n"
+        f"Händelser: {swedish.number(events['accepted'])} godkända, {swedish.number(events['duplicates'])} dubbletter, "
+        f"{swedish.number(events['rejected'])} avvisade"
+    )
+    units = [
+        unit_summary(municipality, unit, kpis)
+        for municipality, by_unit in result["units"].items()
+        for unit, kpis in by_unit.items()
+    ]
+    return "\n\n".join([head, *units])

@@ -1,0 +1,277 @@
+"""The contract's validator: one line in, an accepted :class:`Event` or a :class:`Rejection` out.
+
+It never raises on input and never echoes a value from the input: a rejection names a reason
+and, where useful, the field (a name from our own catalogue), nothing else. It is on the hot
+path of every consumer, so checks are compiled once per field from the catalogue.
+"""
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime
+from typing import Callable, NamedTuple
+
+import orjson
+
+from .catalogue import CATALOGUE, EventSpec, Field
+from .personal_id import any_string_has_personal_id, may_contain_personal_id
+
+REASONS = (
+    "invalid_json",
+    "bad_type",
+    "missing_field",
+    "unknown_type",
+    "bad_timestamp",
+    "bad_value",
+    "personal_id_in_payload",
+)
+
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
+_UNIT = re.compile(r"[a-z0-9-]{1,40}")
+
+
+class Event(NamedTuple):
+    """An accepted event, reduced to what the core folds. ``payload`` holds the type's data
+    fields in catalogue order (defaults filled in, timestamps as POSIX seconds)."""
+
+    event_id: str
+    type: str
+    code: int
+    ts: float
+    municipality: str
+    unit: str
+    case_id: str
+    payload: tuple
+
+
+class Rejection(NamedTuple):
+    reason: str
+    field: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.reason}: {self.field}" if self.field else self.reason
+
+
+class _Reject(Exception):
+    def __init__(self, reason: str, field: str | None = None):
+        self.rejection = Rejection(reason, field)
+
+
+# --- timestamps -----------------------------------------------------------------------------
+
+# Midnight (as POSIX seconds) of "YYYY-MM-DD" read at offset "+HH:MM"; events cluster on few
+# dates, so the common exact shape costs three int() calls and a dict hit instead of a parse.
+_MIDNIGHT: dict[tuple[str, str], float] = {}
+
+
+def _parse_generic(value: str, field: str) -> float:
+    m = _RFC3339.fullmatch(value)
+    if m is None:
+        raise _Reject("bad_timestamp", field)
+    text = value
+    fraction = m.group(1)
+    if fraction and len(fraction) > 7:  # datetime keeps microseconds; finer digits are dropped
+        text = text[: m.start(1) + 7] + text[m.end(1):]
+    if m.group(2) in ("Z", "z"):
+        text = text[: m.start(2)] + "+00:00"
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        raise _Reject("bad_timestamp", field) from None
+
+
+def parse_timestamp(value: object, field: str) -> float:
+    """RFC 3339 with an explicit offset, as POSIX seconds."""
+    if type(value) is not str:
+        raise _Reject("bad_type", field)
+    if len(value) == 25 and value[10] == "T" and value[13] == ":" and value[16] == ":" and value[19] in "+-":
+        key = (value[:10], value[19:])
+        midnight = _MIDNIGHT.get(key)
+        if midnight is None:
+            midnight = _parse_generic(value[:10] + "T00:00:00" + value[19:], field)
+            _MIDNIGHT[key] = midnight
+        clock = value[11:19]
+        if clock[:2].isdigit() and clock[3:5].isdigit() and clock[6:].isdigit():
+            hh, mm, ss = int(clock[:2]), int(clock[3:5]), int(clock[6:])
+            if hh < 24 and mm < 60 and ss < 60:
+                return midnight + hh * 3600 + mm * 60 + ss
+        raise _Reject("bad_timestamp", field)
+    return _parse_generic(value, field)
+
+
+def parse_instant(text: str) -> float:
+    """An RFC 3339 timestamp with offset as POSIX seconds, for options and configuration."""
+    try:
+        return parse_timestamp(text, "timestamp")
+    except _Reject:
+        raise ValueError(f"not an RFC 3339 timestamp with an offset: {text!r}") from None
+
+
+# --- per-field checks -------------------------------------------------------------------------
+
+Check = Callable[[object, str], object]
+
+
+def _check_id(value: object, path: str) -> str:
+    if type(value) is not str:
+        raise _Reject("bad_type", path)
+    if not 1 <= len(value) <= 64:
+        raise _Reject("bad_value", path)
+    return value
+
+
+def _check_number(value: object, path: str) -> float:
+    if type(value) is not int and type(value) is not float:  # bool is an int subclass: refused
+        raise _Reject("bad_type", path)
+    if not math.isfinite(value):
+        raise _Reject("bad_value", path)
+    return value
+
+
+def _check_nonneg(value: object, path: str) -> float:
+    number = _check_number(value, path)
+    if number < 0:
+        raise _Reject("bad_value", path)
+    return number
+
+
+def _check_fte(value: object, path: str) -> float:
+    number = _check_number(value, path)
+    if not 0 < number <= 1:
+        raise _Reject("bad_value", path)
+    return number
+
+
+def _check_bool(value: object, path: str) -> bool:
+    if type(value) is not bool:
+        raise _Reject("bad_type", path)
+    return value
+
+
+def _check_text(value: object, path: str) -> str:
+    if type(value) is not str:
+        raise _Reject("bad_type", path)
+    return value
+
+
+def _enum_check(choices: tuple[str, ...]) -> Check:
+    allowed = frozenset(choices)
+
+    def check(value: object, path: str) -> str:
+        if type(value) is not str:
+            raise _Reject("bad_type", path)
+        if value not in allowed:
+            raise _Reject("bad_value", path)
+        return value
+
+    return check
+
+
+def _compile(field: Field) -> Check:
+    if field.kind == "enum":
+        return _enum_check(field.choices)
+    return {
+        "bool": _check_bool,
+        "id": _check_id,
+        "number": _check_number,
+        "nonneg_number": _check_nonneg,
+        "fte": _check_fte,
+        "timestamp": parse_timestamp,
+        "text": _check_text,
+    }[field.kind]
+
+
+class _CompiledSpec(NamedTuple):
+    spec: EventSpec
+    fields: tuple[tuple[str, str, bool, object, Check], ...]  # name, path, required, default, check
+    is_staff: bool
+
+
+_COMPILED = {
+    name: _CompiledSpec(
+        spec,
+        tuple((f.name, "data." + f.name, f.required, f.default, _compile(f)) for f in spec.fields),
+        name.startswith("staff."),
+    )
+    for name, spec in CATALOGUE.items()
+}
+
+_ENVELOPE_REQUIRED = ("event_id", "type", "occurred_at", "municipality", "unit", "case_id", "data")
+
+
+def _event(obj: dict) -> Event:
+    for name in _ENVELOPE_REQUIRED:
+        if name not in obj:
+            raise _Reject("missing_field", name)
+    type_ = obj["type"]
+    if type(type_) is not str:
+        raise _Reject("bad_type", "type")
+    compiled = _COMPILED.get(type_)
+    if compiled is None:
+        raise _Reject("unknown_type", "type")
+    event_id = _check_id(obj["event_id"], "event_id")
+    case_id = _check_id(obj["case_id"], "case_id")
+    ts = parse_timestamp(obj["occurred_at"], "occurred_at")
+    municipality = obj["municipality"]
+    if type(municipality) is not str:
+        raise _Reject("bad_type", "municipality")
+    if len(municipality) != 4 or not (municipality.isascii() and municipality.isdigit()):
+        raise _Reject("bad_value", "municipality")
+    unit = obj["unit"]
+    if type(unit) is not str:
+        raise _Reject("bad_type", "unit")
+    if _UNIT.fullmatch(unit) is None:
+        raise _Reject("bad_value", "unit")
+    if "recorded_at" in obj:
+        parse_timestamp(obj["recorded_at"], "recorded_at")
+    if "source" in obj and type(obj["source"]) is not str:
+        raise _Reject("bad_type", "source")
+    data = obj["data"]
+    if type(data) is not dict:
+        raise _Reject("bad_type", "data")
+    payload = []
+    for name, path, required, default, check in compiled.fields:
+        value = data.get(name, _MISSING)
+        if value is not _MISSING:
+            payload.append(check(value, path))
+        elif required:
+            raise _Reject("missing_field", path)
+        else:
+            payload.append(default)
+    if compiled.is_staff and payload[0] != case_id:
+        # The staff id is the Kafka key of staff events, so a join and a leave meet on one partition.
+        raise _Reject("bad_value", "data.staff_id")
+    return Event(event_id, type_, compiled.spec.code, ts, municipality, unit, case_id, tuple(payload))
+
+
+_MISSING = object()
+
+
+def validate_object(obj: object) -> Event | Rejection:
+    """Validate an already decoded JSON value."""
+    if type(obj) is not dict:
+        return Rejection("bad_type", "event")
+    if any_string_has_personal_id(obj):
+        return Rejection("personal_id_in_payload")
+    try:
+        return _event(obj)
+    except _Reject as rejected:
+        return rejected.rejection
+
+
+def validate_line(line: bytes | str) -> Event | Rejection:
+    """Validate one JSONL line (bytes or str; surrounding whitespace is ignored)."""
+    if type(line) is str:
+        line = line.encode("utf-8", "surrogatepass")
+    try:
+        obj = orjson.loads(line)
+    except (orjson.JSONDecodeError, UnicodeError):
+        return Rejection("invalid_json")
+    if type(obj) is not dict:
+        return Rejection("bad_type", "event")
+    if may_contain_personal_id(line) and any_string_has_personal_id(obj):
+        return Rejection("personal_id_in_payload")
+    try:
+        return _event(obj)
+    except _Reject as rejected:
+        return rejected.rejection

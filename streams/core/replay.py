@@ -1,0 +1,80 @@
+"""The reference computation (CONTRACT.md §5): lines in, the contract's JSON figures out.
+
+Pure: it takes lines from any iterable and keeps per-case event sets in memory; the CLI and the
+tests feed it files, the streaming path shares :func:`streams.core.facts.fold_case` and
+:func:`streams.core.kpis.compute` with it.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Iterable
+
+from streams.contract.validate import Event, Rejection, validate_line
+
+from .clocks import DEFAULT_CLOCKS, Clocks
+from .facts import CaseFacts, fold_case
+from .kpis import Period, compute
+from .timeutil import format_ts
+
+
+class Replay:
+    """Accumulates distinct events per case; :meth:`result` folds and computes."""
+
+    def __init__(self, clocks: Clocks = DEFAULT_CLOCKS) -> None:
+        self.clocks = clocks
+        # (municipality, case_id) -> {event_id: record}; dedup is per case, as the Kafka key is.
+        self.cases: dict[tuple[str, str], dict[str, tuple]] = {}
+        self.accepted = 0
+        self.duplicates = 0
+        self.rejected: Counter[str] = Counter()
+        self.latest: float | None = None
+
+    def add_line(self, line: bytes | str) -> Event | Rejection:
+        outcome = validate_line(line)
+        if type(outcome) is Rejection:
+            self.rejected[outcome.reason] += 1
+        else:
+            self.add_event(outcome)
+        return outcome
+
+    def add_event(self, event: Event) -> bool:
+        """Keep ``event``; False when the case already has an event with its id."""
+        key = (event.municipality, event.case_id)
+        case = self.cases.get(key)
+        if case is None:
+            case = self.cases[key] = {}
+        elif event.event_id in case:
+            self.duplicates += 1
+            return False
+        case[event.event_id] = (event.ts, event.code, event.event_id, event.unit, event.payload)
+        self.accepted += 1
+        if self.latest is None or event.ts > self.latest:
+            self.latest = event.ts
+        return True
+
+    def add_lines(self, lines: Iterable[bytes | str]) -> None:
+        for line in lines:
+            if line.strip():
+                self.add_line(line)
+
+    def facts(self, as_of: float | None = None) -> Iterable[CaseFacts]:
+        for (municipality, _case_id), records in self.cases.items():
+            yield fold_case(municipality, records.values(), as_of)
+
+    def result(self, as_of: float | None = None, period: Period | None = None) -> dict:
+        if as_of is None:
+            if self.latest is None:
+                raise ValueError("no accepted event to take as_of from; give --as-of")
+            as_of = self.latest
+        period = period or Period.month_to_date(as_of)
+        return {
+            "as_of": format_ts(as_of),
+            "period": period.as_json(),
+            "events": {
+                "accepted": self.accepted,
+                "duplicates": self.duplicates,
+                "rejected": sum(self.rejected.values()),
+                "rejected_by_reason": dict(sorted(self.rejected.items())),
+            },
+            "units": compute(self.facts(as_of), as_of, period, self.clocks),
+        }
