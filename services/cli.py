@@ -12,8 +12,19 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _root() -> None:
+    """Case-flow and capacity monitor for municipal social services (IFO)."""
+
+
 app.command("replay")(replay_command)
 
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()
