@@ -11,7 +11,7 @@ import re
 from datetime import date
 
 _CANDIDATE = re.compile(r"(?<!\d)(\d{6}|\d{8})[-+]?(\d{4})(?!\d)")
-_CANDIDATE_BYTES = re.compile(rb"(?<!\d)(\d{6}|\d{8})[-+]?(\d{4})(?!\d)")
+
 
 
 def _valid_date(year: int, month: int, day: int) -> bool:
@@ -67,9 +67,22 @@ def may_contain_personal_id(raw: bytes) -> bool:
     """
     if b"\\" in raw:
         return True
-    if b"000000" not in raw.translate(_DIGITS_TO_ZERO):
-        return False
-    return _CANDIDATE_BYTES.search(raw) is not None
+    zeros = raw.translate(_DIGITS_TO_ZERO)
+    start = zeros.find(b"000000")
+    n = len(zeros)
+    while start != -1:
+        # ``start`` begins a digit run (runs are skipped whole); measure it.
+        end = start + 6
+        while end < n and zeros[end] == 48:
+            end += 1
+        run = end - start
+        if run in (10, 12):
+            return True
+        if run in (6, 8) and end + 5 <= n and zeros[end] in b"-+" and zeros[end + 1:end + 5] == b"0000" \
+                and (end + 5 == n or zeros[end + 5] != 48):
+            return True
+        start = zeros.find(b"000000", end)
+    return False
 
 
 def any_string_has_personal_id(value: object) -> bool:

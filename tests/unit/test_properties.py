@@ -124,3 +124,12 @@ def test_mutated_events_never_raise(event, key, value):
     event = dict(event, event_id="m1")
     event[key] = value
     assert isinstance(validate_line(json.dumps(event)), (Event, Rejection))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="0123456789-+ax", min_size=0, max_size=40))
+def test_the_raw_prefilter_never_misses_what_the_exact_check_finds(text):
+    from streams.contract.personal_id import contains_personal_id, may_contain_personal_id
+
+    if contains_personal_id(text):
+        assert may_contain_personal_id(orjson.dumps({"note": text}))

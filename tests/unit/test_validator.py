@@ -142,3 +142,22 @@ def test_plain_numbers_that_fail_date_or_luhn_are_fine(text):
 
 def test_redact_masks_only_personal_ids():
     assert redact(f"a {PNR} b 123456-7890") == "a [personnummer] b 123456-7890"
+
+
+@pytest.mark.parametrize("raw, may", [
+    (b'{"a":"e-1234567"}', False),
+    (b'{"a":"811218-9876"}', True),
+    (b'{"a":"8112189876"}', True),
+    (b'{"a":"198112189876"}', True),
+    (b'{"a":"19811218+9876"}', True),
+    (b'{"a":"81121898765"}', False),      # 11 digits
+    (b'{"a":"811218-98765"}', False),     # 5 after the dash
+    (b'{"a":"1234567-1234"}', False),     # 7 before the dash
+    (b'{"a":"x811218-9876"}', True),
+    (b'{"a":"\\u0038"}', True),           # escapes always take the exact path
+    (b'{"a":"e-123456","b":"8112189876"}', True),
+])
+def test_raw_prefilter_never_misses_a_candidate(raw, may):
+    from streams.contract.personal_id import may_contain_personal_id
+
+    assert may_contain_personal_id(raw) is may
