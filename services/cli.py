@@ -4,6 +4,7 @@ from __future__ import annotations
 import typer
 
 from .replay_command import replay_command
+from .stack.cli import app as stack_app
 
 app = typer.Typer(
     name="casewatch",
@@ -20,6 +21,7 @@ def _root() -> None:
 
 
 app.command("replay")(replay_command)
+app.add_typer(stack_app, name="stack", help="Local Kafka (KRaft) and Redis (and Prometheus, Alertmanager) on loopback")
 
 
 def main() -> None:
