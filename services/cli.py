@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import typer
 
+from .demo import demo_command
 from .replay_command import replay_command
+from .simulator.cli import simulate_command
 from .stack.cli import app as stack_app
 
 app = typer.Typer(
@@ -21,6 +23,8 @@ def _root() -> None:
 
 
 app.command("replay")(replay_command)
+app.command("simulate")(simulate_command)
+app.command("demo")(demo_command)
 app.add_typer(stack_app, name="stack", help="Local Kafka (KRaft) and Redis (and Prometheus, Alertmanager) on loopback")
 
 

@@ -69,7 +69,7 @@ def demo_command(
     once: bool = typer.Option(False, "--once", help="Print the summary and exit; serve nothing"),
 ) -> None:
     """Simulate a municipality, print its figures in Swedish and serve them to Prometheus."""
-    now = time.time()
+    now = float(int(time.time()))
     end = datetime.fromtimestamp(now, STOCKHOLM)
     typer.echo(f"Simulerar {months} månader för en kommun med {population:,} invånare …".replace(",", "\u00a0"),
                err=True)

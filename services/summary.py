@@ -1,6 +1,8 @@
 """A readable Swedish summary of KPI figures per unit, for the terminal (demo, replay)."""
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from . import swedish
 
 PLACEMENT_NAMES = {
@@ -9,43 +11,59 @@ PLACEMENT_NAMES = {
 }
 
 
-def _line(label: str, value: str, note: str = "") -> str:
+def _line(label: str, value: str, note: str = "", shown: object = True) -> str | None:
+    """One row; None when ``shown`` is falsy (a unit without that activity)."""
+    if not shown:
+        return None
     return f"  {label:<44} {value:>12}{'  ' + note if note else ''}"
 
 
 def unit_summary(municipality: str, unit: str, k: dict) -> str:
     n = swedish.number
+    reports = k["reports_received"] or k["reports_awaiting_screening"] or k["reports_received_last_7d"]
+    investigations = k["investigations_open"] or k["investigations_closed"]
     rows = [
         f"Enhet {unit} (kommun {municipality})",
         _line("Orosanmälningar i perioden", n(k["reports_received"]),
-              f"senaste 7 dagarna {n(k['reports_received_last_7d'])}, normalt {n(k['reports_received_weekly_mean_12w'], 1)}/vecka"),
+              f"senaste 7 dagarna {n(k['reports_received_last_7d'])}, "
+              f"normalt {n(k['reports_received_weekly_mean_12w'], 1)}/vecka", reports),
         _line("Väntar på förhandsbedömning", n(k["reports_awaiting_screening"]),
-              f"varav {n(k['reports_screening_overdue'])} över 14 dagar, {n(k['reports_screening_due_soon'])} snart"),
-        _line("Skyddsbedömningar försenade (> 24 h)", n(k["protection_assessments_overdue"])),
+              f"varav {n(k['reports_screening_overdue'])} över 14 dagar, {n(k['reports_screening_due_soon'])} snart",
+              reports),
+        _line("Skyddsbedömningar försenade (> 24 h)", n(k["protection_assessments_overdue"]), shown=reports),
         _line("Pågående utredningar", n(k["investigations_open"]),
-              f"varav {n(k['investigations_overdue'])} över tidsgränsen, {n(k['investigations_due_soon'])} snart"),
+              f"varav {n(k['investigations_overdue'])} över tidsgränsen, {n(k['investigations_due_soon'])} snart",
+              investigations),
         _line("Avslutade utredningar i perioden", n(k["investigations_closed"]),
-              f"snitt {n(k['investigation_days_mean'])} dagar"),
+              f"snitt {n(k['investigation_days_mean'])} dagar", investigations),
         _line("Ej verkställda beslut", n(k["decisions_not_enforced"]),
-              f"varav {n(k['decisions_reportable'])} att rapportera till IVO"),
+              f"varav {n(k['decisions_reportable'])} att rapportera till IVO", k["decisions_not_enforced"]),
         _line("Aktiva placeringar", n(sum(k["placements_active"].values())),
-              ", ".join(f"{PLACEMENT_NAMES.get(t, t)} {n(c)}" for t, c in k["placements_active"].items())),
-        _line("Placeringskostnad i perioden", swedish.tkr(sum(k["placement_cost_sek"].values()))),
+              ", ".join(f"{PLACEMENT_NAMES.get(t, t)} {n(c)}" for t, c in k["placements_active"].items()),
+              k["placement_days"]),
+        _line("Placeringskostnad i perioden", swedish.tkr(sum(k["placement_cost_sek"].values())),
+              shown=k["placement_days"]),
         _line("Årsarbetare (tillsvidare / konsult)",
               f"{n(k['staff_active'].get('permanent', 0), 1)} / {n(k['staff_active'].get('consultant', 0), 1)}",
-              f"konsultandel {swedish.percent(k['consultant_share'])}"),
-        _line("Konsultkostnad i perioden", swedish.tkr(k["consultant_cost_sek"])),
-        _line("Utredningar per socialsekreterare", n(k["caseload_per_social_worker"], 1)),
-        _line("Handläggningstid ekonomiskt bistånd (dagar)", n(k["application_wait_days_mean"], 1)),
-        _line("Utbetalt ekonomiskt bistånd i perioden", swedish.tkr(k["payments_sek"])),
+              f"konsultandel {swedish.percent(k['consultant_share'])}", k["staff_active"]),
+        _line("Konsultkostnad i perioden", swedish.tkr(k["consultant_cost_sek"]), shown=k["consultant_cost_sek"]),
+        _line("Utredningar per socialsekreterare", n(k["caseload_per_social_worker"], 1),
+              shown=k["caseload_per_social_worker"] is not None),
+        _line("Handläggningstid ekonomiskt bistånd (dagar)", n(k["application_wait_days_mean"], 1),
+              shown=k["application_wait_days_mean"] is not None),
+        _line("Utbetalt ekonomiskt bistånd i perioden", swedish.tkr(k["payments_sek"]), shown=k["payments_sek"]),
     ]
-    return "\n".join(rows)
+    return "\n".join(row for row in rows if row is not None)
+
+
+def _last_day(end_exclusive: str) -> str:
+    return (date.fromisoformat(end_exclusive) - timedelta(days=1)).isoformat()
 
 
 def render_summary(result: dict) -> str:
     events = result["events"]
     head = (
-        f"Läge {result['as_of']}, period {result['period']['from']} – {result['period']['to']} (t.o.m. dagen före)\n"
+        f"Läge {result['as_of']}, period {result['period']['from']} – {_last_day(result['period']['to'])}\n"
         f"Händelser: {swedish.number(events['accepted'])} godkända, {swedish.number(events['duplicates'])} dubbletter, "
         f"{swedish.number(events['rejected'])} avvisade"
     )
