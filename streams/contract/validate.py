@@ -197,36 +197,48 @@ _COMPILED = {
 }
 
 _ENVELOPE_REQUIRED = ("event_id", "type", "occurred_at", "municipality", "unit", "case_id", "data")
+# Municipality codes and unit names are few and repeat on every line: remember the valid ones.
+_VALID_PLACES: set[tuple[str, str]] = set()
+
+
+def _check_place(municipality: object, unit: object) -> None:
+    if type(municipality) is not str:
+        raise _Reject("bad_type", "municipality")
+    if len(municipality) != 4 or not (municipality.isascii() and municipality.isdigit()):
+        raise _Reject("bad_value", "municipality")
+    if type(unit) is not str:
+        raise _Reject("bad_type", "unit")
+    if _UNIT.fullmatch(unit) is None:
+        raise _Reject("bad_value", "unit")
+    if len(_VALID_PLACES) < 100_000:
+        _VALID_PLACES.add((municipality, unit))
 
 
 def _event(obj: dict) -> Event:
-    for name in _ENVELOPE_REQUIRED:
-        if name not in obj:
-            raise _Reject("missing_field", name)
-    type_ = obj["type"]
+    try:
+        type_ = obj["type"]
+        event_id = obj["event_id"]
+        case_id = obj["case_id"]
+        occurred_at = obj["occurred_at"]
+        municipality = obj["municipality"]
+        unit = obj["unit"]
+        data = obj["data"]
+    except KeyError:
+        raise _Reject("missing_field", next(n for n in _ENVELOPE_REQUIRED if n not in obj)) from None
     if type(type_) is not str:
         raise _Reject("bad_type", "type")
     compiled = _COMPILED.get(type_)
     if compiled is None:
         raise _Reject("unknown_type", "type")
-    event_id = _check_id(obj["event_id"], "event_id")
-    case_id = _check_id(obj["case_id"], "case_id")
-    ts = parse_timestamp(obj["occurred_at"], "occurred_at")
-    municipality = obj["municipality"]
-    if type(municipality) is not str:
-        raise _Reject("bad_type", "municipality")
-    if len(municipality) != 4 or not (municipality.isascii() and municipality.isdigit()):
-        raise _Reject("bad_value", "municipality")
-    unit = obj["unit"]
-    if type(unit) is not str:
-        raise _Reject("bad_type", "unit")
-    if _UNIT.fullmatch(unit) is None:
-        raise _Reject("bad_value", "unit")
+    _check_id(event_id, "event_id")
+    _check_id(case_id, "case_id")
+    ts = parse_timestamp(occurred_at, "occurred_at")
+    if type(municipality) is not str or type(unit) is not str or (municipality, unit) not in _VALID_PLACES:
+        _check_place(municipality, unit)
     if "recorded_at" in obj:
         parse_timestamp(obj["recorded_at"], "recorded_at")
     if "source" in obj and type(obj["source"]) is not str:
         raise _Reject("bad_type", "source")
-    data = obj["data"]
     if type(data) is not dict:
         raise _Reject("bad_type", "data")
     payload = []
