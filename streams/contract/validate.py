@@ -59,11 +59,6 @@ class _Reject(Exception):
 
 # --- timestamps -----------------------------------------------------------------------------
 
-# Midnight (as POSIX seconds) of "YYYY-MM-DD" read at offset "+HH:MM"; events cluster on few
-# dates, so the common exact shape costs three int() calls and a dict hit instead of a parse.
-_MIDNIGHT: dict[tuple[str, str], float] = {}
-
-
 def _parse_generic(value: str, field: str) -> float:
     m = _RFC3339.fullmatch(value)
     if m is None:
@@ -84,18 +79,14 @@ def parse_timestamp(value: object, field: str) -> float:
     """RFC 3339 with an explicit offset, as POSIX seconds."""
     if type(value) is not str:
         raise _Reject("bad_type", field)
-    if len(value) == 25 and value[10] == "T" and value[13] == ":" and value[16] == ":" and value[19] in "+-":
-        key = (value[:10], value[19:])
-        midnight = _MIDNIGHT.get(key)
-        if midnight is None:
-            midnight = _parse_generic(value[:10] + "T00:00:00" + value[19:], field)
-            _MIDNIGHT[key] = midnight
-        clock = value[11:19]
-        if clock[:2].isdigit() and clock[3:5].isdigit() and clock[6:].isdigit():
-            hh, mm, ss = int(clock[:2]), int(clock[3:5]), int(clock[6:])
-            if hh < 24 and mm < 60 and ss < 60:
-                return midnight + hh * 3600 + mm * 60 + ss
-        raise _Reject("bad_timestamp", field)
+    # The common exact shape "YYYY-MM-DDTHH:MM:SS+HH:MM": with every separator in place,
+    # fromisoformat (in C) checks the digits and ranges, and nothing else can pass.
+    if (len(value) == 25 and value[10] == "T" and value[19] in "+-" and value[4] == "-" and value[7] == "-"
+            and value[13] == ":" and value[16] == ":" and value[22] == ":"):
+        try:
+            return datetime.fromisoformat(value).timestamp()
+        except ValueError:
+            raise _Reject("bad_timestamp", field) from None
     return _parse_generic(value, field)
 
 
@@ -155,14 +146,16 @@ def _check_text(value: object, path: str) -> str:
 
 
 def _enum_check(choices: tuple[str, ...]) -> Check:
-    allowed = frozenset(choices)
+    # Returns the catalogue's own string, so millions of kept events share a handful of objects.
+    allowed = {choice: choice for choice in choices}
 
     def check(value: object, path: str) -> str:
         if type(value) is not str:
             raise _Reject("bad_type", path)
-        if value not in allowed:
+        canonical = allowed.get(value)
+        if canonical is None:
             raise _Reject("bad_value", path)
-        return value
+        return canonical
 
     return check
 
@@ -197,11 +190,12 @@ _COMPILED = {
 }
 
 _ENVELOPE_REQUIRED = ("event_id", "type", "occurred_at", "municipality", "unit", "case_id", "data")
-# Municipality codes and unit names are few and repeat on every line: remember the valid ones.
-_VALID_PLACES: set[tuple[str, str]] = set()
+# Municipality codes and unit names are few and repeat on every line: remember the valid ones
+# (and hand out one shared string object per place, as for enums).
+_VALID_PLACES: dict[tuple[str, str], tuple[str, str]] = {}
 
 
-def _check_place(municipality: object, unit: object) -> None:
+def _check_place(municipality: object, unit: object) -> tuple[str, str]:
     if type(municipality) is not str:
         raise _Reject("bad_type", "municipality")
     if len(municipality) != 4 or not (municipality.isascii() and municipality.isdigit()):
@@ -210,8 +204,10 @@ def _check_place(municipality: object, unit: object) -> None:
         raise _Reject("bad_type", "unit")
     if _UNIT.fullmatch(unit) is None:
         raise _Reject("bad_value", "unit")
+    place = (municipality, unit)
     if len(_VALID_PLACES) < 100_000:
-        _VALID_PLACES.add((municipality, unit))
+        _VALID_PLACES[place] = place
+    return place
 
 
 def _event(obj: dict) -> Event:
@@ -233,8 +229,10 @@ def _event(obj: dict) -> Event:
     _check_id(event_id, "event_id")
     _check_id(case_id, "case_id")
     ts = parse_timestamp(occurred_at, "occurred_at")
-    if type(municipality) is not str or type(unit) is not str or (municipality, unit) not in _VALID_PLACES:
-        _check_place(municipality, unit)
+    place = _VALID_PLACES.get((municipality, unit)) if type(municipality) is str and type(unit) is str else None
+    if place is None:
+        place = _check_place(municipality, unit)
+    municipality, unit = place
     if "recorded_at" in obj:
         parse_timestamp(obj["recorded_at"], "recorded_at")
     if "source" in obj and type(obj["source"]) is not str:

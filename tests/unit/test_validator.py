@@ -62,6 +62,10 @@ def test_unknown_extra_fields_are_ignored():
     (with_(occurred_at="2024-02-30T10:00:00+01:00"), "bad_timestamp", "occurred_at"),
     (with_(occurred_at="2024-03-01T25:00:00+01:00"), "bad_timestamp", "occurred_at"),
     (with_(occurred_at="yesterday"), "bad_timestamp", "occurred_at"),
+    (with_(occurred_at="２０２４-03-01T10:00:00+01:00"), "bad_timestamp", "occurred_at"),  # non-ASCII digits
+    (with_(occurred_at="2024-03-01T10:00:00+01:0a"), "bad_timestamp", "occurred_at"),
+    (with_(occurred_at="2024-03-01T10:00:00+25:00"), "bad_timestamp", "occurred_at"),
+    (with_(occurred_at="2024-03-01T23:59:60+01:00"), "bad_timestamp", "occurred_at"),
     (with_(occurred_at=1709283600), "bad_type", "occurred_at"),
     (with_(recorded_at="2024-03-01"), "bad_timestamp", "recorded_at"),
     (with_(municipality="138"), "bad_value", "municipality"),
