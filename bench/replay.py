@@ -24,7 +24,7 @@ def simulated_file(target_events: int, seed: int) -> Path:
     from services.simulator import SimulationSpec, simulate
 
     probe = sum(1 for _ in simulate(SimulationSpec(municipalities=1, months=12, seed=seed)))
-    municipalities = max(1, -(-target_events // probe))
+    municipalities = max(1, -(-target_events * 105 // 100 // probe))  # a margin: at least the target
     path = DATA / f"events-{municipalities}x12-seed{seed}.jsonl"
     if not path.exists():
         DATA.mkdir(exist_ok=True)

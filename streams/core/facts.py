@@ -89,10 +89,6 @@ _C = {name: spec.code for name, spec in CATALOGUE.items()}
  STAFF_LEFT) = (_C[t] for t in CATALOGUE)
 
 
-def _order(record: Record) -> tuple:
-    return record[0], record[1], record[2]
-
-
 def fold_case(municipality: str, records: Iterable[Record], as_of: float | None = None) -> CaseFacts:
     """The facts of one case from its distinct events (those after ``as_of`` ignored)."""
     if as_of is not None:
@@ -113,7 +109,8 @@ def fold_case(municipality: str, records: Iterable[Record], as_of: float | None 
     staff: list[list] = []
     open_staff: list | None = None
 
-    for ts, code, _event_id, unit, payload in sorted(records, key=_order):
+    # Records sort as tuples: (ts, code, event_id) decide, since event ids are unique in a case.
+    for ts, code, _event_id, unit, payload in sorted(records):
         if code == REPORT:
             report = [unit, ts, None, None]
             reports.append(report)
