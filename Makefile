@@ -33,6 +33,7 @@ stack-down: $(BIN)/.installed
 generate: $(BIN)/.installed
 	$(BIN)/python -m streams.contract.schema
 	$(BIN)/python -m dashboards build
+	$(BIN)/python -m dashboards.grafana.build
 
 clean:
 	rm -rf $(VENV) .stack build *.egg-info

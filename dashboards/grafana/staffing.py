@@ -1,0 +1,68 @@
+"""Bemanning: FTE by employment type, consultant share against its threshold, consultant cost
+against the budget pace."""
+from __future__ import annotations
+
+from typing import Mapping
+
+from grafana_foundation_sdk.builders import dashboard
+
+from .common import (
+    BLUE, FTE, SHARE, UNIT_LABELS, YELLOW, Query, above, assemble, by, new_dashboard, ratio, row, sel,
+    stat_panel, timeseries_panel,
+)
+from .placements import budget_panels
+
+UID_SUFFIX = "staffing"
+TITLE = "Bemanning"
+
+UNIT_LEGEND = "{{unit}} ({{municipality}})"
+EMPLOYMENT_NAMES = {"permanent": "Egen personal", "consultant": "Inhyrda konsulter"}
+
+
+def fte_row(limits: Mapping[str, float]) -> list:
+    kind = "consultant_share_max"
+    consultants = f"sum({sel('casewatch_staff_active_fte', employment='consultant')})"
+    everyone = f"sum({sel('casewatch_staff_active_fte')})"
+    return [
+        row("Årsarbetare och konsultandel"),
+        timeseries_panel(
+            "Årsarbetare per anställningsform",
+            "Aktiva årsarbetare (heltidsekvivalenter) i valda enheter: egen personal och inhyrda "
+            "konsulter, staplat.",
+            FTE, [Query(by("employment", "sum", sel("casewatch_staff_active_fte")), "{{employment}}")],
+            stacked=True, span=16, decimals=1,
+            colors={"permanent": BLUE, "consultant": YELLOW}, names=EMPLOYMENT_NAMES,
+        ),
+        stat_panel(
+            "Konsultandel",
+            "Inhyrda konsulters andel av alla aktiva årsarbetare i valda enheter. Rött från tröskeln "
+            "(consultant_share_max).",
+            SHARE, [Query(ratio(consultants, everyone), "Konsultandel")],
+            steps=above(limits[kind]), span=8, decimals=1,
+        ),
+        timeseries_panel(
+            "Konsultandel per enhet",
+            "Inhyrda konsulters andel av enhetens årsarbetare. Streckad röd linje: standardtröskeln; "
+            "serien 'Tröskel' visar enhetens egen tröskel.",
+            SHARE,
+            [Query(by(UNIT_LABELS, "max", sel("casewatch_consultant_share_ratio")), UNIT_LEGEND),
+             Query(by(UNIT_LABELS, "max", sel("casewatch_threshold", kind=kind)), f"Tröskel {UNIT_LEGEND}")],
+            steps=above(limits[kind]), dashed_series=["^Tröskel .*"], span=24, decimals=1,
+        ),
+    ]
+
+
+def cost_row(limits: Mapping[str, float]) -> list:
+    return [
+        row("Konsultkostnad"),
+        *budget_panels(limits, what="Konsultkostnad", cost_metric="casewatch_month_consultant_cost_sek",
+                       category="consultants"),
+    ]
+
+
+def build(limits: Mapping[str, float]) -> dashboard.Dashboard:
+    builder = new_dashboard(
+        UID_SUFFIX, TITLE,
+        "Bemanning i årsarbetare per anställningsform, konsultandel mot tröskel och konsultkostnad "
+        "mot budgettakt.")
+    return assemble(builder, fte_row(limits), cost_row(limits))
