@@ -10,7 +10,10 @@ def number(value: float | int | None, decimals: int = 0) -> str:
         return "–"
     text = f"{value:,.{decimals}f}"  # 4,458.50 → swap the separators
     text = text.replace(",", SPACE).replace(".", ",")
-    return "-" + text[1:] if text.startswith("-") else text
+    if text.startswith("-"):
+        # -0,4 rounded to whole units is "0", not "-0"
+        return text[1:] if not text.strip("-0,") else "-" + text[1:]
+    return text
 
 
 def sek(value: float | None) -> str:
@@ -28,3 +31,18 @@ def tkr(value: float | None) -> str:
 
 def percent(ratio: float | None, decimals: int = 0) -> str:
     return "–" if ratio is None else f"{number(ratio * 100, decimals)}{SPACE}%"
+
+
+MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
+          "oktober", "november", "december")
+MONTHS_SHORT = ("Jan", "Feb", "Mars", "April", "Maj", "Juni", "Juli", "Aug", "Sep", "Okt", "Nov", "Dec")
+
+
+def month_name(month: int) -> str:
+    """``3`` → ``mars`` (lower case, as in running Swedish text)."""
+    return MONTHS[month - 1]
+
+
+def long_date(day) -> str:
+    """A ``datetime.date`` as ``31 mars 2024``."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"

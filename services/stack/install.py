@@ -30,6 +30,13 @@ APT_BINARIES = {
     "prometheus-alertmanager": "prometheus-alertmanager",
 }
 JAVA_PACKAGES = {"java": "default-jre-headless", "mvn": "maven"}
+# The board report renders its PDF with WeasyPrint (Pango, a font) and its tests read the PDF
+# back with poppler: a file each of them installs -> its Debian package.
+REPORT_FILES = {
+    "/usr/bin/pdftotext": "poppler-utils",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf": "fonts-dejavu-core",
+}
+REPORT_LIBRARIES = {"libpango-1.0.so.0": "libpango-1.0-0", "libpangoft2-1.0.so.0": "libpangoft2-1.0-0"}
 
 _apt_updated = False
 
@@ -187,7 +194,21 @@ def ensure_kafka_libs(version: str = KAFKA_VERSION) -> Path:
     return libs
 
 
+def _have_library(name: str) -> bool:
+    return any(Path(d, name).exists() for d in ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib"))
+
+
+def ensure_report_packages() -> None:
+    """Debian packages the board report (PDF) and its tests need."""
+    missing = [pkg for path, pkg in REPORT_FILES.items() if not Path(path).exists()]
+    missing += [pkg for lib, pkg in REPORT_LIBRARIES.items() if not _have_library(lib)]
+    if missing:
+        log(f"installing missing packages for the board report: {', '.join(missing)}")
+        apt_install(missing)
+
+
 def install(with_monitoring: bool = True, kafka_version: str = KAFKA_VERSION) -> Path:
-    """Everything ``up`` needs. Returns the Kafka libs dir."""
+    """Everything ``up`` needs (and what the report tests need). Returns the Kafka libs dir."""
     ensure_system_packages(with_monitoring=with_monitoring)
+    ensure_report_packages()
     return ensure_kafka_libs(kafka_version)
