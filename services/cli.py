@@ -3,9 +3,16 @@ from __future__ import annotations
 
 import typer
 
+from dashboards.grafana.cli import app as dashboards_app
+
+from .csv_import.cli import import_csv_command
+from .dead_letter_tools import app as dlq_app
 from .demo import demo_command
+from .ingest_api.cli import app as ingest_api_app
+from .ingest_command import ingest_command
 from .replay_command import replay_command
 from .simulator.cli import simulate_command
+from .snapshot.cli import ivo_report_command, snapshot_command
 from .stack.cli import app as stack_app
 
 app = typer.Typer(
@@ -25,6 +32,13 @@ def _root() -> None:
 app.command("replay")(replay_command)
 app.command("simulate")(simulate_command)
 app.command("demo")(demo_command)
+app.command("ingest")(ingest_command)
+app.command("import-csv")(import_csv_command)
+app.add_typer(ingest_api_app, name="ingest-api", help="HTTP ingest service for case systems (bearer token per source)")
+app.add_typer(dlq_app, name="dlq", help="Dead-letter tools: list reasons, re-submit after a fix")
+app.command("snapshot")(snapshot_command)
+app.command("ivo-report")(ivo_report_command)
+app.add_typer(dashboards_app, name="dashboards", help="Grafana dashboards as code: build the JSON, push to a Grafana")
 app.add_typer(stack_app, name="stack", help="Local Kafka (KRaft) and Redis (and Prometheus, Alertmanager) on loopback")
 
 

@@ -1,0 +1,453 @@
+"""Mapping files: how one case system's CSV export becomes contract events.
+
+A mapping (YAML) names the export's dialect, where each envelope field comes from, and which
+event(s) a row becomes. Values are either static (a plain scalar, or ``{value: ...}``) or
+taken from a column with optional conversion::
+
+    name: orosanmalningar            # part of every event id: renaming it re-keys the events
+    source: lifecare-orosanmalan     # optional: the envelope's `source`
+    file: {delimiter: ";", encoding: cp1252}
+    timezone: Europe/Stockholm       # naive timestamps are local time here
+    envelope:
+      municipality: "0138"
+      unit: {column: Enhet, map: {"BoU Mottagning": bou-mottagning}, slug: true}
+      case_id: {column: Personnummer, pseudonymise: personal_id}
+    events:
+      - type: report.received
+        occurred_at: {column: Inkom, format: "%Y-%m-%d %H:%M"}
+        data:
+          reporter: {column: Anmälare, map: {Skola: skola, Polis: polis}}
+
+Column values are stripped and NFC-normalised; ``map`` keys match case-insensitively; a
+``map`` value of ``null`` on the event ``type`` skips the row for that event. Errors name a
+reason and the mapping's column, never the cell's value.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal, Optional
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from streams.contract.catalogue import CATALOGUE
+
+from .pseudonymise import Pseudonymiser, normalise_text
+
+ValueType = Literal["string", "number", "integer", "bool", "timestamp"]
+PseudonymKind = Literal["personal_id", "case_number", "identifier"]
+
+ROW_ERROR_REASONS = (
+    "missing_value", "unmapped_value", "bad_number", "bad_timestamp", "bad_bool",
+    "bad_personal_id", "bad_identifier",
+)
+
+
+class MappingError(ValueError):
+    """The mapping file itself is wrong (message safe to show: it names mapping keys only)."""
+
+
+class RowError(Exception):
+    """A row that the mapping cannot turn into an event: a reason and the column, no value."""
+
+    def __init__(self, reason: str, column: str | None) -> None:
+        super().__init__(f"{reason}: {column}" if column else reason)
+        self.reason = reason
+        self.column = column
+
+
+def slugify(text: str) -> str:
+    """A unit name as the contract's ``[a-z0-9-]{1,40}``: "BoU Öst" -> "bou-ost"."""
+    text = normalise_text(text).casefold()
+    text = text.translate(str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "ü": "u", "æ": "a", "ø": "o"}))
+    text = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    return text[:40].rstrip("-")
+
+
+_NUMBER_JUNK = re.compile(r"[\s\u00a0\u202f']")
+_CURRENCY = re.compile(r"(?i)(kr|sek|:-)$")
+
+
+def parse_number(text: str) -> float | int:
+    """Swedish and plain numbers: "4 458,50", "4458.5", "1 100 kr", "1.100,00"."""
+    s = _CURRENCY.sub("", _NUMBER_JUNK.sub("", text)).rstrip(".")
+    if "," in s and "." in s:
+        if s.rfind(",") > s.rfind("."):
+            s = s.replace(".", "").replace(",", ".")
+        else:
+            s = s.replace(",", "")
+    elif "," in s:
+        s = s.replace(",", ".")
+    s = s.replace("\u2212", "-")
+    if not re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)", s):
+        raise ValueError("not a number")
+    number = float(s)
+    if not math.isfinite(number):
+        raise ValueError("not finite")
+    return int(number) if number.is_integer() and "." not in s else number
+
+
+class ValueSpec(BaseModel):
+    """Where one output value comes from."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    value: Any = None
+    column: Optional[str] = None
+    map: Optional[dict[str, Any]] = None
+    default: Any = None
+    type: ValueType = "string"
+    format: Optional[str] = None
+    formats: Optional[list[str]] = None
+    pseudonymise: Optional[PseudonymKind] = None
+    optional: bool = False
+    slug: bool = False
+    true_values: list[str] = Field(default_factory=lambda: ["ja", "j", "yes", "y", "true", "1", "x", "sant"])
+    false_values: list[str] = Field(default_factory=lambda: ["nej", "n", "no", "false", "0", "falskt"])
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scalar_is_static(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return {"value": data}
+        return data
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "ValueSpec":
+        static = "value" in self.model_fields_set
+        if static == (self.column is not None):
+            raise ValueError("give either a static value or a column")
+        if static and (self.map or self.pseudonymise or self.format or self.formats):
+            raise ValueError("map, pseudonymise and format need a column")
+        return self
+
+    @property
+    def has_default(self) -> bool:
+        return "default" in self.model_fields_set
+
+
+class WhenSpec(BaseModel):
+    """A condition on a row for an event template: the column is non-empty (``present``),
+    empty (``present: false``), or equals one of ``equals`` (case-insensitive)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    column: str
+    present: Optional[bool] = None
+    equals: Optional[list[str]] = None
+
+
+class EventTemplate(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Optional[str] = Field(None, description="stable template id for event ids; default: the fixed type")
+    type: ValueSpec
+    when: Optional[WhenSpec] = None
+    occurred_at: ValueSpec
+    recorded_at: Optional[ValueSpec] = None
+    municipality: Optional[ValueSpec] = None
+    unit: Optional[ValueSpec] = None
+    case_id: Optional[ValueSpec] = None
+    data: dict[str, ValueSpec] = Field(default_factory=dict)
+    id_columns: Optional[list[str]] = Field(
+        None, description="columns identifying this event in a row (default: the mapping's)")
+
+
+class FileSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    delimiter: str = Field(",", min_length=1, max_length=1)
+    encoding: str = "utf-8-sig"
+    quotechar: str = Field('"', min_length=1, max_length=1)
+    skip_lines: int = Field(0, ge=0, description="lines before the header row (report titles)")
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(f"unknown encoding {value!r}") from None
+        return value
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    municipality: Optional[ValueSpec] = None
+    unit: Optional[ValueSpec] = None
+    case_id: Optional[ValueSpec] = None
+
+
+class Mapping(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
+    description: Optional[str] = None
+    source: Optional[str] = None
+    file: FileSpec = Field(default_factory=FileSpec)
+    timezone: str = "Europe/Stockholm"
+    id_columns: Optional[list[str]] = Field(
+        None, description="columns whose values identify a row (default: every column)")
+    envelope: Envelope = Field(default_factory=Envelope)
+    events: list[EventTemplate] = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> "Mapping":
+        keys = []
+        for index, template in enumerate(self.events):
+            where = f"events[{index}]"
+            for name in ("municipality", "unit", "case_id"):
+                if getattr(template, name) is None and getattr(self.envelope, name) is None:
+                    raise ValueError(f"{where}: no {name} (set it in envelope or in the event)")
+            fixed = "value" in template.type.model_fields_set
+            types = [template.type.value] if fixed else [v for v in (template.type.map or {}).values() if v is not None]
+            if not fixed and not template.type.map:
+                raise ValueError(f"{where}.type: a type from a column needs a map to catalogue types")
+            for type_ in types:
+                if type_ not in CATALOGUE:
+                    raise ValueError(f"{where}.type: {type_!r} is not in the catalogue")
+                known = {f.name for f in CATALOGUE[type_].fields}
+                unknown = sorted(set(template.data) - known)
+                if unknown and fixed:
+                    raise ValueError(f"{where}.data: {', '.join(unknown)} not fields of {type_}")
+            keys.append(template.id or (template.type.value if fixed else f"event{index}"))
+        if len(set(keys)) != len(keys):
+            raise ValueError("two event templates share an id; give each an explicit `id`")
+        return self
+
+    def template_keys(self) -> list[str]:
+        return [t.id or (t.type.value if "value" in t.type.model_fields_set else f"event{i}")
+                for i, t in enumerate(self.events)]
+
+    def columns(self) -> set[str]:
+        """Every column the mapping reads."""
+        found: set[str] = set(self.id_columns or ())
+
+        def add(spec: ValueSpec | None) -> None:
+            if spec is not None and spec.column:
+                found.add(spec.column)
+
+        for name in ("municipality", "unit", "case_id"):
+            add(getattr(self.envelope, name))
+        for template in self.events:
+            for spec in (template.type, template.occurred_at, template.recorded_at, template.municipality,
+                         template.unit, template.case_id, *template.data.values()):
+                add(spec)
+            if template.when:
+                found.add(template.when.column)
+            found.update(template.id_columns or ())
+        return found
+
+
+def load_mapping(path: Path | str) -> Mapping:
+    """Read and check a mapping file; MappingError with every problem on failure."""
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise MappingError(f"{path}: cannot read: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise MappingError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise MappingError(f"{path}: expected a mapping at the top level")
+    try:
+        return Mapping.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'mapping'}: {e['msg']}" for e in exc.errors())
+        raise MappingError(f"{path}: {problems}") from None
+
+
+# --- applying a mapping to rows ------------------------------------------------------------------
+
+_SKIP = object()
+
+
+@dataclass(frozen=True)
+class BuiltEvent:
+    template: str
+    event: dict
+
+
+class RowMapper:
+    """Turns CSV rows (dicts of header -> cell) into contract events with one mapping and key."""
+
+    def __init__(self, mapping: Mapping, pseudonymiser: Pseudonymiser) -> None:
+        self.mapping = mapping
+        self.pseudo = pseudonymiser
+        self.zone = ZoneInfo(mapping.timezone)
+        self.keys = mapping.template_keys()
+        self._maps: dict[int, dict[str, Any]] = {}
+        self._typed: dict[int, ValueSpec] = {}
+
+    def missing_columns(self, header: list[str]) -> list[str]:
+        return sorted(self.mapping.columns() - set(header))
+
+    # -- single values
+
+    def _lookup(self, spec: ValueSpec) -> dict[str, Any]:
+        table = self._maps.get(id(spec))
+        if table is None:
+            table = self._maps[id(spec)] = {normalise_text(str(k)).casefold(): v for k, v in (spec.map or {}).items()}
+        return table
+
+    def _timestamp(self, spec: ValueSpec, text: str) -> str:
+        formats = spec.formats or ([spec.format] if spec.format else [])
+        for fmt in formats:
+            try:
+                parsed = datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=self.zone)
+            return parsed.isoformat(timespec="seconds")
+        if not formats:
+            try:
+                parsed = datetime.fromisoformat(text)
+            except ValueError:
+                raise RowError("bad_timestamp", spec.column) from None
+            if parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=self.zone)
+            return parsed.isoformat(timespec="seconds")
+        raise RowError("bad_timestamp", spec.column)
+
+    def _convert(self, spec: ValueSpec, text: str) -> Any:
+        column = spec.column
+        if spec.type == "timestamp":
+            return self._timestamp(spec, text)
+        if spec.type in ("number", "integer"):
+            try:
+                number = parse_number(text)
+            except ValueError:
+                raise RowError("bad_number", column) from None
+            if spec.type == "integer":
+                if not float(number).is_integer():
+                    raise RowError("bad_number", column)
+                return int(number)
+            return number
+        if spec.type == "bool":
+            folded = text.casefold()
+            if folded in {v.casefold() for v in spec.true_values}:
+                return True
+            if folded in {v.casefold() for v in spec.false_values}:
+                return False
+            raise RowError("bad_bool", column)
+        return text
+
+    def value(self, spec: ValueSpec, row: dict[str, str]) -> Any:
+        """The output value, ``_SKIP`` when an optional value is empty, or RowError."""
+        if spec.column is None:
+            return spec.value
+        text = normalise_text(row.get(spec.column) or "")
+        if not text:
+            if spec.has_default:
+                return spec.default
+            if spec.optional:
+                return _SKIP
+            raise RowError("missing_value", spec.column)
+        if spec.pseudonymise:
+            try:
+                return self.pseudo.pseudonym(spec.pseudonymise, text)
+            except ValueError:
+                raise RowError("bad_personal_id" if spec.pseudonymise == "personal_id" else "bad_identifier",
+                               spec.column) from None
+        if spec.map is not None:
+            table = self._lookup(spec)
+            folded = text.casefold()
+            if folded in table:
+                return table[folded]
+            if spec.has_default:
+                return spec.default
+            if not spec.slug:
+                raise RowError("unmapped_value", spec.column)
+        if spec.slug:
+            slug = slugify(text)
+            if not slug:
+                raise RowError("unmapped_value", spec.column)
+            return slug
+        return self._convert(spec, text)
+
+    # -- rows
+
+    def _when(self, when, row: dict[str, str]) -> bool:
+        text = normalise_text(row.get(when.column) or "")
+        if when.present is not None and bool(text) != when.present:
+            return False
+        if when.equals is not None and text.casefold() not in {normalise_text(v).casefold() for v in when.equals}:
+            return False
+        return True
+
+    def row_identity(self, row: dict[str, str], columns: list[str] | None = None) -> list[tuple[str, str]]:
+        """The normalised source values that identify a row, sorted by column name (so a
+        re-export with its columns reordered keeps its event ids)."""
+        names = columns or self.mapping.id_columns or row.keys()
+        return sorted((name, normalise_text(row.get(name) or "")) for name in names if name is not None)
+
+    def events(self, row: dict[str, str]) -> list[BuiltEvent]:
+        """The events a row becomes (maybe none); RowError when the mapping cannot apply."""
+        envelope = self.mapping.envelope
+        built: list[BuiltEvent] = []
+        identity: list[tuple[str, str]] | None = None  # shared by templates without their own
+        for key, template in zip(self.keys, self.mapping.events):
+            if template.when is not None and not self._when(template.when, row):
+                continue
+            type_ = self.value(template.type, row)
+            if type_ is None or type_ is _SKIP:
+                continue
+            event: dict[str, Any] = {"event_id": "", "type": type_}
+            event["occurred_at"] = self._required(self._with_type(template.occurred_at), row)
+            for name in ("municipality", "unit", "case_id"):
+                spec = getattr(template, name) or getattr(envelope, name)
+                event[name] = self._required(spec, row)
+            data: dict[str, Any] = {}
+            for name, spec in template.data.items():
+                value = self.value(spec, row)
+                if value is not _SKIP:
+                    data[name] = value
+            event["data"] = data
+            if template.recorded_at is not None:
+                recorded = self.value(self._with_type(template.recorded_at), row)
+                if recorded is not _SKIP:
+                    event["recorded_at"] = recorded
+            if self.mapping.source:
+                event["source"] = self.mapping.source
+            if template.id_columns:
+                own = self.row_identity(row, template.id_columns)
+            else:
+                if identity is None:
+                    identity = self.row_identity(row)
+                own = identity
+            event["event_id"] = self.pseudo.event_id(self.mapping.name, key, own)
+            built.append(BuiltEvent(key, event))
+        return built
+
+    def _required(self, spec: ValueSpec, row: dict[str, str]) -> Any:
+        value = self.value(spec, row)
+        if value is _SKIP:
+            raise RowError("missing_value", spec.column)
+        return value
+
+    def _with_type(self, spec: ValueSpec) -> ValueSpec:
+        """Timestamp fields read as timestamps unless the mapping says otherwise."""
+        if spec.column is None or "type" in spec.model_fields_set:
+            return spec
+        cached = self._typed.get(id(spec))
+        if cached is None:
+            cached = self._typed[id(spec)] = spec.model_copy(update={"type": "timestamp"})
+        return cached

@@ -1,0 +1,350 @@
+"""The HTTP ingest service: case systems POST events; valid ones go to the case topic keyed by
+``case_id``, rejected ones to the dead-letter topic, and the answer lists an outcome per event.
+
+``POST /v1/events`` takes one event (a JSON object), a JSON array of events, or NDJSON
+(``application/x-ndjson``, one event per line). Per event the response says ``accepted``,
+``duplicate`` or ``rejected`` (with the contract's ``reason`` and, where useful, ``field``) and
+the event's ``index`` in the request (0-based; for NDJSON, among the non-blank lines). It never
+echoes a value from the input, not even the event id.
+
+A request is answered only once Kafka has acknowledged every accepted event and dead letter
+(``acks=all``, idempotent producer). If Kafka fails, the answer is 503 and the client sends the
+whole request again: ids make that safe.
+
+``duplicate`` means "this source sent an event with this id for this case recently (or earlier in
+this request)"; it is a hint from a bounded in-memory window, not a guarantee. The worker
+deduplicates authoritatively per ``(municipality, case_id, event_id)``, so an event sent twice
+never counts twice whatever this service says.
+
+Order of checks: bearer token (401), rate limit (429 + Retry-After), body size (413),
+media type (415), per-source event types (403, naming the catalogue type, nothing produced).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Protocol
+
+import anyio
+import orjson
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from streams.contract.validate import REASONS, Event, Rejection
+
+from .auth import Source, Sources
+from .limits import DEFAULT_MAX_BODY, BodyTooLarge, RateLimiter, RecentIds, read_body
+from .parsing import NDJSON_TYPES, UnsupportedMediaType, media_type, parse_body
+
+log = logging.getLogger("casewatch.ingest_api")
+
+UNAUTHENTICATED = "unauthenticated"
+
+
+class EventSink(Protocol):
+    """Where the service puts events. :meth:`submit` returns once Kafka acknowledged them all
+    and raises on any failure; :meth:`ready` says whether Kafka answers now."""
+
+    def submit(self, accepted: list[tuple[bytes, bytes]], rejected: list[tuple[bytes, Rejection]],
+               source: str) -> None: ...
+
+    def ready(self, timeout_s: float = 2.0) -> bool: ...
+
+
+class Metrics:
+    """The service's own registry (so tests and several apps in one process never collide)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter("casewatch_ingest_api_requests", "HTTP requests to POST /v1/events by source and status code",
+                                ["source", "status"], registry=self.registry)
+        self.events = Counter("casewatch_ingest_api_events", "Events received by source and outcome",
+                              ["source", "outcome"], registry=self.registry)
+        self.rejections = Counter("casewatch_ingest_api_rejections", "Rejected events by source and reason",
+                                  ["source", "reason"], registry=self.registry)
+        self.seconds = Histogram("casewatch_ingest_api_request_duration_seconds", "Time to answer POST /v1/events",
+                                 ["source"], registry=self.registry,
+                                 buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+
+
+def _error(status: int, code: str, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": code, "detail": detail, **extra}, status_code=status, headers=headers)
+
+
+class IngestService:
+    def __init__(self, settings, sources: Sources, sink: EventSink, *, max_body_bytes: int = DEFAULT_MAX_BODY,
+                 recent: RecentIds | None = None, limiter: RateLimiter | None = None,
+                 ready_timeout_s: float = 2.0) -> None:
+        self.settings = settings
+        self.sources = sources
+        self.sink = sink
+        self.max_body = max_body_bytes
+        self.recent = recent if recent is not None else RecentIds()
+        self.limiter = limiter if limiter is not None else RateLimiter()
+        self.metrics = Metrics()
+        self.ready_timeout = ready_timeout_s
+        for source in sources:  # every series exists from the start, at 0
+            for outcome in ("accepted", "duplicate", "rejected"):
+                self.metrics.events.labels(source.name, outcome)
+
+    # -- POST /v1/events
+
+    async def post_events(self, request: Request) -> Response:
+        started = time.perf_counter()
+        source = self.sources.authenticate(request.headers.get("authorization"))
+        name = source.name if source else UNAUTHENTICATED
+        try:
+            response = await self._post(request, source)
+        except Exception:  # noqa: BLE001 - never a traceback with input in it to the client
+            log.exception("ingest request failed unexpectedly (source=%s)", name)
+            response = _error(500, "internal_error", "the request could not be processed; retry later")
+        self.metrics.requests.labels(name, str(response.status_code)).inc()
+        self.metrics.seconds.labels(name).observe(time.perf_counter() - started)
+        return response
+
+    async def _post(self, request: Request, source: Source | None) -> Response:
+        if source is None:
+            log.info("ingest: 401 (no or unknown bearer token)")
+            return _error(401, "unauthorized", "send a valid bearer token: Authorization: Bearer <token>",
+                          {"WWW-Authenticate": 'Bearer realm="casewatch-ingest"'})
+        retry = self.limiter.check(source.name, source.rate_per_second, source.burst)
+        if retry:
+            log.info("ingest: 429 source=%s retry_after=%s", source.name, retry)
+            return _error(429, "rate_limited", f"too many requests from this source; retry after {retry} s",
+                          {"Retry-After": str(retry)}, retry_after_s=retry)
+        try:
+            kind = media_type(request.headers.get("content-type"))
+        except UnsupportedMediaType:
+            log.info("ingest: 415 source=%s", source.name)
+            return _error(415, "unsupported_media_type",
+                          "send application/json (an event or an array of events) or application/x-ndjson",
+                          supported=["application/json", *NDJSON_TYPES])
+        declared = request.headers.get("content-length")
+        try:
+            body = await read_body(request.receive, self.max_body,
+                                   int(declared) if declared and declared.isdigit() else None)
+        except BodyTooLarge as exc:
+            log.info("ingest: 413 source=%s", source.name)
+            return _error(413, "payload_too_large",
+                          f"request body exceeds the limit of {exc.limit} bytes; split the batch",
+                          limit_bytes=exc.limit)
+        except ConnectionAbortedError:
+            return _error(400, "incomplete_body", "the client disconnected before sending the whole body")
+
+        items = await anyio.to_thread.run_sync(parse_body, body, kind)
+        forbidden = sorted({item.type for item in items if item.type is not None and not source.may_send(item.type)})
+        if forbidden:
+            log.info("ingest: 403 source=%s types=%s", source.name, ",".join(forbidden))
+            return _error(403, "event_type_not_allowed",
+                          f"source {source.name} may not send event type(s): {', '.join(forbidden)}; "
+                          "nothing from this request was stored",
+                          types=forbidden)
+
+        results: list[dict] = []
+        accepted: list[tuple[bytes, bytes]] = []
+        rejected: list[tuple[bytes, Rejection]] = []
+        fresh: list[tuple] = []
+        in_request: set[tuple] = set()
+        counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+        for index, item in enumerate(items):
+            outcome = item.outcome
+            if type(outcome) is Event:
+                key = (source.name, outcome.municipality, outcome.case_id, outcome.event_id)
+                if key in in_request or key in self.recent:
+                    results.append({"index": index, "status": "duplicate"})
+                    counts["duplicate"] += 1
+                    continue
+                in_request.add(key)
+                fresh.append(key)
+                accepted.append((outcome.case_id.encode("utf-8"), item.raw))
+                results.append({"index": index, "status": "accepted"})
+                counts["accepted"] += 1
+            else:
+                entry = {"index": index, "status": "rejected", "reason": outcome.reason}
+                if outcome.field:
+                    entry["field"] = outcome.field
+                results.append(entry)
+                rejected.append((item.raw, outcome))
+                counts["rejected"] += 1
+
+        if accepted or rejected:
+            try:
+                await anyio.to_thread.run_sync(self.sink.submit, accepted, rejected, f"http:{source.name}")
+            except Exception as exc:  # noqa: BLE001 - any producer failure is the same to the client
+                log.warning("ingest: 503 source=%s: Kafka did not acknowledge (%s)", source.name, type(exc).__name__)
+                return _error(503, "kafka_unavailable",
+                              "events could not be stored; send the same request again later", {"Retry-After": "5"})
+        self.recent.add_all(fresh)
+        for outcome, n in counts.items():
+            if n:
+                self.metrics.events.labels(source.name, outcome).inc(n)
+        for _raw, rejection in rejected:
+            self.metrics.rejections.labels(source.name, rejection.reason).inc()
+        log.info("ingest: 200 source=%s accepted=%d duplicate=%d rejected=%d", source.name,
+                 counts["accepted"], counts["duplicate"], counts["rejected"])
+        return Response(orjson.dumps({**counts, "results": results}), media_type="application/json")
+
+    # -- the rest
+
+    async def healthz(self, request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(self, request: Request) -> Response:
+        try:
+            ok = await anyio.to_thread.run_sync(self.sink.ready, self.ready_timeout)
+        except Exception:  # noqa: BLE001
+            ok = False
+        if ok:
+            return JSONResponse({"status": "ready", "kafka": "reachable"})
+        return JSONResponse({"status": "not_ready", "kafka": "unreachable"}, status_code=503)
+
+    async def metrics_endpoint(self, request: Request) -> Response:
+        return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    async def openapi(self, request: Request) -> Response:
+        return Response(orjson.dumps(openapi_document(self.max_body)), media_type="application/json")
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    codes = {404: "not_found", 405: "method_not_allowed"}
+    return _error(exc.status_code, codes.get(exc.status_code, "http_error"), str(exc.detail),
+                  getattr(exc, "headers", None))
+
+
+def create_app(settings, sources: Sources, producer, *, max_body_bytes: int = DEFAULT_MAX_BODY,
+               recent: RecentIds | None = None, limiter: RateLimiter | None = None) -> Starlette:
+    """The ASGI app. ``producer`` is an :class:`EventSink` or the ingest producer, which is then
+    wrapped with the dead-letter writer for ``settings``' topics (see :mod:`.sink`)."""
+    from .sink import as_sink
+
+    service = IngestService(settings, sources, as_sink(producer, settings), max_body_bytes=max_body_bytes,
+                            recent=recent, limiter=limiter)
+    app = Starlette(
+        routes=[
+            Route("/v1/events", service.post_events, methods=["POST"]),
+            Route("/healthz", service.healthz, methods=["GET"]),
+            Route("/readyz", service.readyz, methods=["GET"]),
+            Route("/metrics", service.metrics_endpoint, methods=["GET"]),
+            Route("/openapi.json", service.openapi, methods=["GET"]),
+        ],
+        exception_handlers={HTTPException: _http_error},
+    )
+    app.state.service = service
+    return app
+
+
+# --- the OpenAPI document ---------------------------------------------------------------------
+
+def _event_schemas() -> dict:
+    """The contract's event schema as OpenAPI likes it: one object schema per catalogue type
+    (``type`` as a const discriminator) instead of the integrators' if/then form in
+    ``streams/schema/case-event.v1.json``; both come from the same catalogue."""
+    from streams.contract.catalogue import CATALOGUE
+    from streams.contract.schema import SCHEMA_PATH, _field_schema
+
+    full = orjson.loads(SCHEMA_PATH.read_bytes())
+    envelope = {k: v for k, v in full["properties"].items() if k != "type"}
+    schemas: dict[str, dict] = {}
+    refs = []
+    for name, spec in CATALOGUE.items():
+        key = "Event_" + name.replace(".", "_")
+        data = {"type": "object", "properties": {f.name: _field_schema(f) for f in spec.fields}}
+        required = [f.name for f in spec.fields if f.required]
+        if required:
+            data["required"] = required
+        schemas[key] = {"type": "object", "description": spec.swedish, "required": full["required"],
+                        "properties": {**envelope, "type": {"type": "string", "const": name}, "data": data}}
+        refs.append({"$ref": f"#/components/schemas/{key}"})
+    schemas["CaseEvent"] = {"description": full["description"], "oneOf": refs,
+                            "discriminator": {"propertyName": "type", "mapping": {
+                                n: r["$ref"] for n, r in zip(CATALOGUE, refs)}}}
+    return schemas
+
+
+def _error_schema() -> dict:
+    return {"type": "object", "required": ["error", "detail"],
+            "properties": {"error": {"type": "string"}, "detail": {"type": "string"}}}
+
+
+def openapi_document(max_body_bytes: int = DEFAULT_MAX_BODY) -> dict:
+    error = {"$ref": "#/components/schemas/Error"}
+    json_error = {"application/json": {"schema": error}}
+    result = {
+        "type": "object",
+        "required": ["accepted", "duplicate", "rejected", "results"],
+        "properties": {
+            "accepted": {"type": "integer", "minimum": 0},
+            "duplicate": {"type": "integer", "minimum": 0},
+            "rejected": {"type": "integer", "minimum": 0},
+            "results": {"type": "array", "items": {
+                "type": "object", "required": ["index", "status"], "additionalProperties": False,
+                "properties": {
+                    "index": {"type": "integer", "minimum": 0},
+                    "status": {"enum": ["accepted", "duplicate", "rejected"]},
+                    "reason": {"type": "string", "description": "contract rejection reason", "examples": list(REASONS)},
+                    "field": {"type": "string", "description": "the field at fault (a name from the catalogue)"},
+                }}},
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "casewatch ingest API",
+            "version": "1.0.0",
+            "description": (
+                "Case systems send case events (CONTRACT.md v1). Valid events go to Kafka keyed by case_id; "
+                "rejected ones to the dead-letter topic. Each event gets an outcome by its index in the request; "
+                "no value from the input is ever echoed. `duplicate` is a hint from a recent-id window: the worker "
+                "deduplicates authoritatively, so resending is always safe."),
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/v1/events": {"post": {
+                "operationId": "postEvents",
+                "summary": "Send one event, an array of events, or NDJSON",
+                "requestBody": {"required": True, "content": {
+                    "application/json": {"schema": {"oneOf": [
+                        {"$ref": "#/components/schemas/CaseEvent"},
+                        {"type": "array", "items": {"$ref": "#/components/schemas/CaseEvent"}},
+                    ]}},
+                    "application/x-ndjson": {"schema": {"type": "string",
+                                                        "description": "one CaseEvent JSON object per line"}},
+                }},
+                "responses": {
+                    "200": {"description": "per-event outcomes (also when some or all were rejected)",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IngestResult"}}}},
+                    "400": {"description": "the body was cut short", "content": json_error},
+                    "401": {"description": "missing or unknown bearer token", "content": json_error,
+                            "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}},
+                    "403": {"description": "the source may not send an event type in the request; nothing stored",
+                            "content": json_error},
+                    "413": {"description": f"body larger than {max_body_bytes} bytes", "content": json_error},
+                    "415": {"description": "unsupported Content-Type", "content": json_error},
+                    "429": {"description": "rate limit of the source exceeded", "content": json_error,
+                            "headers": {"Retry-After": {"schema": {"type": "string"}, "required": True}}},
+                    "503": {"description": "Kafka did not acknowledge; send the same request again",
+                            "content": json_error, "headers": {"Retry-After": {"schema": {"type": "string"}}}},
+                },
+            }},
+            "/healthz": {"get": {"operationId": "healthz", "security": [], "summary": "the process is up",
+                                 "responses": {"200": {"description": "up", "content": {"application/json": {
+                                     "schema": {"type": "object"}}}}}}},
+            "/readyz": {"get": {"operationId": "readyz", "security": [], "summary": "Kafka is reachable",
+                                "responses": {
+                                    "200": {"description": "ready", "content": {"application/json": {"schema": {"type": "object"}}}},
+                                    "503": {"description": "Kafka unreachable", "content": {"application/json": {"schema": {"type": "object"}}}},
+                                }}},
+            "/metrics": {"get": {"operationId": "metrics", "security": [], "summary": "Prometheus metrics",
+                                 "responses": {"200": {"description": "text exposition format",
+                                                       "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {**_event_schemas(), "IngestResult": result, "Error": _error_schema()},
+        },
+    }
