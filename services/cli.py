@@ -9,6 +9,7 @@ from .csv_import.cli import import_csv_command
 from .dead_letter_tools import app as dlq_app
 from .demo import demo_command
 from .ingest_api.cli import app as ingest_api_app
+from .exporter_command import exporter_command
 from .ingest_command import ingest_command
 from .replay_command import replay_command
 from .simulator.cli import simulate_command
@@ -33,6 +34,7 @@ app.command("replay")(replay_command)
 app.command("simulate")(simulate_command)
 app.command("demo")(demo_command)
 app.command("ingest")(ingest_command)
+app.command("exporter")(exporter_command)
 app.command("import-csv")(import_csv_command)
 app.add_typer(ingest_api_app, name="ingest-api", help="HTTP ingest service for case systems (bearer token per source)")
 app.add_typer(dlq_app, name="dlq", help="Dead-letter tools: list reasons, re-submit after a fix")

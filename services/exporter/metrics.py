@@ -1,0 +1,196 @@
+"""Every metric of docs/METRICS.md, defined in one place.
+
+The tables below are the catalogue: metric name, contract key (CONTRACT.md §4), help text and,
+for the objects keyed by type, the category label and its known values. :class:`Scrape` builds
+one fresh set of metric families per scrape from them (the custom-collector shape of
+prometheus-client); :mod:`services.prom_parse` reads them back with the same tables, so a
+name can change in exactly one place.
+
+Labels are bounded: ``municipality``, ``unit`` and one category label. Never a case, person or
+staff id.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Mapping
+
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from services.store import OUTCOMES
+from streams.contract.catalogue import EMPLOYMENTS, PLACEMENT_TYPES
+from streams.contract.validate import REASONS
+
+UNIT_LABELS = ("municipality", "unit")
+
+
+@dataclass(frozen=True, slots=True)
+class KpiMetric:
+    name: str
+    key: str  # the contract's KPI key
+    help: str
+    category: str | None = None  # label of an object keyed by type
+    values: tuple[str, ...] = ()  # its known values: pre-created at 0
+    nullable: bool = False  # the series is absent while the KPI is null
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return UNIT_LABELS + ((self.category,) if self.category else ())
+
+
+# Point-in-time KPIs at scrape time.
+POINT_IN_TIME: tuple[KpiMetric, ...] = (
+    KpiMetric("casewatch_reports_awaiting_screening", "reports_awaiting_screening",
+              "Reports received, not yet screened (orosanmälningar utan förhandsbedömning)."),
+    KpiMetric("casewatch_reports_screening_overdue", "reports_screening_overdue",
+              "Reports awaiting screening past the 14-day deadline."),
+    KpiMetric("casewatch_reports_screening_due_soon", "reports_screening_due_soon",
+              "Reports awaiting screening, not overdue, past the warning point (day 10 of 14)."),
+    KpiMetric("casewatch_protection_assessments_overdue", "protection_assessments_overdue",
+              "Reports neither protection-assessed nor screened, past the 24-hour deadline."),
+    KpiMetric("casewatch_investigations_open", "investigations_open", "Investigations opened, not closed."),
+    KpiMetric("casewatch_investigations_overdue", "investigations_overdue",
+              "Open investigations past their (possibly extended) deadline."),
+    KpiMetric("casewatch_investigations_due_soon", "investigations_due_soon",
+              "Open investigations, not overdue, past the warning point (3 months of 4)."),
+    KpiMetric("casewatch_decisions_not_enforced", "decisions_not_enforced",
+              "Decisions made, neither enforced nor ended."),
+    KpiMetric("casewatch_decisions_reportable", "decisions_reportable",
+              "Decisions not enforced within 3 months: reportable to IVO."),
+    KpiMetric("casewatch_decisions_due_soon", "decisions_due_soon",
+              "Decisions not enforced, not yet reportable, past the warning point (2 months of 3)."),
+    KpiMetric("casewatch_placements_active", "placements_active", "Placements started and not ended.",
+              "placement_type", PLACEMENT_TYPES),
+    KpiMetric("casewatch_staff_active_fte", "staff_active", "FTE of active staff by employment.",
+              "employment", EMPLOYMENTS),
+    KpiMetric("casewatch_consultant_share_ratio", "consultant_share", "Consultant FTE / all FTE (0 without staff)."),
+    KpiMetric("casewatch_caseload_per_social_worker", "caseload_per_social_worker",
+              "Open investigations per social worker FTE (absent while no social worker is active).",
+              nullable=True),
+    KpiMetric("casewatch_reports_received_last_7d", "reports_received_last_7d",
+              "Reports with occurred_at in the 7 days up to scrape time."),
+    KpiMetric("casewatch_reports_received_weekly_mean_12w", "reports_received_weekly_mean_12w",
+              "Weekly mean of reports in the 12 weeks before those 7 days."),
+)
+
+# The contract's default period at scrape time: the month so far.
+MONTH_TO_DATE: tuple[KpiMetric, ...] = (
+    KpiMetric("casewatch_month_reports_received", "reports_received", "Reports received this month so far."),
+    KpiMetric("casewatch_month_investigations_closed", "investigations_closed",
+              "Investigations closed this month so far."),
+    KpiMetric("casewatch_month_investigation_days_mean", "investigation_days_mean",
+              "Mean days from opening to closing of investigations closed this month (absent while none).",
+              nullable=True),
+    KpiMetric("casewatch_month_application_wait_days_mean", "application_wait_days_mean",
+              "Mean days from application to decision, decisions this month (absent while none).",
+              nullable=True),
+    KpiMetric("casewatch_month_placement_days", "placement_days", "Placement days this month so far.",
+              "placement_type", PLACEMENT_TYPES),
+    KpiMetric("casewatch_month_placement_cost_sek", "placement_cost_sek", "Placement cost this month so far, SEK.",
+              "placement_type", PLACEMENT_TYPES),
+    KpiMetric("casewatch_month_placements_mean", "placements_mean",
+              "Average number placed this month so far (placement days / days).",
+              "placement_type", PLACEMENT_TYPES),
+    KpiMetric("casewatch_month_consultant_cost_sek", "consultant_cost_sek", "Consultant cost this month so far, SEK."),
+    KpiMetric("casewatch_month_payments_sek", "payments_sek", "Economic assistance paid this month so far, SEK."),
+)
+
+KPI_METRICS: tuple[KpiMetric, ...] = POINT_IN_TIME + MONTH_TO_DATE
+KPI_BY_NAME: Mapping[str, KpiMetric] = {m.name: m for m in KPI_METRICS}
+
+THRESHOLD = "casewatch_threshold"
+BUDGET = "casewatch_budget_month_to_date_sek"
+EVENTS = "casewatch_events"  # counter: exposed as casewatch_events_total
+REJECTED = "casewatch_events_rejected"  # counter: casewatch_events_rejected_total
+CONSUMER_LAG = "casewatch_consumer_lag_messages"
+NEWEST_EVENT_AGE = "casewatch_newest_event_age_seconds"
+HEARTBEAT_AGE = "casewatch_worker_heartbeat_age_seconds"
+REDIS_UP = "casewatch_redis_up"
+
+
+def _float(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+class Scrape:
+    """The metric families of one scrape, filled by the collector and then yielded."""
+
+    def __init__(self) -> None:
+        self.kpis = {m.name: GaugeMetricFamily(m.name, m.help, labels=m.labels) for m in KPI_METRICS}
+        self.threshold = GaugeMetricFamily(
+            THRESHOLD, "The unit's effective threshold of this kind (dashboards/thresholds.yaml).",
+            labels=UNIT_LABELS + ("kind",))
+        self.budget = GaugeMetricFamily(
+            BUDGET, "Budget pace: the month's budget x elapsed days (today included) / days in the month, SEK.",
+            labels=UNIT_LABELS + ("category",))
+        self._pipeline: list[Metric] = []
+        self._up: float | None = None
+
+    # --- per unit ------------------------------------------------------------------------------
+
+    def add_unit(self, municipality: str, unit: str, figures: Mapping[str, object]) -> None:
+        """One unit's KPI figures (``streams.core.kpis.unit_kpis`` output)."""
+        place = [municipality, unit]
+        for metric in KPI_METRICS:
+            value = figures[metric.key]
+            family = self.kpis[metric.name]
+            if metric.category:
+                by_type = value  # a missing key means 0; known values are always present
+                for category in metric.values:
+                    family.add_metric(place + [category], by_type.get(category, 0))
+                for category in sorted(set(by_type) - set(metric.values)):
+                    family.add_metric(place + [category], by_type[category])
+            elif value is None:
+                continue  # null: the series is absent
+            else:
+                family.add_metric(place, value)
+
+    def add_thresholds(self, municipality: str, unit: str, values: Mapping[str, float]) -> None:
+        for kind in sorted(values):
+            self.threshold.add_metric([municipality, unit, kind], values[kind])
+
+    def add_budget(self, municipality: str, unit: str, month_budget: Mapping[str, float], elapsed_fraction: float) -> None:
+        for category in sorted(month_budget):
+            self.budget.add_metric([municipality, unit, category], month_budget[category] * elapsed_fraction)
+
+    # --- pipeline --------------------------------------------------------------------------------
+
+    def add_pipeline(self, stats: Mapping[str, str], now: float, wall_now: float) -> None:
+        """The worker's pipeline hash (``ProjectionStore.pipeline_stats``) as health metrics."""
+        events = CounterMetricFamily(EVENTS, "Events processed by the worker, by outcome.", labels=["outcome"])
+        for outcome in OUTCOMES:
+            events.add_metric([outcome], _float(stats.get(f"events:{outcome}")) or 0.0)
+        rejected = CounterMetricFamily(REJECTED, "Dead-lettered events by machine-readable reason.", labels=["reason"])
+        extra = sorted(k[len("rejected:"):] for k in stats if k.startswith("rejected:")
+                       and k[len("rejected:"):] not in REASONS)
+        for reason in (*REASONS, *extra):
+            rejected.add_metric([reason], _float(stats.get(f"rejected:{reason}")) or 0.0)
+        self._pipeline += [events, rejected]
+        lag = _float(stats.get("consumer_lag"))
+        if lag is not None:
+            self._pipeline.append(GaugeMetricFamily(
+                CONSUMER_LAG, "The worker's consumer lag on the case-event topic, messages.", value=lag))
+        newest = _float(stats.get("newest_event_ts"))
+        if newest is not None:
+            self._pipeline.append(GaugeMetricFamily(
+                NEWEST_EVENT_AGE, "Scrape time - occurred_at of the newest event seen, seconds.", value=now - newest))
+        heartbeat = _float(stats.get("heartbeat_ts"))
+        if heartbeat is not None:
+            self._pipeline.append(GaugeMetricFamily(
+                HEARTBEAT_AGE, "Seconds since the worker last wrote its heartbeat.", value=max(0.0, wall_now - heartbeat)))
+
+    def set_up(self, up: bool) -> None:
+        self._up = 1.0 if up else 0.0
+
+    def families(self) -> Iterator[Metric]:
+        if self._up:
+            yield from self.kpis.values()
+            yield self.threshold
+            yield self.budget
+            yield from self._pipeline
+        yield GaugeMetricFamily(REDIS_UP, "1 when the exporter reached Redis on this scrape.", value=self._up or 0.0)
+

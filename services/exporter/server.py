@@ -1,0 +1,85 @@
+"""The exporter's HTTP server: ``/metrics`` from a fresh registry, ``/healthz`` for probes.
+
+A small threaded WSGI server (prometheus-client's own ``make_wsgi_app`` answers ``/metrics``,
+with its content negotiation and ``name[]`` filtering). It never touches the global
+``REGISTRY``. ``casewatch exporter`` serves the Redis projection with it; ``casewatch demo``
+serves an in-memory facts source through :func:`serve_source`.
+"""
+from __future__ import annotations
+
+import socket
+import threading
+from typing import Callable
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+from prometheus_client import CollectorRegistry, ProcessCollector, make_wsgi_app
+from prometheus_client.exposition import ThreadingWSGIServer
+
+from dashboards.config import Thresholds
+
+from .collector import FactsSource, KpiCollector
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - the stdlib's signature
+        pass  # one line per scrape on stderr helps nobody
+
+
+def build_registry(collector: KpiCollector, process_metrics: bool = True) -> CollectorRegistry:
+    """A fresh registry with the KPI collector (and the process_* metrics of this process)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(collector)
+    if process_metrics:
+        ProcessCollector(registry=registry)
+    return registry
+
+
+def make_app(registry: CollectorRegistry):
+    metrics = make_wsgi_app(registry)
+
+    def app(environ, start_response):
+        path = environ.get("PATH_INFO") or "/"
+        if path == "/metrics":
+            return metrics(environ, start_response)
+        if path == "/healthz":
+            start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"ok\n"]
+        if path == "/":
+            start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"casewatch exporter: see /metrics (Prometheus) and /healthz\n"]
+        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+        return [b"not found\n"]
+
+    return app
+
+
+def _server_class(host: str) -> type[ThreadingWSGIServer]:
+    family = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)[0][0]
+    if family == socket.AF_INET:
+        return ThreadingWSGIServer
+
+    class _Server(ThreadingWSGIServer):
+        address_family = family
+
+    return _Server
+
+
+def serve(registry: CollectorRegistry, host: str = "127.0.0.1", port: int = 9464):
+    """Serve in a daemon thread; returns ``(server, bound_port)``. ``server.shutdown()`` stops it.
+
+    Raises ``OSError`` (``errno.EADDRINUSE`` when the port is taken) before anything is served.
+    """
+    server = make_server(host, port, make_app(registry), server_class=_server_class(host),
+                         handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="casewatch-exporter-http", daemon=True)
+    thread.start()
+    return server, server.server_port
+
+
+def serve_source(source: FactsSource, host: str = "127.0.0.1", port: int = 9464, *,
+                 thresholds: Thresholds | Callable[[], Thresholds] | None = None,
+                 clock: Callable[[], float] | None = None, process_metrics: bool = True):
+    """Serve the KPIs of ``source`` on ``host:port``; returns ``(server, bound_port)``."""
+    kwargs = {"clock": clock} if clock is not None else {}
+    collector = KpiCollector(source, thresholds=thresholds, **kwargs)
+    return serve(build_registry(collector, process_metrics), host, port)
