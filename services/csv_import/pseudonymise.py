@@ -18,7 +18,7 @@ import re
 import unicodedata
 from datetime import date
 
-from streams.contract.personal_id import contains_personal_id
+from streams.contract.personal_id import contains_personal_id, valid_date as _valid_date
 
 PSEUDONYM_HEX = 24
 EVENT_ID_HEX = 40
@@ -51,16 +51,6 @@ def normalise_text(value: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFC", value)).strip()
 
 
-def _date_ok(year: int, month: int, day: int) -> bool:
-    if day > 60:  # samordningsnummer
-        day -= 60
-    try:
-        date(year, month, day)
-    except ValueError:
-        return False
-    return True
-
-
 def normalise_personal_id(value: str, today: date | None = None) -> str | None:
     """The 12-digit form (``YYYYMMDDNNNC``) of a valid personal identity or coordination
     number written in any of the usual ways, or None when ``value`` is not one.
@@ -86,7 +76,7 @@ def normalise_personal_id(value: str, today: date | None = None) -> str | None:
         year -= 100
     if sep == "+":
         year -= 100
-    if not _date_ok(year, mm, dd):
+    if not _valid_date(year, mm, dd):
         return None
     return f"{year:04d}{yymmdd[2:]}{tail}"
 

@@ -14,7 +14,8 @@ _CANDIDATE = re.compile(r"(?<!\d)(\d{6}|\d{8})[-+]?(\d{4})(?!\d)")
 
 
 
-def _valid_date(year: int, month: int, day: int) -> bool:
+def valid_date(year: int, month: int, day: int) -> bool:
+    """Whether the date part of a personal identity (or coordination: day + 60) number exists."""
     if day > 60:  # samordningsnummer: day of birth + 60
         day -= 60
     try:
@@ -36,13 +37,13 @@ def _is_personal_id(head: str, tail: str) -> bool:
     if len(head) == 8:
         if head[:2] not in ("18", "19", "20"):
             return False
-        if not _valid_date(int(head[:4]), int(head[4:6]), int(head[6:8])):
+        if not valid_date(int(head[:4]), int(head[4:6]), int(head[6:8])):
             return False
         head = head[2:]
     else:
         yy, mm, dd = int(head[:2]), int(head[2:4]), int(head[4:6])
         # Without a century the date must exist in one of the centuries still alive.
-        if not any(_valid_date(century + yy, mm, dd) for century in (1900, 2000, 1800)):
+        if not any(valid_date(century + yy, mm, dd) for century in (1900, 2000, 1800)):
             return False
     return _luhn_ok(head + tail)
 
