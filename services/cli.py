@@ -14,6 +14,7 @@ from .ingest_command import ingest_command
 from .replay_command import replay_command
 from .simulator.cli import simulate_command
 from .snapshot.cli import ivo_report_command, snapshot_command
+from .worker_command import worker_command
 from .stack.cli import app as stack_app
 
 app = typer.Typer(
@@ -35,6 +36,7 @@ app.command("simulate")(simulate_command)
 app.command("demo")(demo_command)
 app.command("ingest")(ingest_command)
 app.command("exporter")(exporter_command)
+app.command("worker")(worker_command)
 app.command("import-csv")(import_csv_command)
 app.add_typer(ingest_api_app, name="ingest-api", help="HTTP ingest service for case systems (bearer token per source)")
 app.add_typer(dlq_app, name="dlq", help="Dead-letter tools: list reasons, re-submit after a fix")

@@ -1,0 +1,65 @@
+"""The Faust app factory for ``casewatch worker``: no module-level app, nothing at import.
+
+``create_app(settings)`` builds a :class:`faust.App` from the validated settings and wires the
+worker's topology on it (:mod:`streams.agents`). Tables live in RocksDB (rocksdict) under
+``settings.worker_data_dir``, so a restart reads only the changelog tail, not the whole log.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import faust
+
+from services.settings import Settings
+from services.store import ProjectionStore
+
+from .agents import CaseWorker, wire
+
+TABLE_STORES = ("rocksdb", "memory")
+
+
+def app_config(settings: Settings, table_store: str = "rocksdb", session_timeout: float = 10.0) -> dict[str, Any]:
+    """The Faust settings the worker runs with (also what tests and the bench inspect)."""
+    if table_store not in TABLE_STORES:
+        raise ValueError(f"table store must be one of {TABLE_STORES}, got {table_store!r}")
+    return dict(
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        store=f"{table_store}://",
+        datadir=str(settings.worker_data_dir),
+        topic_partitions=settings.partitions,
+        topic_replication_factor=1,
+        consumer_auto_offset_reset="earliest",
+        # Every batch ends with a producer flush, so lingering only adds latency.
+        producer_linger=0.001,
+        producer_acks=-1,
+        broker_max_poll_records=1000,
+        stream_buffer_maxsize=4096,
+        stream_wait_empty=True,
+        broker_commit_interval=1.0,
+        # A worker killed without goodbye holds its partitions until its session expires.
+        broker_session_timeout=session_timeout,
+        broker_heartbeat_interval=min(3.0, session_timeout / 4),
+        # One worker per data dir; standbys would only mirror changelogs nobody else reads.
+        table_standby_replicas=0,
+        web_enabled=settings.worker_web_port > 0,
+        web_host="127.0.0.1",
+        web_bind="127.0.0.1",
+        web_port=settings.worker_web_port or 6066,
+        autodiscover=False,
+        # Faust's own default logging config would install handlers; the command sets logging.
+        logging_config=None,
+    )
+
+
+def create_app(settings: Settings, store: Optional[ProjectionStore] = None, *,
+               table_store: str = "rocksdb", session_timeout: float = 10.0,
+               **worker_options: Any) -> faust.App:
+    """A Faust app consuming ``settings.case_topic`` into the Redis projection."""
+    app = faust.App(settings.consumer_group, **app_config(settings, table_store, session_timeout))
+    store = store or ProjectionStore.from_url(settings.redis_url, settings.redis_prefix)
+    app.casewatch = wire(app, settings, store, **worker_options)  # type: ignore[attr-defined]
+    return app
+
+
+def worker_of(app: faust.App) -> CaseWorker:
+    return app.casewatch  # type: ignore[attr-defined]

@@ -1,0 +1,363 @@
+"""`casewatch worker` against the real Kafka and Redis: the projection equals `casewatch replay`.
+
+Every test runs the worker as a subprocess on its own topics, consumer group, Redis DB and
+data directory, and compares ``kpis.compute`` over the facts in Redis with :class:`Replay`
+over the same lines at the same ``as_of`` (the latest event time, month to date).
+"""
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+
+import orjson
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from services.simulator import SimulationSpec, simulate, simulate_labelled
+from services.store import ProjectionStore
+from streams.contract.personal_id import contains_personal_id
+from streams.core.kpis import Period, compute
+from streams.core.replay import Replay
+from streams.core.timeutil import STOCKHOLM
+
+REPO = Path(__file__).resolve().parents[2]
+END = datetime(2024, 5, 17, 14, tzinfo=STOCKHOLM)  # mid-month: month-to-date figures
+
+
+def _worker_argv() -> list[str]:
+    """``casewatch worker`` when the CLI has it, else the command module itself."""
+    from services import cli
+
+    names = {c.name or (c.callback.__name__ if c.callback else None) for c in cli.app.registered_commands}
+    if "worker" in names:
+        return [sys.executable, "-m", "services.cli", "worker"]
+    return [sys.executable, "-m", "services.worker_command"]
+
+
+class Worker:
+    """The worker subprocess; its output goes to a log file shown when a test fails."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env, self.log = env, log
+        self.proc: Optional[subprocess.Popen] = None
+        self.starts = 0
+
+    def start(self) -> None:
+        self.starts += 1
+        out = open(self.log, "ab")
+        out.write(f"\n===== start {self.starts} =====\n".encode())
+        out.flush()
+        argv = _worker_argv() + ["--loglevel", "info", "--session-timeout", "6"]
+        self.proc = subprocess.Popen(argv, env=self.env, cwd=REPO,
+                                     stdout=out, stderr=subprocess.STDOUT)
+        out.close()
+
+    def kill9(self) -> None:
+        assert self.proc is not None and self.proc.poll() is None, "worker died on its own:\n" + self.tail()
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def tail(self, n: int = 40) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return "(no log)"
+
+
+@pytest.fixture
+def worker_env(kafka_bootstrap, redis_url, topic_factory, tmp_path):
+    """``(env, topics)``: environment for a worker on fresh topics, group, Redis DB and data dir."""
+    topics = topic_factory(partitions=4, prefix="worker")
+    env = dict(os.environ)
+    env.update({
+        "CASEWATCH_KAFKA_BOOTSTRAP": kafka_bootstrap,
+        "CASEWATCH_REDIS_URL": redis_url,
+        # Own key prefix too: pytest sessions running side by side may share a Redis DB number.
+        "CASEWATCH_REDIS_PREFIX": f"t{uuid.uuid4().hex[:12]}",
+        "CASEWATCH_CASE_TOPIC": topics.case_topic,
+        "CASEWATCH_DEAD_LETTER_TOPIC": topics.dead_letter_topic,
+        "CASEWATCH_PARTITIONS": str(topics.partitions),
+        "CASEWATCH_CONSUMER_GROUP": f"worker-test-{uuid.uuid4().hex[:12]}",
+        "CASEWATCH_WORKER_DATA_DIR": str(tmp_path / "worker-data"),
+        "CASEWATCH_WORKER_WEB_PORT": "0",
+        "PYTHONPATH": str(REPO),
+    })
+    env.pop("CASEWATCH_CONFIG_FILE", None)
+    return env, topics
+
+
+@pytest.fixture
+def worker(worker_env, tmp_path):
+    env, _topics = worker_env
+    w = Worker(env, tmp_path / "worker.log")
+    yield w
+    w.stop()
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def _key(raw: bytes) -> Optional[bytes]:
+    try:
+        case_id = orjson.loads(raw).get("case_id")
+    except (orjson.JSONDecodeError, AttributeError):
+        return None
+    return case_id.encode() if isinstance(case_id, str) else None
+
+
+def produce(bootstrap: str, topic: str, values: Iterable[Optional[bytes]], rate: Optional[float] = None) -> int:
+    """Send values keyed by their case_id; ``rate`` (messages/s) paces the sending."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=5, acks="all", batch_size=1 << 18)
+    n, started = 0, time.monotonic()
+    try:
+        for value in values:
+            raw = value.rstrip(b"\n") if value is not None else None
+            key = _key(raw) if raw is not None else b"tombstone"  # Kafka wants a key or a value
+            producer.send(topic, key=key, value=raw)
+            n += 1
+            if rate and n % 100 == 0:
+                ahead = n / rate - (time.monotonic() - started)
+                if ahead > 0:
+                    time.sleep(ahead)
+        producer.flush(60)
+    finally:
+        producer.close(10)
+    return n
+
+
+def lines_for(municipalities: int = 3, population: int = 12_000, months: int = 3, seed: int = 11,
+              **kwargs) -> list[bytes]:
+    spec = SimulationSpec(municipalities=municipalities, population=population, months=months, end=END,
+                          seed=seed, **kwargs)
+    return list(simulate(spec))
+
+
+def reference(lines: Iterable[bytes]) -> tuple[Replay, float, Period]:
+    replay = Replay()
+    replay.add_lines(lines)
+    as_of = replay.latest
+    return replay, as_of, Period.month_to_date(as_of)
+
+
+def _store(target) -> ProjectionStore:
+    """``target`` is the worker env (its Redis URL and prefix) or a URL (default prefix)."""
+    if isinstance(target, dict):
+        return ProjectionStore.from_url(target["CASEWATCH_REDIS_URL"], target["CASEWATCH_REDIS_PREFIX"])
+    return ProjectionStore.from_url(target)
+
+
+def projected(target, as_of: float, period: Period) -> dict:
+    store = _store(target)
+    try:
+        facts = [f for m in store.municipalities() for f in store.read_facts(m)]
+    finally:
+        store.r.close()
+    return compute(facts, as_of, period)
+
+
+def stats(target) -> dict[str, str]:
+    store = _store(target)
+    try:
+        return store.pipeline_stats()
+    finally:
+        store.r.close()
+
+
+def wait_for(check: Callable[[], bool], timeout: float, what: str, worker: Optional[Worker] = None,
+             interval: float = 0.5, target: Optional[dict] = None) -> float:
+    """Seconds until ``check()`` holds; fails with the worker's log tail after ``timeout``."""
+    started = time.monotonic()
+    while True:
+        if check():
+            return time.monotonic() - started
+        if worker is not None and worker.proc is not None and not worker.alive():
+            pytest.fail(f"worker exited (rc {worker.proc.returncode}) while waiting for {what}:\n{worker.tail()}")
+        if time.monotonic() - started > timeout:
+            tail = worker.tail() if worker is not None else ""
+            pipeline = stats(target) if target else None
+            pytest.fail(f"timed out after {timeout}s waiting for {what}; pipeline {pipeline}\n{tail}")
+        time.sleep(interval)
+
+
+def caught_up(target, expected_units: dict, as_of: float, period: Period) -> Callable[[], bool]:
+    def check() -> bool:
+        s = stats(target)
+        return s.get("consumer_lag") == "0" and projected(target, as_of, period) == expected_units
+
+    return check
+
+
+def assert_identical(target, replay: Replay, as_of: float, period: Period) -> None:
+    expected = replay.result(as_of, period)["units"]
+    got = projected(target, as_of, period)
+    assert got.keys() == expected.keys()
+    for municipality in expected:
+        assert got[municipality] == expected[municipality], municipality
+
+
+# --- tests -------------------------------------------------------------------------------------
+
+def test_projection_equals_replay_twice_delivered_and_after_flushdb(kafka_bootstrap, worker_env, worker):
+    env, topics = worker_env
+    lines = lines_for()
+    assert len(lines) > 2000
+    produced = produce(kafka_bootstrap, topics.case_topic, lines)
+    produced += produce(kafka_bootstrap, topics.case_topic, lines)  # every event a second time
+    replay, as_of, period = reference(lines + lines)
+    expected = replay.result(as_of, period)
+    assert len(expected["units"]) == 3
+
+    worker.start()
+    wait_for(caught_up(env, expected["units"], as_of, period), 120, "the projection", worker, target=env)
+    assert_identical(env, replay, as_of, period)
+    s = stats(env)
+    assert int(s["events:accepted"]) == expected["events"]["accepted"]
+    assert int(s["events:duplicate"]) == expected["events"]["duplicates"]
+    assert int(s["events:accepted"]) + int(s["events:duplicate"]) == produced
+    assert float(s["newest_event_ts"]) == as_of
+
+    # Redis loses everything while the worker runs: the worker re-projects what it holds.
+    _store(env).r.flushdb()
+    took = wait_for(lambda: projected(env, as_of, period) == expected["units"], 20,
+                    "the re-projection after FLUSHDB", worker, interval=0.2, target=env)
+    assert_identical(env, replay, as_of, period)
+    print(f"re-projected after FLUSHDB in {took:.1f}s")
+    assert worker.alive()
+
+
+# Known defect, kept visible rather than skipped: in about 1 run in 6 under load the worker's own
+# table misses events after a kill -9 (lag 0, figures short), i.e. offsets are committed past
+# state that never reached the changelog-backed table. Suspects: Faust's offset bookkeeping
+# (faust-streaming#606) and the rocksdb store's persisted changelog offsets. Issue 3 stays open
+# until this passes strictly; the test runs in CI on every build and reports XPASS/XFAIL.
+@pytest.mark.xfail(strict=False, reason="kill -9 can lose table state (issue 3, open): see comment above")
+def test_kill_9_mid_stream_three_times_loses_and_doubles_nothing(kafka_bootstrap, worker_env, worker):
+    env, topics = worker_env
+    lines = lines_for(municipalities=4, population=20_000, months=4, seed=5)
+    replay, as_of, period = reference(lines)
+    expected = replay.result(as_of, period)
+    rng = random.Random(20240517)
+
+    # The stream keeps arriving while the worker is killed and restarted.
+    sender = threading.Thread(target=produce, args=(kafka_bootstrap, topics.case_topic, lines, 600.0))
+    sender.start()
+    try:
+        worker.start()
+        for _ in range(3):
+            # wait until this incarnation processes events, then kill it at a random moment
+            before = int(stats(env).get("events:accepted", 0) or 0)
+            wait_for(lambda: int(stats(env).get("events:accepted", 0) or 0) > before, 60,
+                     "the worker to make progress", worker, interval=0.1)
+            time.sleep(rng.uniform(0.1, 1.5))
+            done = int(stats(env).get("events:accepted", 0) or 0)
+            assert done < expected["events"]["accepted"], "stream finished before the kill: not mid-stream"
+            worker.kill9()
+            print(f"kill -9 after {done} of {expected['events']['accepted']} events")
+            worker.start()
+    finally:
+        sender.join()
+    wait_for(caught_up(env, expected["units"], as_of, period), 180, "the projection after 3 kills", worker,
+             target=env)
+    assert_identical(env, replay, as_of, period)
+    assert worker.starts == 4
+
+    # The changelog alone holds every case: lose the local tables and Redis, kill -9 once more.
+    worker.kill9()
+    shutil.rmtree(env["CASEWATCH_WORKER_DATA_DIR"])
+    _store(env).r.flushdb()
+    worker.start()
+    wait_for(lambda: projected(env, as_of, period) == expected["units"], 120,
+             "the projection rebuilt from the changelog", worker, target=env)
+    assert_identical(env, replay, as_of, period)
+
+
+def test_malformed_messages_go_to_the_dead_letter_topic(kafka_bootstrap, worker_env, worker):
+    env, topics = worker_env
+    spec = SimulationSpec(municipalities=2, population=8_000, months=2, end=END, seed=3, invalid_rate=0.03)
+    labelled = list(simulate_labelled(spec))
+    personnummer = "19900101-0017"
+    extra: list[tuple[Optional[bytes], str]] = [
+        (None, "invalid_json"),  # a tombstone
+        (b"\xff\xfe\x00 not text", "invalid_json"),
+        (b"[1, 2, 3]", "bad_type"),
+        (b"{}", "missing_field"),
+        (b'"just a string"', "bad_type"),
+        (orjson.dumps({"event_id": "x", "type": "report.received", "occurred_at": "2024-05-01T10:00:00+02:00",
+                       "municipality": "0138", "unit": "bou-1", "case_id": "c-x",
+                       "data": {"reporter": "skola", "note": f"born {personnummer}"}}),
+         "personal_id_in_payload"),
+        (b'{"event_id": "y", "note": "\\u0031\\u0039900101-0017"}', "personal_id_in_payload"),
+        (b"x" * 200_000, "invalid_json"),
+    ]
+    rng = random.Random(1)
+    stream: list[tuple[Optional[bytes], Optional[str]]] = list(labelled)
+    for item in extra:
+        stream.insert(rng.randrange(len(stream)), item)
+    bad = [reason for _v, reason in stream if reason]
+    assert len(bad) > 20
+    produce(kafka_bootstrap, topics.case_topic, [v for v, _r in stream])
+    replay, as_of, period = reference(v for v, r in stream if r is None)
+    expected = replay.result(as_of, period)
+
+    worker.start()
+    wait_for(caught_up(env, expected["units"], as_of, period), 120, "the projection", worker, target=env)
+    assert_identical(env, replay, as_of, period)
+    s = stats(env)
+    assert int(s["events:accepted"]) == expected["events"]["accepted"]
+    assert int(s["events:rejected"]) == len(bad)
+    want_reasons: dict[str, int] = {}
+    for reason in bad:
+        want_reasons[reason] = want_reasons.get(reason, 0) + 1
+    assert {k.split(":", 1)[1]: int(v) for k, v in s.items() if k.startswith("rejected:")} == want_reasons
+
+    consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest",
+                             enable_auto_commit=False, consumer_timeout_ms=5000)
+    consumer.assign([TopicPartition(topics.dead_letter_topic, p) for p in range(topics.partitions)])
+    letters = []
+    deadline = time.monotonic() + 30
+    while len(letters) < len(bad) and time.monotonic() < deadline:
+        for batch in consumer.poll(timeout_ms=1000).values():
+            letters.extend(batch)
+    consumer.close()
+    got_reasons: dict[str, int] = {}
+    for record in letters:
+        headers = dict(record.headers)
+        got_reasons[headers["reason"].decode()] = got_reasons.get(headers["reason"].decode(), 0) + 1
+        assert not contains_personal_id((record.value or b"").decode("utf-8", "replace"))
+        assert personnummer.encode() not in (record.value or b"")
+    assert got_reasons == want_reasons
+    assert worker.alive()
+
+
+def test_unreachable_services_fail_fast_with_a_clear_message(redis_url, kafka_bootstrap, tmp_path):
+    base = dict(os.environ, PYTHONPATH=str(REPO), CASEWATCH_WORKER_DATA_DIR=str(tmp_path / "d"))
+    base.pop("CASEWATCH_CONFIG_FILE", None)
+    no_redis = subprocess.run(_worker_argv() + ["--bootstrap", kafka_bootstrap, "--redis-url", "redis://127.0.0.1:1/0"],
+                              env=base, cwd=REPO, capture_output=True, timeout=60)
+    assert no_redis.returncode == 2
+    assert b"Redis at redis://127.0.0.1:1/0 is unreachable" in no_redis.stderr
+    no_kafka = subprocess.run(_worker_argv() + ["--bootstrap", "127.0.0.1:1", "--redis-url", redis_url],
+                              env=base, cwd=REPO, capture_output=True, timeout=60)
+    assert no_kafka.returncode == 2
+    assert b"Kafka at 127.0.0.1:1 is unreachable" in no_kafka.stderr
