@@ -30,6 +30,24 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+def _events(events: Optional[Path], from_kafka: bool):
+    """The replay of the chosen source: a JSONL file, or the case-event log in Kafka."""
+    if bool(events) == from_kafka:
+        _fail("ange antingen --events FIL eller --from-kafka")
+    if events is not None:
+        if not events.is_file():
+            _fail(f"filen finns inte: {events}")
+        return load_replay(events)
+    from services.kafka_log import KafkaLogError, read_case_log
+    from services.settings import load_settings
+
+    settings = load_settings()
+    try:
+        return load_replay(read_case_log(settings.kafka_bootstrap, settings.case_topic))
+    except KafkaLogError as exc:
+        _fail(f"kan inte läsa händelseloggen: {exc}")
+
+
 def _pick_municipality(replay, wanted: Optional[str]) -> str:
     found = municipalities(replay)
     if wanted:
@@ -65,7 +83,9 @@ def _renderer(pdf: bool):
 
 def snapshot_command(
     month: str = typer.Option(..., "--month", help="Månaden som ska frysas, ÅÅÅÅ-MM"),
-    events: Path = typer.Option(..., "--events", help="JSONL-fil med ärendehändelser (CONTRACT.md)"),
+    events: Optional[Path] = typer.Option(None, "--events", help="JSONL-fil med ärendehändelser (CONTRACT.md)"),
+    from_kafka: bool = typer.Option(False, "--from-kafka",
+                                    help="Läs händelseloggen från Kafka (CASEWATCH_KAFKA_BOOTSTRAP, CASEWATCH_CASE_TOPIC)"),
     out_dir: Path = typer.Option(Path("snapshots"), "--out-dir", help="Mapp för frysta rapporter: <mapp>/<ÅÅÅÅ-MM>/rev-<n>/"),
     config: Optional[Path] = typer.Option(None, "--config", help="Nämndens målstyrning (standard: services/snapshot/board.yaml)"),
     narrative_dir: Optional[Path] = typer.Option(Path("narrative"), "--narrative-dir",
@@ -79,9 +99,7 @@ def snapshot_command(
         chosen = Month.parse(month)
     except ValueError as exc:
         _fail(str(exc))
-    if not events.is_file():
-        _fail(f"filen finns inte: {events}")
-    replay = load_replay(events)
+    replay = _events(events, from_kafka)
     mun = _pick_municipality(replay, municipality)
     try:
         board = load_config(config, mun)
@@ -95,7 +113,7 @@ def snapshot_command(
     content = build_content(replay, chosen, board, mun, narrative_dir, ledger_lines, history)
     narrative_file = narrative_dir / f"{chosen}.md" if narrative_dir else None
     meta = run_meta(replay, board, str(narrative_file) if narrative_file and narrative_file.is_file() else None,
-                    str(ledger) if ledger else None, str(events))
+                    str(ledger) if ledger else None, str(events) if events else "kafka")
     outcome = store.save(str(chosen), content, meta, _renderer(pdf))
     if not content["underlag"]["komplett_manad"]:
         typer.echo(f"obs: senaste händelse {meta['data_till_och_med']} är före månadens slut: preliminärt underlag", err=True)
@@ -118,7 +136,9 @@ def snapshot_command(
 
 def ivo_report_command(
     quarter: str = typer.Option(..., "--quarter", help="Kvartal ÅÅÅÅ-Qn, t.ex. 2024-Q1"),
-    events: Path = typer.Option(..., "--events", help="JSONL-fil med ärendehändelser (CONTRACT.md)"),
+    events: Optional[Path] = typer.Option(None, "--events", help="JSONL-fil med ärendehändelser (CONTRACT.md)"),
+    from_kafka: bool = typer.Option(False, "--from-kafka",
+                                    help="Läs händelseloggen från Kafka (CASEWATCH_KAFKA_BOOTSTRAP, CASEWATCH_CASE_TOPIC)"),
     out: Path = typer.Option(Path("ivo"), "--out", help="Mapp för ivo-<kvartal>.csv och .html"),
     municipality: Optional[str] = typer.Option(None, "--municipality", help="Bara denna kommun (standard: alla i filen)"),
 ) -> None:
@@ -127,8 +147,6 @@ def ivo_report_command(
         chosen = Quarter.parse(quarter)
     except ValueError as exc:
         _fail(str(exc))
-    if not events.is_file():
-        _fail(f"filen finns inte: {events}")
-    replay = load_replay(events)
+    replay = _events(events, from_kafka)
     csv_path, html_path, n = write_report(replay, chosen, out, municipality)
     typer.echo(f"{chosen}: {n} ej verkställda beslut äldre än tre månader → {csv_path}, {html_path}")
