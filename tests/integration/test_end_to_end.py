@@ -179,3 +179,41 @@ def test_every_dashboard_panel_returns_data_from_the_real_pipeline(live, prometh
         if not prometheus_query(prom_url, concrete_expr(expr)):
             empty.append(f"{uid} / {title}: {expr}")
     assert not empty, "panels without data:\n" + "\n".join(empty)
+
+
+def test_an_event_posted_to_the_ingest_api_moves_the_exporters_figure(kafka_bootstrap, redis_url, topic_factory,
+                                                                     tmp_path):
+    """Issue 7's end to end: POST → Kafka → worker → Redis → exporter figure."""
+    import httpx
+
+    from tests.integration.ingest_support import TOKEN_ALL, auth, running_service
+
+    topics = topic_factory(partitions=2, prefix="e2e-api")
+    env = pipeline_env(kafka_bootstrap, redis_url, topics, tmp_path / "worker", f"e2e-api-{uuid.uuid4().hex[:8]}")
+    port = free_port()
+    worker = Service("worker", ["worker", "--loglevel", "warning"], env, tmp_path / "worker.log").start()
+    exporter = Service("exporter", ["exporter", "--port", str(port)], env, tmp_path / "exporter.log").start()
+    metrics_url = f"http://127.0.0.1:{port}/metrics"
+
+    def placements() -> float | None:
+        from services.prom_parse import parse_metrics
+
+        for (name, labels), value in parse_metrics(http_get(metrics_url)).items():
+            if name == "casewatch_placements_active" and ("unit", "api-1") in labels \
+                    and ("placement_type", "hvb") in labels:
+                return value
+        return None
+
+    try:
+        with running_service(kafka_bootstrap, topics) as (api_url, _app):
+            started = ev("placement.started", format_ts(int(time.time()) - 3600), case="api-c1", unit="api-1",
+                         mun="0999", placement_id="api-p1", placement_type="hvb", daily_cost_sek=4458)
+            response = httpx.post(f"{api_url}/v1/events", content=orjson.dumps([started]),
+                                  headers={**auth(TOKEN_ALL), "Content-Type": "application/json"}, timeout=30)
+            assert response.status_code == 200, response.text
+            assert [r["status"] for r in response.json()["results"]] == ["accepted"]
+            wait_for(lambda: _answers(metrics_url) and placements() == 1, 90,
+                     "the posted placement at /metrics", (worker, exporter))
+    finally:
+        exporter.stop()
+        worker.stop()
