@@ -10,7 +10,6 @@ import sys
 import time
 from collections import defaultdict
 from datetime import datetime
-from typing import Optional
 
 import typer
 

@@ -31,7 +31,7 @@ from typing import Callable, Iterator
 
 import orjson
 
-from streams.contract.validate import Event, Rejection, validate_object
+from streams.contract.validate import Rejection, validate_object
 
 from .mapping import Mapping, RowError, RowMapper
 from .pseudonymise import Pseudonymiser

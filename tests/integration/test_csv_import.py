@@ -2,7 +2,6 @@
 topic, in logs or in the summary, resumability, and the missing-key error."""
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import orjson

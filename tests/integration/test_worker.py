@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -29,61 +28,17 @@ from streams.contract.personal_id import contains_personal_id
 from streams.core.kpis import Period, compute
 from streams.core.replay import Replay
 from streams.core.timeutil import STOCKHOLM
+from tests.integration.pipeline import Service
 
 REPO = Path(__file__).resolve().parents[2]
 END = datetime(2024, 5, 17, 14, tzinfo=STOCKHOLM)  # mid-month: month-to-date figures
 
 
-def _worker_argv() -> list[str]:
-    """``casewatch worker`` when the CLI has it, else the command module itself."""
-    from services import cli
-
-    names = {c.name or (c.callback.__name__ if c.callback else None) for c in cli.app.registered_commands}
-    if "worker" in names:
-        return [sys.executable, "-m", "services.cli", "worker"]
-    return [sys.executable, "-m", "services.worker_command"]
+WORKER_ARGV = [sys.executable, "-m", "services.cli", "worker"]
 
 
-class Worker:
-    """The worker subprocess; its output goes to a log file shown when a test fails."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.env, self.log = env, log
-        self.proc: Optional[subprocess.Popen] = None
-        self.starts = 0
-
-    def start(self) -> None:
-        self.starts += 1
-        out = open(self.log, "ab")
-        out.write(f"\n===== start {self.starts} =====\n".encode())
-        out.flush()
-        argv = _worker_argv() + ["--loglevel", "info", "--session-timeout", "6"]
-        self.proc = subprocess.Popen(argv, env=self.env, cwd=REPO,
-                                     stdout=out, stderr=subprocess.STDOUT)
-        out.close()
-
-    def kill9(self) -> None:
-        assert self.proc is not None and self.proc.poll() is None, "worker died on its own:\n" + self.tail()
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def tail(self, n: int = 40) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
-        except OSError:
-            return "(no log)"
+def Worker(env: dict[str, str], log: Path) -> Service:  # noqa: N802 - reads as the class it was
+    return Service("worker", ["worker", "--loglevel", "info", "--session-timeout", "6"], env, log)
 
 
 @pytest.fixture
@@ -184,7 +139,7 @@ def stats(target) -> dict[str, str]:
         store.r.close()
 
 
-def wait_for(check: Callable[[], bool], timeout: float, what: str, worker: Optional[Worker] = None,
+def wait_for(check: Callable[[], bool], timeout: float, what: str, worker: Optional[Service] = None,
              interval: float = 0.5, target: Optional[dict] = None) -> float:
     """Seconds until ``check()`` holds; fails with the worker's log tail after ``timeout``."""
     started = time.monotonic()
@@ -353,11 +308,11 @@ def test_malformed_messages_go_to_the_dead_letter_topic(kafka_bootstrap, worker_
 def test_unreachable_services_fail_fast_with_a_clear_message(redis_url, kafka_bootstrap, tmp_path):
     base = dict(os.environ, PYTHONPATH=str(REPO), CASEWATCH_WORKER_DATA_DIR=str(tmp_path / "d"))
     base.pop("CASEWATCH_CONFIG_FILE", None)
-    no_redis = subprocess.run(_worker_argv() + ["--bootstrap", kafka_bootstrap, "--redis-url", "redis://127.0.0.1:1/0"],
+    no_redis = subprocess.run(WORKER_ARGV + ["--bootstrap", kafka_bootstrap, "--redis-url", "redis://127.0.0.1:1/0"],
                               env=base, cwd=REPO, capture_output=True, timeout=60)
     assert no_redis.returncode == 2
     assert b"Redis at redis://127.0.0.1:1/0 is unreachable" in no_redis.stderr
-    no_kafka = subprocess.run(_worker_argv() + ["--bootstrap", "127.0.0.1:1", "--redis-url", redis_url],
+    no_kafka = subprocess.run(WORKER_ARGV + ["--bootstrap", "127.0.0.1:1", "--redis-url", redis_url],
                               env=base, cwd=REPO, capture_output=True, timeout=60)
     assert no_kafka.returncode == 2
     assert b"Kafka at 127.0.0.1:1 is unreachable" in no_kafka.stderr
