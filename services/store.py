@@ -80,11 +80,13 @@ class ProjectionStore:
     def municipalities(self) -> list[str]:
         return sorted(m.decode() for m in self.r.smembers(f"{self.p}:municipalities"))
 
-    def versions(self, municipalities: list[str]) -> dict[str, int]:
+    def versions(self, municipalities: list[str]) -> dict[str, tuple[bytes | None, int]]:
+        """Per municipality (epoch, write counter): a flushed and rebuilt projection has a new
+        epoch, so a reader never mistakes a restarted counter for the one it cached."""
         if not municipalities:
             return {}
-        values = self.r.mget([f"{self.p}:version:{m}" for m in municipalities])
-        return {m: int(v or 0) for m, v in zip(municipalities, values)}
+        epoch, *values = self.r.mget([f"{self.p}:epoch", *(f"{self.p}:version:{m}" for m in municipalities)])
+        return {m: (epoch, int(v or 0)) for m, v in zip(municipalities, values)}
 
     def read_facts(self, municipality: str) -> list[CaseFacts]:
         raw = self.r.hgetall(f"{self.p}:facts:{municipality}")
