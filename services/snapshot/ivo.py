@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Iterator
 
 from streams.core.clocks import DEFAULT_CLOCKS, Clocks
-from streams.core.facts import DEC_MADE, DecisionItem, fold_case
+from streams.core.facts import DecisionItem, fold_case
 from streams.core.kpis import Period
 from streams.core.replay import Replay
 from streams.core.timeutil import local_date, local_day
@@ -92,21 +92,8 @@ def decisions_with_ids(replay: Replay, as_of: float, municipality: str | None = 
     for (mun, case_id), records in replay.cases.items():
         if municipality is not None and mun != municipality:
             continue
-        kept = [r for r in records.values() if r[0] <= as_of]
-        facts = fold_case(mun, kept, as_of)
-        if not facts.decisions:
-            continue
-        first_made: dict[str, tuple] = {}
-        for ts, code, _event_id, unit, payload in sorted(kept, key=lambda r: (r[0], r[1], r[2])):
-            if code == DEC_MADE:
-                first_made.setdefault(payload[0], (unit, ts, payload[1]))
-        ids = sorted(first_made)
-        if len(ids) != len(facts.decisions):
-            raise RuntimeError("the core's decision fold no longer pairs one item per decision_id")
-        for decision_id, item in zip(ids, facts.decisions):
-            if first_made[decision_id] != (item.unit, item.made, item.intervention):
-                raise RuntimeError("the core's decision items are no longer ordered by decision_id")
-            yield mun, case_id, decision_id, item
+        for item in fold_case(mun, records.values(), as_of).decisions:
+            yield mun, case_id, item.decision_id, item
 
 
 def reportable(replay: Replay, quarter: Quarter, municipality: str | None = None,

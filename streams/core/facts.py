@@ -40,6 +40,7 @@ class DecisionItem(NamedTuple):
     made: float
     intervention: str
     resolved: float | None  # first enforcement or ending
+    decision_id: str | None = None  # the IVO list names decisions; last, so older projections still load
 
 
 class PlacementItem(NamedTuple):
@@ -170,7 +171,7 @@ def fold_case(municipality: str, records: Iterable[Record], as_of: float | None 
         tuple(ReportItem(*r) for r in reports),
         tuple(InvestigationItem(u, o, c, tuple(ext)) for u, o, c, ext in investigations),
         tuple(
-            DecisionItem(u, made, intervention, resolutions.get(decision_id))
+            DecisionItem(u, made, intervention, resolutions.get(decision_id), decision_id)
             for decision_id, (u, made, intervention) in sorted(decisions.items())
         ),
         tuple(
