@@ -30,7 +30,7 @@ import redis
 from dashboards.config import Thresholds, ThresholdsError, load_thresholds
 from streams.core.clocks import DEFAULT_CLOCKS, Clocks
 from streams.core.facts import CaseFacts, facts_from_json
-from streams.core.kpis import Period, UnitItems, group_by_unit, unit_kpis
+from streams.core.kpis import Period, UnitItems, earliest_item, group_by_unit, unit_kpis
 from streams.core.timeutil import month_bounds
 
 from .metrics import Scrape
@@ -62,14 +62,6 @@ class _Municipality:
     cases: int
     units: dict[str, _Unit]
     raw: dict | None = None  # case_id -> (stored bytes, parsed facts), for incremental re-reads
-
-
-def _earliest(items: UnitItems) -> float:
-    starts = [r.received for r in items.reports] + [i.opened for i in items.investigations] \
-        + [d.made for d in items.decisions] + [p.started for p in items.placements] \
-        + [a.received for a in items.applications] + [p.paid for p in items.payments] \
-        + [s.joined for s in items.staff]
-    return min(starts) if starts else float("inf")
 
 
 class ThresholdsFile:
@@ -151,7 +143,7 @@ class KpiCollector:
                 facts = [f for _b, f in raw.values()]
             else:
                 facts = self.source.read_facts(municipality)
-            units = {unit: _Unit(items, _earliest(items)) for (_m, unit), items in group_by_unit(facts).items()}
+            units = {unit: _Unit(items, earliest_item(items)) for (_m, unit), items in group_by_unit(facts).items()}
             self._cache[municipality] = _Municipality(version, len(facts), units, raw)
         return self.source.pipeline_stats()
 

@@ -30,6 +30,12 @@ def _fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+# Both commands read the same event sources: a JSONL file or the case-event log in Kafka.
+EVENTS_OPTION = typer.Option(None, "--events", help="JSONL-fil med ärendehändelser (CONTRACT.md)")
+FROM_KAFKA_OPTION = typer.Option(False, "--from-kafka",
+                                 help="Läs händelseloggen från Kafka (CASEWATCH_KAFKA_BOOTSTRAP, CASEWATCH_CASE_TOPIC)")
+
+
 def _events(events: Optional[Path], from_kafka: bool):
     """The replay of the chosen source: a JSONL file, or the case-event log in Kafka."""
     if bool(events) == from_kafka:
@@ -83,9 +89,8 @@ def _renderer(pdf: bool):
 
 def snapshot_command(
     month: str = typer.Option(..., "--month", help="Månaden som ska frysas, ÅÅÅÅ-MM"),
-    events: Optional[Path] = typer.Option(None, "--events", help="JSONL-fil med ärendehändelser (CONTRACT.md)"),
-    from_kafka: bool = typer.Option(False, "--from-kafka",
-                                    help="Läs händelseloggen från Kafka (CASEWATCH_KAFKA_BOOTSTRAP, CASEWATCH_CASE_TOPIC)"),
+    events: Optional[Path] = EVENTS_OPTION,
+    from_kafka: bool = FROM_KAFKA_OPTION,
     out_dir: Path = typer.Option(Path("snapshots"), "--out-dir", help="Mapp för frysta rapporter: <mapp>/<ÅÅÅÅ-MM>/rev-<n>/"),
     config: Optional[Path] = typer.Option(None, "--config", help="Nämndens målstyrning (standard: services/snapshot/board.yaml)"),
     narrative_dir: Optional[Path] = typer.Option(Path("narrative"), "--narrative-dir",
@@ -136,9 +141,8 @@ def snapshot_command(
 
 def ivo_report_command(
     quarter: str = typer.Option(..., "--quarter", help="Kvartal ÅÅÅÅ-Qn, t.ex. 2024-Q1"),
-    events: Optional[Path] = typer.Option(None, "--events", help="JSONL-fil med ärendehändelser (CONTRACT.md)"),
-    from_kafka: bool = typer.Option(False, "--from-kafka",
-                                    help="Läs händelseloggen från Kafka (CASEWATCH_KAFKA_BOOTSTRAP, CASEWATCH_CASE_TOPIC)"),
+    events: Optional[Path] = EVENTS_OPTION,
+    from_kafka: bool = FROM_KAFKA_OPTION,
     out: Path = typer.Option(Path("ivo"), "--out", help="Mapp för ivo-<kvartal>.csv och .html"),
     municipality: Optional[str] = typer.Option(None, "--municipality", help="Bara denna kommun (standard: alla i filen)"),
 ) -> None:

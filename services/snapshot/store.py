@@ -41,11 +41,8 @@ def content_hash(content: dict) -> str:
 
 
 def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as stream:
-        for block in iter(lambda: stream.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def flatten(value, prefix: str = "") -> dict[str, object]:

@@ -80,57 +80,47 @@ def _check_config(config_file: Path, name: str) -> Path:
     return config_file
 
 
-def prometheus_entry(config_file: Path, state_dir: Path, port: int | None = None, timeout: float = 60.0) -> dict:
-    config_file = _check_config(config_file, "Prometheus")
-    pdir = Path(state_dir).resolve() / "prometheus"
-    data = pdir / "data"
+def _start(name: str, binary: str, flags: list[str], config_file: Path, state_dir: Path,
+           port: int | None, timeout: float) -> dict:
+    """Start one Prometheus-family server on loopback and wait for ``/-/ready``.
+
+    ``flags`` may use ``{data}`` and ``{listen}`` for the data directory and listen address.
+    """
+    config_file = _check_config(config_file, name)
+    home = Path(state_dir).resolve() / name.lower()
+    data = home / "data"
     data.mkdir(parents=True, exist_ok=True)
     port = reuse_or_free_port(port)
     url = f"http://{HOST}:{port}"
-    log_file = pdir / "prometheus.log"
-    cmd = [
-        prometheus_binary(),
-        f"--config.file={config_file}",
-        f"--storage.tsdb.path={data}",
-        f"--web.listen-address={HOST}:{port}",
+    log_file = home / f"{name.lower()}.log"
+    cmd = [binary, f"--config.file={config_file}",
+           *(f.format(data=data, listen=f"{HOST}:{port}") for f in flags)]
+    log(f"starting {name} on {url} with {config_file}")
+    proc = spawn(cmd, log_file, cwd=home)
+    try:
+        wait_http_ready(f"{url}/-/ready", proc.pid, log_file, name, timeout)
+    except BaseException:
+        stop_pid(proc.pid, timeout=5.0, name=name.lower())
+        raise
+    log(f"{name} ready at {url} (pid {proc.pid})")
+    return {"url": url, "pid": proc.pid, "port": port, "config": str(config_file), "log": str(log_file), "marker": str(data)}
+
+
+def prometheus_entry(config_file: Path, state_dir: Path, port: int | None = None, timeout: float = 60.0) -> dict:
+    return _start("Prometheus", prometheus_binary(), [
+        "--storage.tsdb.path={data}",
+        "--web.listen-address={listen}",
         "--web.enable-lifecycle",
         "--storage.tsdb.retention.time=15d",
-    ]
-    log(f"starting Prometheus on {url} with {config_file}")
-    proc = spawn(cmd, log_file, cwd=pdir)
-    try:
-        wait_http_ready(f"{url}/-/ready", proc.pid, log_file, "Prometheus", timeout)
-    except BaseException:
-        stop_pid(proc.pid, timeout=5.0, name="prometheus")
-        raise
-    log(f"Prometheus ready at {url} (pid {proc.pid})")
-    return {"url": url, "pid": proc.pid, "port": port, "config": str(config_file), "log": str(log_file), "marker": str(data)}
+    ], config_file, state_dir, port, timeout)
 
 
 def alertmanager_entry(config_file: Path, state_dir: Path, port: int | None = None, timeout: float = 60.0) -> dict:
-    config_file = _check_config(config_file, "Alertmanager")
-    adir = Path(state_dir).resolve() / "alertmanager"
-    data = adir / "data"
-    data.mkdir(parents=True, exist_ok=True)
-    port = reuse_or_free_port(port)
-    url = f"http://{HOST}:{port}"
-    log_file = adir / "alertmanager.log"
-    cmd = [
-        _alertmanager_binary(),
-        f"--config.file={config_file}",
-        f"--storage.path={data}",
-        f"--web.listen-address={HOST}:{port}",
+    return _start("Alertmanager", _alertmanager_binary(), [
+        "--storage.path={data}",
+        "--web.listen-address={listen}",
         "--cluster.listen-address=",  # empty: no gossip cluster, nothing bound on 0.0.0.0:9094
-    ]
-    log(f"starting Alertmanager on {url} with {config_file}")
-    proc = spawn(cmd, log_file, cwd=adir)
-    try:
-        wait_http_ready(f"{url}/-/ready", proc.pid, log_file, "Alertmanager", timeout)
-    except BaseException:
-        stop_pid(proc.pid, timeout=5.0, name="alertmanager")
-        raise
-    log(f"Alertmanager ready at {url} (pid {proc.pid})")
-    return {"url": url, "pid": proc.pid, "port": port, "config": str(config_file), "log": str(log_file), "marker": str(data)}
+    ], config_file, state_dir, port, timeout)
 
 
 def start_prometheus(config_file, state_dir, port: int | None = None) -> tuple[str, int]:

@@ -311,17 +311,18 @@ def compute(facts: Iterable[CaseFacts], as_of: float, period: Period | None = No
     period = period or Period.month_to_date(as_of)
     out: dict[str, dict[str, dict]] = {}
     for (municipality, unit), items in sorted(group_by_unit(facts).items()):
-        if not _has_item_by(items, as_of):
+        if earliest_item(items) > as_of:
             continue
         out.setdefault(municipality, {})[unit] = unit_kpis(items, as_of, period, clocks)
     return out
 
 
-def _has_item_by(items: UnitItems, as_of: float) -> bool:
-    starts = (
-        (r.received for r in items.reports), (i.opened for i in items.investigations),
-        (d.made for d in items.decisions), (p.started for p in items.placements),
-        (a.received for a in items.applications), (p.paid for p in items.payments),
-        (s.joined for s in items.staff),
-    )
-    return any(ts <= as_of for family in starts for ts in family)
+def earliest_item(items: UnitItems) -> float:
+    """The first instant anything of the unit happened; before it the unit does not exist."""
+    starts = [
+        *(r.received for r in items.reports), *(i.opened for i in items.investigations),
+        *(d.made for d in items.decisions), *(p.started for p in items.placements),
+        *(a.received for a in items.applications), *(p.paid for p in items.payments),
+        *(s.joined for s in items.staff),
+    ]
+    return min(starts, default=float("inf"))
