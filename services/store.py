@@ -6,8 +6,10 @@ Keys (``{p}`` is the configured prefix):
   whole folded value is idempotent: re-applying a case after a crash or a replay sets the same
   bytes. Time-dependent figures are not stored: the exporter reads facts at its scrape instant.
 - ``{p}:version:{municipality}``: bumped with every write, so readers re-parse only what changed.
-- ``{p}:municipalities`` set; ``{p}:epoch``: present once the projection is complete; a worker
-  that finds it missing (Redis flushed or new) re-projects every case it holds.
+- ``{p}:municipalities`` set; ``{p}:complete:{partition}``: present once every case of that
+  case-topic partition is projected. A worker that finds one of its partitions unmarked (Redis
+  flushed or new) re-projects every case it holds; with several workers each answers for its
+  own partitions. ``{p}:epoch``: the instant of the latest re-projection, for readers' caches.
 - ``{p}:pipeline`` hash: counters and gauges of the worker (events by outcome, rejections by
   reason, consumer lag, newest event instant, heartbeat instant).
 """
@@ -69,11 +71,20 @@ class ProjectionStore:
         pipe.hset(key, "heartbeat_ts", repr(time.time()))
         pipe.execute()
 
-    def mark_complete(self) -> None:
-        self.r.set(f"{self.p}:epoch", repr(time.time()))
+    def mark_complete(self, partitions: Iterable[int]) -> None:
+        pipe = self.r.pipeline(transaction=False)
+        for partition in partitions:
+            pipe.set(f"{self.p}:complete:{partition}", 1)
+        pipe.set(f"{self.p}:epoch", repr(time.time()))
+        pipe.execute()
 
-    def is_complete(self) -> bool:
-        return bool(self.r.exists(f"{self.p}:epoch"))
+    def incomplete(self, partitions: Iterable[int]) -> list[int]:
+        """The partitions among ``partitions`` whose cases are not (all) in the projection."""
+        partitions = list(partitions)
+        if not partitions:
+            return []
+        marks = self.r.mget([f"{self.p}:complete:{n}" for n in partitions])
+        return [n for n, mark in zip(partitions, marks) if mark is None]
 
     # --- reads (exporter) --------------------------------------------------------------------
 

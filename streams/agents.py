@@ -10,7 +10,12 @@ Per batch of messages (``stream.take_events``, up to ``batch_max`` or ``batch_wi
 3. the folded facts of every touched case go to Redis in one pipelined round trip, then the
    pipeline-health counters in a second one;
 4. the batch's changelog records and dead letters are awaited: Kafka has them (acks=all);
-5. only then the batch's events are acked; Faust commits acked offsets later.
+5. only then the worker commits the case-topic offsets its :class:`OffsetLedger` vouches for.
+
+Offsets are committed by the worker, not by Faust (the case topic has ``acks=False``): Faust's
+ack bookkeeping can commit across messages it dropped around a rebalance (see
+:mod:`streams.offsets`). The ledger advances a partition only over contiguous offsets; a message
+past a hole makes the worker ask the broker whether the hole is real and otherwise seek back.
 
 A crash anywhere before (5) redelivers the batch. Whatever the table already holds comes back
 as duplicates, and a duplicate still touches its case, so the case's changelog record and
@@ -37,15 +42,19 @@ import redis
 from faust.streams import _current_event  # the context variable behind faust.current_event()
 from faust.types import TP, EventT, RecordMetadata
 
+from services.kafka_log import GroupOffsets
 from services.settings import Settings
 from services.store import ProjectionStore
 from streams.contract.validate import Rejection, validate_line
+from streams.offsets import OffsetLedger, Verdict
 from streams.worker_state import Batch, CaseState, dead_letter, split_key
 
 log = logging.getLogger("casewatch.worker")
 
 TABLE_NAME = "cases"
 REPROJECT_CHUNK = 1000
+RESEEK_EVERY = 1.0  # seconds a seek back may wait for its offset before it is issued again
+STALL_AFTER = 5.0  # seconds a partition may wait below its fetch position before a seek back
 
 
 @contextlib.contextmanager
@@ -79,17 +88,23 @@ class CaseWorker:
         self.batch_max = batch_max
         self.batch_within = batch_within
         raw = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
-        self.case_topic = app.topic(settings.case_topic, partitions=settings.partitions, **raw)
+        # acks=False: Faust neither tracks nor commits this topic's offsets; the worker does.
+        self.case_topic = app.topic(settings.case_topic, partitions=settings.partitions, acks=False, **raw)
         self.dead_letter_topic = app.topic(settings.dead_letter_topic, **raw)
         # bytes keys and values: Faust picks the raw codec for both (CaseState encodes).
         self.table = app.Table(TABLE_NAME, key_type=bytes, value_type=bytes, partitions=settings.partitions,
                                help="per-case event sets")
         self._lock: Optional[asyncio.Lock] = None
-        self._next_offset: dict[TP, int] = {}
+        self.ledger: OffsetLedger[TP] = OffsetLedger()
+        self._group_offsets: Optional[GroupOffsets] = None
         self._verified = False
         self.misrouted = 0
+        self.reseeks = 0
         self.agent = app.agent(self.case_topic, name="casewatch-cases")(self.process)
         app.timer(housekeeping_every, name="casewatch-housekeeping")(self.housekeeping)
+        app.on_partitions_revoked.connect(self._on_revoked)
+        app.on_partitions_assigned.connect(self._on_assigned)
+        app.on_before_shutdown.connect(self._on_shutdown)
 
     @property
     def lock(self) -> asyncio.Lock:
@@ -103,7 +118,91 @@ class CaseWorker:
     async def process(self, stream: faust.StreamT) -> Any:
         async for events in stream.take_events(self.batch_max, within=self.batch_within):
             async with self.lock:
-                await self.process_batch(events)
+                try:
+                    await self.process_batch(events)
+                except BaseException:
+                    # The ledger advanced over messages whose writes may not have happened:
+                    # start again from what the group has committed.
+                    self.ledger.forget_all()
+                    raise
+
+    # --- offsets ---------------------------------------------------------------------------
+
+    async def _on_revoked(self, app: faust.App, revoked: set[TP], **_: Any) -> None:
+        self.ledger.forget(revoked)
+
+    async def _on_assigned(self, app: faust.App, assigned: set[TP], **_: Any) -> None:
+        # Kafka resumes an assigned partition at the committed offset: learn it again.
+        self.ledger.forget(assigned)
+
+    async def _on_shutdown(self, app: faust.App, **_: Any) -> None:
+        if self._group_offsets is not None:
+            self._group_offsets.close()
+
+    @property
+    def group_offsets(self) -> GroupOffsets:
+        if self._group_offsets is None:
+            self._group_offsets = GroupOffsets(self.settings.kafka_bootstrap, self.settings.consumer_group)
+        return self._group_offsets
+
+    async def _start_partitions(self, tps: set[TP]) -> None:
+        committed = await asyncio.to_thread(self.group_offsets.committed, sorted(tps))
+        for tp in tps:
+            self.ledger.start(tp, committed[(tp.topic, tp.partition)])
+
+    async def _admit(self, message: Any) -> bool:
+        """Whether to process ``message`` now (see :mod:`streams.offsets`)."""
+        tp, offset = message.tp, message.offset
+        if not self.ledger.knows(tp):
+            return False  # forgotten by a rebalance in the middle of the batch: comes again
+        verdict = self.ledger.admit(tp, offset)
+        if verdict is Verdict.PROCESS:
+            return True
+        if verdict is Verdict.SKIP:
+            return False
+        await self._skip_absent(tp)
+        if self.ledger.admit(tp, offset) is Verdict.PROCESS:
+            return True
+        log.warning("%s: offsets %d..%d were not delivered to the worker; reading them again",
+                    tp, self.ledger.expected(tp), offset - 1)
+        await self._seek_back(tp)
+        return False
+
+    async def _skip_absent(self, tp: TP) -> None:
+        """Move the ledger of ``tp`` over offsets the log has no records at (deleted by
+        retention, transaction markers): the broker says where the next record is."""
+        expected = self.ledger.expected(tp)
+        first = await asyncio.to_thread(self.group_offsets.first_offset_from, tp.topic, tp.partition, expected)
+        if first > expected:
+            log.warning("%s: the log has no records at offsets %d..%d; continuing at %d",
+                        tp, expected, first - 1, first)
+            self.ledger.absent_below(tp, first)
+
+    async def _seek_back(self, tp: TP) -> None:
+        """Have the consumer fetch ``tp`` again from the ledger's expected offset."""
+        await self._skip_absent(tp)
+        self.ledger.seeking(tp, time.monotonic())
+        self.reseeks += 1
+        await self.app.consumer.seek_wait({tp: self.ledger.expected(tp)})
+
+    async def _unstall(self) -> None:
+        """Seek back where a seek is overdue or a partition waits for messages the consumer
+        has fetched past (see :meth:`OffsetLedger.stalled`)."""
+        now = time.monotonic()
+        for tp in self.ledger.seeks_due(now, RESEEK_EVERY):
+            await self._seek_back(tp)
+        for tp in list(self.ledger.positions()):
+            position = await self.app.consumer.position(tp)
+            if position is not None and self.ledger.knows(tp) and self.ledger.stalled(tp, position, now, STALL_AFTER):
+                log.warning("%s: no progress at offset %d for %.0f s while the consumer is at %d; "
+                            "reading again", tp, self.ledger.expected(tp), STALL_AFTER, position)
+                await self._seek_back(tp)
+
+    async def _commit(self) -> None:
+        """Commit what the ledger vouches for: every offset below has been fully processed."""
+        offsets = self.ledger.to_commit()
+        if offsets and await self.app.consumer._commit(offsets):  # Faust's commit of given offsets
+            self.ledger.committed(offsets)
 
     def _load(self, key: bytes) -> Optional[bytes]:
         return self.table.data.get(key)
@@ -128,13 +227,20 @@ class CaseWorker:
             # many partitions as the source topic (co-partitioning); raises PartitionsMismatch.
             self.table._verify_source_topic_partitions(self.settings.case_topic)
             self._verified = True
+        for tp in self.ledger.seeks_due(time.monotonic(), RESEEK_EVERY):
+            await self._seek_back(tp)
+        assignment = self.app.consumer.assignment()
+        unknown = {e.message.tp for e in events if e.message.tp in assignment and not self.ledger.knows(e.message.tp)}
+        if unknown:
+            await self._start_partitions(unknown)
         batch = Batch(self._load)
         last_event: dict[bytes, EventT] = {}
         producer = self.app.producer
         deliveries: list[Awaitable[RecordMetadata]] = []
         for event in events:
             message = event.message
-            self._next_offset[message.tp] = message.offset + 1
+            if message.tp not in assignment or not await self._admit(message):
+                continue  # another worker owns it now, or it comes again after a seek back
             outcome = _validate(event.value)
             if type(outcome) is Rejection:
                 batch.reject(outcome)
@@ -176,6 +282,7 @@ class CaseWorker:
         for partition, offset in persisted.items():
             # what Faust's changelog callback does per record: the store's recovery starts here
             self.table.data.set_persisted_offset(TP(changelog_topic, partition), offset)
+        await self._commit()
 
     # --- lag, heartbeat, re-projection -----------------------------------------------------
 
@@ -189,7 +296,7 @@ class CaseWorker:
             highwater = consumer.highwater(tp)
             if highwater is None:
                 continue
-            position = self._next_offset.get(tp)
+            position = self.ledger.positions().get(tp)
             if position is None:
                 position = await consumer.position(tp)
                 if position is None:
@@ -204,9 +311,15 @@ class CaseWorker:
         return (recovery.completed.is_set() and not app.rebalancing and not app.in_recovery
                 and any(tp.topic == self.settings.case_topic for tp in app.consumer.assignment()))
 
+    def _partitions(self) -> list[int]:
+        return sorted(tp.partition for tp in self.app.consumer.assignment()
+                      if tp.topic == self.settings.case_topic)
+
     async def housekeeping(self) -> None:
         try:
-            if self._ready() and not await asyncio.to_thread(self.store.is_complete):
+            async with self.lock:
+                await self._unstall()
+            if self._ready() and await asyncio.to_thread(self.store.incomplete, self._partitions()):
                 await self.reproject()
             lag = await self.consumer_lag()
             await asyncio.to_thread(self.store.record_pipeline, {}, {}, None, lag)
@@ -214,17 +327,20 @@ class CaseWorker:
             log.exception("housekeeping failed; retrying")
 
     async def reproject(self) -> int:
-        """Write the facts of every case this worker holds, then mark the projection complete.
+        """Write the facts of every case this worker holds, then mark its partitions complete.
 
-        A sentinel key marks the run: if Redis is flushed again meanwhile, the cases written
-        before the flush are gone, so the projection is not marked complete and the next tick
+        A sentinel key (this run's own) marks the run: if Redis is flushed again meanwhile, the
+        cases written before the flush are gone, so nothing is marked complete and the next tick
         starts over.
         """
         started = time.monotonic()
         n = 0
-        sentinel, token = f"{self.store.p}:reprojecting", uuid.uuid4().hex.encode()
+        token = uuid.uuid4().hex
+        sentinel = f"{self.store.p}:reprojecting:{token}"
         async with self.lock:  # no batch writes a case between its read here and its write
-            await self._redis(self.store.r.set, sentinel, token)
+            partitions = self._partitions()
+            # expires: a worker killed mid-run leaves no key behind for good
+            await self._redis(lambda: self.store.r.set(sentinel, token, ex=3600))
             chunk: list[tuple[str, str, bytes]] = []
             for key, raw in self.table.items():
                 municipality, case_id = split_key(key)
@@ -235,10 +351,10 @@ class CaseWorker:
                     chunk = []
             if chunk:
                 n += await self._redis(self.store.write_cases, chunk)
-            if await self._redis(self.store.r.get, sentinel) != token:
+            if await self._redis(self.store.r.get, sentinel) != token.encode():
                 log.warning("Redis was flushed during the re-projection; starting over")
                 return 0
-            await self._redis(self.store.mark_complete)
+            await self._redis(self.store.mark_complete, partitions)
             await self._redis(self.store.r.delete, sentinel)
         log.info("re-projected %d cases to Redis in %.2fs", n, time.monotonic() - started)
         return n
