@@ -7,10 +7,11 @@ Per batch of messages (``stream.take_events``, up to ``batch_max`` or ``batch_wi
    (:class:`streams.worker_state.Batch`: one table read per case per batch);
 2. every touched case is written back to the table once: the local store, and one changelog
    record per case sent straight through the producer (not awaited one by one);
-3. the folded facts of every touched case go to Redis in one pipelined round trip, then the
-   pipeline-health counters in a second one;
+3. the folded facts of every touched case and the pipeline-health counters go to Redis in one
+   pipelined round trip;
 4. the batch's changelog records and dead letters are awaited: Kafka has them (acks=all);
-5. only then the worker commits the case-topic offsets its :class:`OffsetLedger` vouches for.
+5. only then the worker commits (in the background) the case-topic offsets its
+   :class:`OffsetLedger` vouches for.
 
 Offsets are committed by the worker, not by Faust (the case topic has ``acks=False``): Faust's
 ack bookkeeping can commit across messages it dropped around a rebalance (see
@@ -32,6 +33,8 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import os
+import socket
 import time
 import uuid
 import weakref
@@ -44,7 +47,7 @@ from faust.types import TP, EventT, RecordMetadata
 
 from services.kafka_log import GroupOffsets
 from services.settings import Settings
-from services.store import ProjectionStore
+from services.store import PipelineHealth, ProjectionStore
 from streams.contract.validate import Rejection, validate_line
 from streams.offsets import OffsetLedger, Verdict
 from streams.worker_state import Batch, CaseState, dead_letter, split_key
@@ -97,6 +100,8 @@ class CaseWorker:
         self._lock: Optional[asyncio.Lock] = None
         self.ledger: OffsetLedger[TP] = OffsetLedger()
         self._group_offsets: Optional[GroupOffsets] = None
+        self._committing: Optional[asyncio.Future] = None
+        self.worker_id = f"{socket.gethostname()}-{os.getpid()}"
         self._verified = False
         self.misrouted = 0
         self.reseeks = 0
@@ -136,8 +141,12 @@ class CaseWorker:
         self.ledger.forget(assigned)
 
     async def _on_shutdown(self, app: faust.App, **_: Any) -> None:
+        if self._committing is not None:
+            await asyncio.wait([self._committing], timeout=10)
         if self._group_offsets is not None:
             self._group_offsets.close()
+        with contextlib.suppress(redis.RedisError):
+            self.store.forget_worker(self.worker_id)
 
     @property
     def group_offsets(self) -> GroupOffsets:
@@ -198,22 +207,39 @@ class CaseWorker:
                             "reading again", tp, self.ledger.expected(tp), STALL_AFTER, position)
                 await self._seek_back(tp)
 
-    async def _commit(self) -> None:
-        """Commit what the ledger vouches for: every offset below has been fully processed."""
+    def _commit_soon(self) -> None:
+        """Commit what the ledger vouches for (every offset below has been fully processed) in
+        the background, so the next batch does not wait for the round trip through Faust's
+        consumer thread. One commit at a time: offsets committed in order."""
+        if self._committing is not None and not self._committing.done():
+            return  # the next batch commits what this one adds
         offsets = self.ledger.to_commit()
-        if offsets and await self.app.consumer._commit(offsets):  # Faust's commit of given offsets
-            self.ledger.committed(offsets)
+        if offsets:
+            self._committing = asyncio.ensure_future(self._commit(offsets))
+
+    async def _commit(self, offsets: dict[TP, int]) -> None:
+        try:
+            if await self.app.consumer._commit(offsets):  # Faust's commit of exactly these offsets
+                self.ledger.committed(offsets)
+        except Exception:  # noqa: BLE001 - not committed: redelivered later, nothing lost
+            log.exception("committing offsets failed; they are committed with a later batch")
 
     def _load(self, key: bytes) -> Optional[bytes]:
         return self.table.data.get(key)
 
     async def _redis(self, call: Callable[..., Any], *args: Any) -> Any:
-        """``call(*args)`` off the event loop, retried until Redis answers: the batch is not
-        acked meanwhile, so nothing is lost, and the consumer keeps its group membership."""
+        """``call(*args)``, retried until Redis answers: the batch is not committed meanwhile,
+        so nothing is lost, and the consumer keeps its group membership (Faust's consumer runs
+        in its own thread).
+
+        Called on the event loop, not in a thread: a batch's one pipelined round trip takes a
+        few milliseconds, while a hop to a thread pool waits for the GIL behind Faust's consumer
+        thread, measured at ten times that. Nothing else in the worker can go on without
+        Redis anyway."""
         delay = 0.1
         for attempt in itertools.count(1):
             try:
-                return await asyncio.to_thread(call, *args)
+                return call(*args)
             except redis.RedisError as exc:
                 if attempt == 1 or attempt % 20 == 0:
                     log.warning("Redis write failed (%s: %s); retrying (attempt %d)",
@@ -270,11 +296,9 @@ class CaseWorker:
                 self.table.data[key] = value
             changelog.append(await producer.send(changelog_topic, key, value, event.message.partition,
                                                  None, None))
-        if batch.cases:
-            await self._redis(self.store.write_cases, list(batch.projections()))
-        lag = await self.consumer_lag()
-        await self._redis(self.store.record_pipeline, batch.outcomes(), dict(batch.rejected),
-                          batch.newest_ts, lag)
+        health = PipelineHealth(self.worker_id, batch.outcomes(), dict(batch.rejected), batch.newest_ts,
+                                await self.consumer_lag())
+        await self._redis(self.store.write_batch, list(batch.projections()), health)
         await asyncio.gather(*deliveries)
         persisted: dict[int, int] = {}
         for metadata in await asyncio.gather(*changelog):
@@ -282,7 +306,7 @@ class CaseWorker:
         for partition, offset in persisted.items():
             # what Faust's changelog callback does per record: the store's recovery starts here
             self.table.data.set_persisted_offset(TP(changelog_topic, partition), offset)
-        await self._commit()
+        self._commit_soon()
 
     # --- lag, heartbeat, re-projection -----------------------------------------------------
 
@@ -319,10 +343,10 @@ class CaseWorker:
         try:
             async with self.lock:
                 await self._unstall()
-            if self._ready() and await asyncio.to_thread(self.store.incomplete, self._partitions()):
+            if self._ready() and self.store.incomplete(self._partitions()):
                 await self.reproject()
             lag = await self.consumer_lag()
-            await asyncio.to_thread(self.store.record_pipeline, {}, {}, None, lag)
+            self.store.record_pipeline({}, {}, None, lag, self.worker_id)
         except Exception:  # noqa: BLE001 - Redis away for a moment: try again next tick
             log.exception("housekeeping failed; retrying")
 

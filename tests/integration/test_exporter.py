@@ -181,3 +181,33 @@ def test_command_exits_clearly_when_the_port_is_taken(redis_url):
                                 timeout=30)
     assert result.returncode == 2
     assert b"already in use" in result.stderr and b"Traceback" not in result.stderr
+
+
+def test_several_workers_report_one_lag_and_the_latest_heartbeat(redis_url):
+    """Each worker writes its own lag and heartbeat; readers see the lag of the workers alive
+    (a silent worker's partitions have moved to the others) and the latest heartbeat; a worker
+    that leaves cleanly takes its fields with it."""
+    store = ProjectionStore.from_url(redis_url, prefix="cwworkers")
+    try:
+        store.record_pipeline({"accepted": 5}, {}, 100.0, 7, worker="a")
+        store.record_pipeline({"accepted": 3}, {"bad_value": 1}, 90.0, 4, worker="b")
+        now = time.time()
+        stats = store.pipeline_stats(now)
+        assert stats["consumer_lag"] == "11"
+        assert stats["events:accepted"] == "8"
+        assert float(stats["newest_event_ts"]) == 100.0
+        assert now - 5 < float(stats["heartbeat_ts"]) <= now
+
+        # 40 s later only b has written again: a's lag is no longer counted
+        later = now + 40
+        store.r.hset("cwworkers:pipeline", "heartbeat:b", repr(later))
+        stats = store.pipeline_stats(later)
+        assert stats["consumer_lag"] == "4"
+        assert float(stats["heartbeat_ts"]) == later
+
+        store.forget_worker("b")
+        stats = store.pipeline_stats(later)
+        assert "consumer_lag" not in stats  # a is silent, b is gone
+        assert float(stats["heartbeat_ts"]) < later
+    finally:
+        store.r.close()
