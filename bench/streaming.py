@@ -6,7 +6,8 @@ Needs the local stack (``casewatch stack up``; addresses from ``.stack/stack.jso
 
 1. Throughput: N simulated events are produced to a fresh topic first. A plain aiokafka
    consumer drains the topic (the floor of any Python consumer), then one that also validates
-   every line (the floor of any *correct* one); then ``casewatch worker`` runs as a subprocess
+   every line (the floor of any *correct* one), then a Faust agent that does nothing
+   (bench/faust_ceiling.py: what Faust itself costs per message); then ``casewatch worker`` runs as a subprocess
    and the time from its first to its last accepted event is taken from the Redis pipeline
    counters. Figures are events/s and the ratio to the plain consumer in the same run.
 2. Latency: with the worker caught up on a second fresh topic, events (each a new case) are
@@ -105,6 +106,20 @@ def drain(bootstrap: str, topic: str, n: int, validate: bool) -> float:
     return asyncio.run(run())
 
 
+def faust_ceiling(stack: dict, topic: str, n: int) -> float:
+    """events/s of a do-nothing Faust agent on the worker's settings (bench/faust_ceiling.py)."""
+    env = dict(os.environ, CASEWATCH_KAFKA_BOOTSTRAP=stack["kafka"]["bootstrap"], PYTHONPATH=str(REPO))
+    env.pop("CASEWATCH_CONFIG_FILE", None)
+    done = subprocess.run([sys.executable, str(REPO / "bench" / "faust_ceiling.py"), topic, str(n)], env=env,
+                          cwd=REPO, capture_output=True, text=True, timeout=600)
+    # Faust's worker sends stdout through its logging: the figure may follow a log prefix
+    lines = [line.split("faust-ceiling-eps ")[1].split()[0] for line in (done.stdout + done.stderr).splitlines()
+             if "faust-ceiling-eps " in line]
+    if done.returncode != 0 or not lines:
+        raise SystemExit(f"the bare Faust agent failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    return float(lines[-1])
+
+
 class WorkerProcess:
     def __init__(self, env: dict, log: Path, table_store: str, batch_within: float) -> None:
         argv = [sys.executable, "-m", "services.worker_command", "--loglevel", "warning",
@@ -155,6 +170,7 @@ def throughput(stack: dict, n: int, table_store: str, batch_within: float, tmp: 
     produce_s = produce_all(bootstrap, f"{tag}.case-events", lines)
     plain_s = drain(bootstrap, f"{tag}.case-events", n, validate=False)
     validating_s = drain(bootstrap, f"{tag}.case-events", n, validate=True)
+    faust_eps = faust_ceiling(stack, f"{tag}.case-events", n)
 
     prefix = f"b{uuid.uuid4().hex[:8]}"
     store = ProjectionStore.from_url(stack["redis"]["url"], prefix)
@@ -184,7 +200,9 @@ def throughput(stack: dict, n: int, table_store: str, batch_within: float, tmp: 
         "produce_eps": n / produce_s,
         "plain_aiokafka_eps": n / plain_s,
         "aiokafka_validate_eps": n / validating_s,
+        "faust_eps": faust_eps,
         "worker_eps": worker_rate,
+        "ratio_to_faust": worker_rate / faust_eps,
         "ratio_to_plain": worker_rate / (n / plain_s),
         "ratio_to_validating": worker_rate / (n / validating_s),
     }
@@ -319,9 +337,11 @@ def main() -> None:
             print(f"  producer (aiokafka, linger 5 ms)     {t['produce_eps']:>10,.0f} events/s")
             print(f"  plain aiokafka consumer (drain)      {t['plain_aiokafka_eps']:>10,.0f} events/s")
             print(f"  aiokafka consumer + validate_line    {t['aiokafka_validate_eps']:>10,.0f} events/s")
+            print(f"  bare Faust agent (take_events, no work) {t['faust_eps']:>7,.0f} events/s")
             print(f"  casewatch worker Kafka->table->Redis {t['worker_eps']:>10,.0f} events/s")
             print(f"  worker / plain consumer              {t['ratio_to_plain']:>10.3f}")
             print(f"  worker / validating consumer         {t['ratio_to_validating']:>10.3f}")
+            print(f"  worker / bare Faust agent            {t['ratio_to_faust']:>10.3f}")
         if not args.skip_latency:
             lat = latency(stack, args.rate, args.seconds, args.table_store, args.batch_within, tmp)
             print(f"latency produce -> Redis projection at {lat['rate']:,.0f} events/s "

@@ -123,7 +123,7 @@ def worker_command(
                                            help="Faust web port on 127.0.0.1; 0 disables (CASEWATCH_WORKER_WEB_PORT)."),
     table_store: str = typer.Option("rocksdb", "--table-store",
                                     help="rocksdb (default; restarts read only the changelog tail) or memory."),
-    batch_max: int = typer.Option(1000, "--batch-max", min=1, help="Most messages per batch."),
+    batch_max: int = typer.Option(5000, "--batch-max", min=1, help="Most messages per batch."),
     batch_within: float = typer.Option(0.1, "--batch-within", min=0.001,
                                        help="Longest wait (seconds) to fill a batch."),
     session_timeout: float = typer.Option(10.0, "--session-timeout", min=6.0, max=300.0,

@@ -32,8 +32,8 @@ def app_config(settings: Settings, table_store: str = "rocksdb", session_timeout
         # Every batch ends with a producer flush, so lingering only adds latency.
         producer_linger=0.001,
         producer_acks=-1,
-        broker_max_poll_records=1000,
-        stream_buffer_maxsize=4096,
+        broker_max_poll_records=5000,
+        stream_buffer_maxsize=20000,
         stream_wait_empty=True,
         broker_commit_interval=1.0,
         # A worker killed without goodbye holds its partitions until its session expires.
