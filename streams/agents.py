@@ -40,12 +40,16 @@ import uuid
 import weakref
 from typing import Any, Awaitable, Callable, Iterator, Optional
 
+import aiokafka
 import faust
 import redis
+from aiokafka.errors import CommitFailedError, IllegalStateError
+from aiokafka.structs import OffsetAndMetadata, TopicPartition
 from faust.streams import _current_event  # the context variable behind faust.current_event()
 from faust.types import TP, EventT, RecordMetadata
+from kafka.errors import KafkaError
 
-from services.kafka_log import GroupOffsets
+from services.kafka_log import GroupOffsets, KafkaLogError
 from services.settings import Settings
 from services.store import PipelineHealth, ProjectionStore
 from streams.contract.validate import Rejection, validate_line
@@ -67,6 +71,23 @@ def as_current(event: EventT) -> Iterator[None]:
         yield
     finally:
         _current_event.reset(token)
+
+
+async def commit_assigned(consumer: aiokafka.AIOKafkaConsumer, offsets: dict[TP, int]) -> dict[TP, int]:
+    """Commit ``offsets`` of the partitions still assigned to ``consumer`` and return those (run
+    in the thread that owns it, so no rebalance slips in between the check and the commit).
+    Partitions assigned elsewhere meanwhile are read again by their new owner."""
+    assigned = consumer.assignment()
+    mine = {tp: offset for tp, offset in offsets.items() if (tp.topic, tp.partition) in assigned}
+    if not mine:
+        return {}
+    try:
+        await consumer.commit({TopicPartition(tp.topic, tp.partition): OffsetAndMetadata(offset, "")
+                               for tp, offset in mine.items()})
+    except (CommitFailedError, IllegalStateError) as exc:
+        log.info("offsets not committed (%s): the group rebalanced", type(exc).__name__)
+        return {}
+    return mine
 
 
 def _validate(value: Optional[bytes]):
@@ -154,8 +175,22 @@ class CaseWorker:
             self._group_offsets = GroupOffsets(self.settings.kafka_bootstrap, self.settings.consumer_group)
         return self._group_offsets
 
+    async def _ask_broker(self, question: Callable[[GroupOffsets], Any]) -> Any:
+        """``question(group_offsets)`` on the blocking broker client, in a thread, retried until
+        Kafka answers: nothing of the batch is committed meanwhile."""
+        delay = 0.5
+        for attempt in itertools.count(1):
+            try:
+                return await asyncio.to_thread(lambda: question(self.group_offsets))
+            except (KafkaError, KafkaLogError) as exc:
+                if attempt == 1 or attempt % 10 == 0:
+                    log.warning("asking Kafka for offsets failed (%s: %s); retrying (attempt %d)",
+                                type(exc).__name__, exc, attempt)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
     async def _start_partitions(self, tps: set[TP]) -> None:
-        committed = await asyncio.to_thread(self.group_offsets.committed, sorted(tps))
+        committed = await self._ask_broker(lambda broker: broker.committed(sorted(tps)))
         for tp in tps:
             self.ledger.start(tp, committed[(tp.topic, tp.partition)])
 
@@ -181,7 +216,7 @@ class CaseWorker:
         """Move the ledger of ``tp`` over offsets the log has no records at (deleted by
         retention, transaction markers): the broker says where the next record is."""
         expected = self.ledger.expected(tp)
-        first = await asyncio.to_thread(self.group_offsets.first_offset_from, tp.topic, tp.partition, expected)
+        first = await self._ask_broker(lambda broker: broker.first_offset_from(tp.topic, tp.partition, expected))
         if first > expected:
             log.warning("%s: the log has no records at offsets %d..%d; continuing at %d",
                         tp, expected, first - 1, first)
@@ -219,8 +254,10 @@ class CaseWorker:
 
     async def _commit(self, offsets: dict[TP, int]) -> None:
         try:
-            if await self.app.consumer._commit(offsets):  # Faust's commit of exactly these offsets
-                self.ledger.committed(offsets)
+            # Faust's own commit path would crash the app when a rebalance took every partition
+            # of the commit away meanwhile: committed here, in Faust's consumer thread.
+            thread = self.app.consumer._thread
+            self.ledger.committed(await thread.call_thread(commit_assigned, thread._ensure_consumer(), offsets))
         except Exception:  # noqa: BLE001 - not committed: redelivered later, nothing lost
             log.exception("committing offsets failed; they are committed with a later batch")
 

@@ -48,3 +48,39 @@ def test_committed_offsets_and_where_the_next_record_is(kafka_bootstrap, topic_f
         fresh.close()
     finally:
         probe.close()
+
+
+def test_the_worker_commits_only_partitions_still_assigned(kafka_bootstrap, topic_factory):
+    """A rebalance may take partitions away while a commit is on its way: those are left to
+    their new owner instead of failing the commit (aiokafka refuses an empty one, which used
+    to crash the worker through Faust's commit path)."""
+    import asyncio
+
+    from aiokafka import AIOKafkaConsumer
+    from faust.types import TP
+
+    from streams.agents import commit_assigned
+
+    topic = topic_factory(partitions=2, prefix="commit").case_topic
+    group = f"commit-{uuid.uuid4().hex}"
+
+    async def run() -> tuple[dict, dict]:
+        consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=group, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            consumer.assign([TopicPartition(topic, 0)])
+            some = await commit_assigned(consumer, {TP(topic, 0): 3, TP(topic, 1): 5})
+            consumer.assign([])
+            none = await commit_assigned(consumer, {TP(topic, 0): 4})
+            return some, none
+        finally:
+            await consumer.stop()
+
+    some, none = asyncio.run(run())
+    assert some == {TP(topic, 0): 3}
+    assert none == {}
+    probe = GroupOffsets(kafka_bootstrap, group)
+    try:
+        assert probe.committed([(topic, 0), (topic, 1)]) == {(topic, 0): 3, (topic, 1): 0}
+    finally:
+        probe.close()
