@@ -326,3 +326,62 @@ def earliest_item(items: UnitItems) -> float:
         *(s.joined for s in items.staff),
     ]
     return min(starts, default=float("inf"))
+
+
+def change_instants(items: UnitItems, clocks: Clocks = DEFAULT_CLOCKS) -> list[float]:
+    """Every instant at which a figure of :func:`unit_kpis` can change, ascending, for a fixed
+    period (the period is the caller's: month to date moves at local midnight).
+
+    Each comparison with ``as_of`` above changes its outcome only when ``as_of`` reaches one of
+    these instants, so figures computed at ``t`` hold for every ``as_of`` in ``[t, next)``,
+    ``next`` the first instant at or after ``t``: a reader can reuse them until then.
+    """
+    out: list[float] = []
+    add = out.append
+    baseline = (INFLOW_BASELINE_WEEKS + 1) * WEEK
+    for r in items.reports:
+        add(r.received)
+        add(r.received + WEEK)
+        add(r.received + baseline)
+        due = clocks.screening.deadline(r.received)
+        add(due)
+        add(clocks.protection.deadline(r.received))
+        for instant in (r.screened, r.protected, clocks.screening.warning_from(due)):
+            if instant is not None:
+                add(instant)
+    for inv in items.investigations:
+        add(inv.opened)
+        dues = [clocks.investigation.deadline(inv.opened)]
+        for decided, new_due in inv.extensions:
+            add(decided)
+            dues.append(new_due)
+        for due in dues:
+            add(due)
+            warning = clocks.investigation.warning_from(due)
+            if warning is not None:
+                add(warning)
+        if inv.closed is not None:
+            add(inv.closed)
+    for d in items.decisions:
+        add(d.made)
+        limit = clocks.enforcement.deadline(d.made)
+        add(limit)
+        for instant in (d.resolved, clocks.enforcement.warning_from(limit)):
+            if instant is not None:
+                add(instant)
+    for p in items.placements:
+        add(p.started)
+        if p.ended is not None:
+            add(p.ended)
+        out.extend(ts for ts, _cost in p.costs)
+    for s in items.staff:
+        add(s.joined)
+        if s.left is not None:
+            add(s.left)
+    for a in items.applications:
+        add(a.received)
+        if a.decided is not None:
+            add(a.decided)
+    out.extend(p.paid for p in items.payments)
+    out.sort()
+    return out

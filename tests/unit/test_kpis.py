@@ -3,8 +3,10 @@ from datetime import date
 
 import pytest
 
-from streams.core.kpis import Period
-from tests.events import ev, kpis, replay
+from streams.contract.validate import parse_instant
+from streams.core.kpis import Period, change_instants, group_by_unit, unit_kpis
+from streams.core.replay import Replay
+from tests.events import ev, kpis, line, replay
 
 MARCH = Period.month(2024, 3)
 
@@ -277,3 +279,19 @@ def test_inflow_baseline_is_the_weekly_mean_of_the_twelve_weeks_before_the_last_
     got = kpis(events, "2024-03-30T10:00:00+01:00")
     assert got["reports_received_last_7d"] == 6
     assert got["reports_received_weekly_mean_12w"] == 24 / 12
+
+
+def test_a_cost_change_during_the_day_is_a_change_instant_of_the_month_to_date_cost():
+    events = [
+        ev("placement.started", "2024-03-01T15:00:00+01:00", placement_id="p1", placement_type="hvb", daily_cost_sek=1000),
+        ev("placement.cost_changed", "2024-03-10T12:00:00+01:00", placement_id="p1", daily_cost_sek=2000),
+    ]
+    r = Replay()
+    r.add_lines(line(e) for e in events)
+    (items,) = group_by_unit(r.facts()).values()
+    before, at = parse_instant("2024-03-10T11:00:00+01:00"), parse_instant("2024-03-10T12:00:00+01:00")
+    period = Period.month_to_date(before)
+    assert at in change_instants(items)
+    assert [x for x in change_instants(items) if x >= before][0] == at  # nothing else changes before it
+    assert unit_kpis(items, before, period)["placement_cost_sek"] == {"hvb": 10 * 1000}
+    assert unit_kpis(items, at, period)["placement_cost_sek"] == {"hvb": 9 * 1000 + 2000}

@@ -1,15 +1,16 @@
 """Properties that make crash recovery and replays safe: order, duplicates, and robustness."""
 import json
+import math
 
 import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from streams.contract.catalogue import CATALOGUE
-from streams.contract.validate import Event, Rejection, validate_line, validate_object
-from streams.core.kpis import Period, compute
+from streams.contract.validate import Event, Rejection, parse_instant, validate_line, validate_object
+from streams.core.kpis import Period, change_instants, compute, group_by_unit, unit_kpis
 from streams.core.replay import Replay
-from streams.core.timeutil import format_ts
+from streams.core.timeutil import day_start, format_ts, local_day
 
 BASE = 1704067200  # 2024-01-01T00:00:00Z
 SPAN = 200 * 86400  # covers a DST change and several month ends
@@ -133,3 +134,30 @@ def test_the_raw_prefilter_never_misses_what_the_exact_check_finds(text):
 
     if contains_personal_id(text):
         assert may_contain_personal_id(orjson.dumps({"note": text}))
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(event_sets(), st.data())
+def test_figures_hold_until_the_next_change_instant(events, data):
+    """What the exporter relies on to reuse a unit's figures: between ``t`` and the first change
+    instant at or after it (or local midnight, where month to date moves), nothing changes."""
+    lines = [orjson.dumps(e) for e in events]
+    replay = Replay()
+    replay.add_lines(lines)
+    # ``t`` anywhere, or shortly before a day count the clocks and windows use after an event
+    near_event = st.tuples(st.sampled_from([parse_instant(e["occurred_at"]) for e in events]),
+                           st.sampled_from([0, 1, 7, 10, 14, 60, 61, 91, 92, 120, 122]),
+                           st.sampled_from([1, 60, 3600, 6 * 3600])).map(lambda x: x[0] + x[1] * 86400 - x[2])
+    as_of = float(data.draw(st.one_of(instants, near_event)))
+    period = Period.month_to_date(as_of)
+    midnight = day_start(local_day(as_of) + 1)
+    for (_municipality, _unit), items in group_by_unit(replay.facts()).items():
+        upcoming = [x for x in change_instants(items) if x >= as_of]
+        end = min(upcoming[0] if upcoming else midnight, midnight)
+        if end <= as_of:
+            continue
+        at_t = unit_kpis(items, as_of, period)
+        last = math.nextafter(end, -math.inf)
+        later = data.draw(st.floats(min_value=as_of, max_value=last, allow_nan=False))
+        assert unit_kpis(items, later, period) == at_t
+        assert unit_kpis(items, last, period) == at_t
