@@ -12,9 +12,10 @@ staff id.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Mapping
+from typing import Iterable, Iterator, Mapping
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.utils import floatToGoString
 
 from services.store import OUTCOMES
 from streams.contract.catalogue import EMPLOYMENTS, PLACEMENT_TYPES
@@ -107,6 +108,62 @@ HEARTBEAT_AGE = "casewatch_worker_heartbeat_age_seconds"
 REDIS_UP = "casewatch_redis_up"
 
 
+UnitSample = tuple[str, list[str], float]  # (family name, label values, value)
+
+LABELS: Mapping[str, tuple[str, ...]] = {
+    **{m.name: m.labels for m in KPI_METRICS},
+    THRESHOLD: UNIT_LABELS + ("kind",),
+    BUDGET: UNIT_LABELS + ("category",),
+}
+HELP: Mapping[str, str] = {
+    **{m.name: m.help for m in KPI_METRICS},
+    THRESHOLD: "The unit's effective threshold of this kind (dashboards/thresholds.yaml).",
+    BUDGET: "Budget pace: the month's budget x elapsed days (today included) / days in the month, SEK.",
+}
+UNIT_FAMILIES: tuple[str, ...] = tuple(LABELS)  # in exposition order
+
+
+def unit_samples(municipality: str, unit: str, figures: Mapping[str, object], thresholds: Mapping[str, float],
+                 month_budget: Mapping[str, float], elapsed_fraction: float) -> Iterator[UnitSample]:
+    """Every sample of one unit: its KPI figures (``streams.core.kpis.unit_kpis`` output), its
+    thresholds and its budget pace."""
+    place = [municipality, unit]
+    for metric in KPI_METRICS:
+        value = figures[metric.key]
+        if metric.category:
+            by_type = value  # a missing key means 0; known values are always present
+            for category in metric.values:
+                yield metric.name, place + [category], by_type.get(category, 0)
+            for category in sorted(set(by_type) - set(metric.values)):
+                yield metric.name, place + [category], by_type[category]
+        elif value is not None:  # null: the series is absent
+            yield metric.name, place, value
+    for kind in sorted(thresholds):
+        yield THRESHOLD, place + [kind], thresholds[kind]
+    for category in sorted(month_budget):
+        yield BUDGET, place + [category], month_budget[category] * elapsed_fraction
+
+
+# --- the text exposition format, for the unit families (what generate_latest writes) -------------
+
+def _escape_label(value: str) -> str:
+    return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r'\"')
+
+
+def family_header(name: str) -> str:
+    help_text = HELP[name].replace("\\", r"\\").replace("\n", r"\n")
+    return f"# HELP {name} {help_text}\n# TYPE {name} gauge\n"
+
+
+def render_samples(samples: Iterable[UnitSample]) -> dict[str, str]:
+    """Family name -> the unit's exposition lines of that family."""
+    lines: dict[str, list[str]] = {}
+    for name, labels, value in samples:
+        pairs = ",".join(f'{k}="{_escape_label(v)}"' for k, v in sorted(zip(LABELS[name], labels)))
+        lines.setdefault(name, []).append(f"{name}{{{pairs}}} {floatToGoString(value)}\n")
+    return {name: "".join(text) for name, text in lines.items()}
+
+
 def _float(text: str | None) -> float | None:
     if text is None:
         return None
@@ -121,41 +178,18 @@ class Scrape:
 
     def __init__(self) -> None:
         self.kpis = {m.name: GaugeMetricFamily(m.name, m.help, labels=m.labels) for m in KPI_METRICS}
-        self.threshold = GaugeMetricFamily(
-            THRESHOLD, "The unit's effective threshold of this kind (dashboards/thresholds.yaml).",
-            labels=UNIT_LABELS + ("kind",))
-        self.budget = GaugeMetricFamily(
-            BUDGET, "Budget pace: the month's budget x elapsed days (today included) / days in the month, SEK.",
-            labels=UNIT_LABELS + ("category",))
+        self.threshold = GaugeMetricFamily(THRESHOLD, HELP[THRESHOLD], labels=LABELS[THRESHOLD])
+        self.budget = GaugeMetricFamily(BUDGET, HELP[BUDGET], labels=LABELS[BUDGET])
         self._pipeline: list[Metric] = []
         self._up: float | None = None
 
     # --- per unit ------------------------------------------------------------------------------
 
-    def add_unit(self, municipality: str, unit: str, figures: Mapping[str, object]) -> None:
-        """One unit's KPI figures (``streams.core.kpis.unit_kpis`` output)."""
-        place = [municipality, unit]
-        for metric in KPI_METRICS:
-            value = figures[metric.key]
-            family = self.kpis[metric.name]
-            if metric.category:
-                by_type = value  # a missing key means 0; known values are always present
-                for category in metric.values:
-                    family.add_metric(place + [category], by_type.get(category, 0))
-                for category in sorted(set(by_type) - set(metric.values)):
-                    family.add_metric(place + [category], by_type[category])
-            elif value is None:
-                continue  # null: the series is absent
-            else:
-                family.add_metric(place, value)
-
-    def add_thresholds(self, municipality: str, unit: str, values: Mapping[str, float]) -> None:
-        for kind in sorted(values):
-            self.threshold.add_metric([municipality, unit, kind], values[kind])
-
-    def add_budget(self, municipality: str, unit: str, month_budget: Mapping[str, float], elapsed_fraction: float) -> None:
-        for category in sorted(month_budget):
-            self.budget.add_metric([municipality, unit, category], month_budget[category] * elapsed_fraction)
+    def add_samples(self, samples: Iterable[UnitSample]) -> None:
+        """One unit's samples (:func:`unit_samples`)."""
+        families = {**self.kpis, THRESHOLD: self.threshold, BUDGET: self.budget}
+        for name, labels, value in samples:
+            families[name].add_metric(labels, value)
 
     # --- pipeline --------------------------------------------------------------------------------
 
@@ -191,6 +225,11 @@ class Scrape:
             yield from self.kpis.values()
             yield self.threshold
             yield self.budget
+        yield from self.pipeline_families()
+
+    def pipeline_families(self) -> Iterator[Metric]:
+        """The pipeline's health and Redis reachability: every family but the units'."""
+        if self._up:
             yield from self._pipeline
         yield GaugeMetricFamily(REDIS_UP, "1 when the exporter reached Redis on this scrape.", value=self._up or 0.0)
 

@@ -1,18 +1,20 @@
 """The exporter's HTTP server: ``/metrics`` from a fresh registry, ``/healthz`` for probes.
 
-A small threaded WSGI server (prometheus-client's own ``make_wsgi_app`` answers ``/metrics``,
-with its content negotiation and ``name[]`` filtering). It never touches the global
-``REGISTRY``. ``casewatch exporter`` serves the Redis projection with it; ``casewatch demo``
+A small threaded WSGI server. A plain scrape of ``/metrics`` (what Prometheus sends) is answered
+from the KPI collector's own text (:meth:`KpiCollector.exposition`, cached per unit) plus the
+process metrics; OpenMetrics and ``name[]`` requests go to prometheus-client's ``make_wsgi_app``
+over the same registry. It never touches the global ``REGISTRY``. ``casewatch exporter`` serves the Redis projection with it; ``casewatch demo``
 serves an in-memory facts source through :func:`serve_source`.
 """
 from __future__ import annotations
 
+import gzip
 import socket
 import threading
 from typing import Callable
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from prometheus_client import CollectorRegistry, ProcessCollector, make_wsgi_app
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, ProcessCollector, generate_latest, make_wsgi_app
 from prometheus_client.exposition import ThreadingWSGIServer
 
 from dashboards.config import Thresholds
@@ -25,21 +27,49 @@ class _QuietHandler(WSGIRequestHandler):
         pass  # one line per scrape on stderr helps nobody
 
 
-def build_registry(collector: KpiCollector, process_metrics: bool = True) -> CollectorRegistry:
+class ExporterRegistry(CollectorRegistry):
+    """The KPI collector and the process metrics; keeps both at hand for the fast path."""
+
+    def __init__(self, collector: KpiCollector, process_metrics: bool = True) -> None:
+        super().__init__(auto_describe=False)
+        self.kpis = collector
+        self.process = CollectorRegistry(auto_describe=False)
+        self.register(collector)
+        if process_metrics:
+            process = ProcessCollector(registry=None)
+            self.register(process)
+            self.process.register(process)
+
+
+def build_registry(collector: KpiCollector, process_metrics: bool = True) -> ExporterRegistry:
     """A fresh registry with the KPI collector (and the process_* metrics of this process)."""
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(collector)
-    if process_metrics:
-        ProcessCollector(registry=registry)
-    return registry
+    return ExporterRegistry(collector, process_metrics)
+
+
+def _plain_scrape(environ) -> bool:
+    """A request the fast path answers exactly as make_wsgi_app would: no ``name[]`` filter,
+    no OpenMetrics asked for."""
+    return "name[]" not in environ.get("QUERY_STRING", "") and "openmetrics" not in environ.get("HTTP_ACCEPT", "")
 
 
 def make_app(registry: CollectorRegistry):
     metrics = make_wsgi_app(registry)
 
+    def fast_metrics(environ, start_response):
+        body = registry.kpis.exposition() + generate_latest(registry.process)
+        headers = [("Content-Type", CONTENT_TYPE_LATEST)]
+        if "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""):
+            # level 1: a national scrape is ~15 MB of text; the default level costs seconds
+            body = gzip.compress(body, compresslevel=1)
+            headers.append(("Content-Encoding", "gzip"))
+        start_response("200 OK", headers)
+        return [body]
+
     def app(environ, start_response):
         path = environ.get("PATH_INFO") or "/"
         if path == "/metrics":
+            if isinstance(registry, ExporterRegistry) and _plain_scrape(environ):
+                return fast_metrics(environ, start_response)
             return metrics(environ, start_response)
         if path == "/healthz":
             start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])

@@ -392,3 +392,41 @@ def test_thresholds_file_reloads_on_change_and_keeps_the_last_good_one(world, tm
     path.write_text("defaults: {}\n")
     with pytest.raises(ThresholdsError):  # but a bad file at start fails loudly
         ThresholdsFile(path)
+
+
+# --- the cached text exposition ------------------------------------------------------------------
+
+def test_the_exposition_is_byte_identical_to_generate_latest(world):
+    replay, source = world
+    source.stats = {"events:accepted": "12", "consumer_lag": "3", "newest_event_ts": repr(replay.latest),
+                    "heartbeat_ts": "999999990.0"}
+    registry, collector = collector_for(source)
+    assert collector.exposition() == generate_latest(registry)
+    assert collector.exposition() == generate_latest(registry)  # from the cache this time
+    source.down = True
+    assert collector.exposition() == generate_latest(registry)
+
+
+def test_cached_figures_are_recomputed_exactly_when_they_can_change():
+    """Scrapes every 20 minutes over four days (midnights, deadlines, 7-day windows passing):
+    every scrape equals compute() at its instant, and most units come from the cache."""
+    from datetime import datetime
+
+    from services.simulator import SimulationSpec, simulate
+    from streams.core.timeutil import STOCKHOLM
+
+    spec = SimulationSpec(municipalities=2, population=20_000, months=3, seed=4,
+                          end=datetime(2024, 5, 17, 14, tzinfo=STOCKHOLM))
+    replay = Replay()
+    replay.add_lines(simulate(spec))
+    facts = list(replay.facts())
+    source = MemorySource(facts)
+    now = {"t": replay.latest - 4 * 86400}
+    registry, collector = collector_for(source, as_of=lambda: now["t"])
+    reused = []
+    while now["t"] < replay.latest:
+        got = figures_from_metrics(parse_metrics(collector.exposition()))
+        assert got == compute(facts, now["t"]), now["t"]
+        reused.append(1 - collector.last_scrape["recomputed_units"] / collector.last_scrape["units"])
+        now["t"] += 1200
+    assert sum(reused) / len(reused) > 0.5
