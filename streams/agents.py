@@ -73,6 +73,21 @@ def as_current(event: EventT) -> Iterator[None]:
         _current_event.reset(token)
 
 
+async def until_it_answers(attempt: Callable[[], Awaitable[Any]], errors: Any, what: str, *,
+                           first_delay: float, max_delay: float, log_every: int) -> Any:
+    """``await attempt()`` until it does not raise one of ``errors``, backing off exponentially
+    and logging the first failure and every ``log_every``-th."""
+    delay = first_delay
+    for n in itertools.count(1):
+        try:
+            return await attempt()
+        except errors as exc:
+            if n == 1 or n % log_every == 0:
+                log.warning("%s failed (%s: %s); retrying (attempt %d)", what, type(exc).__name__, exc, n)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_delay)
+
+
 async def commit_assigned(consumer: aiokafka.AIOKafkaConsumer, offsets: dict[TP, int]) -> dict[TP, int]:
     """Commit ``offsets`` of the partitions still assigned to ``consumer`` and return those (run
     in the thread that owns it, so no rebalance slips in between the check and the commit).
@@ -178,16 +193,10 @@ class CaseWorker:
     async def _ask_broker(self, question: Callable[[GroupOffsets], Any]) -> Any:
         """``question(group_offsets)`` on the blocking broker client, in a thread, retried until
         Kafka answers: nothing of the batch is committed meanwhile."""
-        delay = 0.5
-        for attempt in itertools.count(1):
-            try:
-                return await asyncio.to_thread(lambda: question(self.group_offsets))
-            except (KafkaError, KafkaLogError) as exc:
-                if attempt == 1 or attempt % 10 == 0:
-                    log.warning("asking Kafka for offsets failed (%s: %s); retrying (attempt %d)",
-                                type(exc).__name__, exc, attempt)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 5.0)
+        # the client too is made in the thread: connecting blocks
+        return await until_it_answers(lambda: asyncio.to_thread(lambda: question(self.group_offsets)),
+                                      (KafkaError, KafkaLogError), "asking Kafka for offsets",
+                                      first_delay=0.5, max_delay=5.0, log_every=10)
 
     async def _start_partitions(self, tps: set[TP]) -> None:
         committed = await self._ask_broker(lambda broker: broker.committed(sorted(tps)))
@@ -273,16 +282,11 @@ class CaseWorker:
         few milliseconds, while a hop to a thread pool waits for the GIL behind Faust's consumer
         thread, measured at ten times that. Nothing else in the worker can go on without
         Redis anyway."""
-        delay = 0.1
-        for attempt in itertools.count(1):
-            try:
-                return call(*args)
-            except redis.RedisError as exc:
-                if attempt == 1 or attempt % 20 == 0:
-                    log.warning("Redis write failed (%s: %s); retrying (attempt %d)",
-                                type(exc).__name__, exc, attempt)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 2.0)
+        async def once() -> Any:
+            return call(*args)
+
+        return await until_it_answers(once, redis.RedisError, "Redis write", first_delay=0.1, max_delay=2.0,
+                                      log_every=20)
 
     async def process_batch(self, events: list[EventT]) -> None:
         if not self._verified:
