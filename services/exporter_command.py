@@ -54,7 +54,11 @@ def exporter_command(
         raise _fail(f"thresholds: {exc}") from None
 
     store = RedisFactsSource.from_url(settings.redis_url, settings.redis_prefix)
-    registry = build_registry(KpiCollector(store, thresholds=thresholds, **kwargs))
+    collector = KpiCollector(store, thresholds=thresholds, **kwargs)
+    registry = build_registry(collector)
+    # Read and parse the whole projection now, not in Prometheus' first scrape: at national
+    # scale that takes ~30 s, three times the default scrape timeout.
+    threading.Thread(target=collector.exposition, name="casewatch-exporter-warm-up", daemon=True).start()
     try:
         server, bound = serve(registry, settings.exporter_host, settings.exporter_port)
     except OSError as exc:
