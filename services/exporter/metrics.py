@@ -207,7 +207,7 @@ class Scrape:
         lag = _float(stats.get("consumer_lag"))
         if lag is not None:
             self._pipeline.append(GaugeMetricFamily(
-                CONSUMER_LAG, "The worker's consumer lag on the case-event topic, messages.", value=lag))
+                CONSUMER_LAG, "Consumer lag on the case-event topic, summed over the workers alive, messages.", value=lag))
         newest = _float(stats.get("newest_event_ts"))
         if newest is not None:
             self._pipeline.append(GaugeMetricFamily(
@@ -215,7 +215,7 @@ class Scrape:
         heartbeat = _float(stats.get("heartbeat_ts"))
         if heartbeat is not None:
             self._pipeline.append(GaugeMetricFamily(
-                HEARTBEAT_AGE, "Seconds since the worker last wrote its heartbeat.", value=max(0.0, wall_now - heartbeat)))
+                HEARTBEAT_AGE, "Seconds since the latest heartbeat of any worker.", value=max(0.0, wall_now - heartbeat)))
 
     def set_up(self, up: bool) -> None:
         self._up = 1.0 if up else 0.0
