@@ -214,6 +214,8 @@ class CaseWorker:
         if verdict is Verdict.SKIP:
             return False
         await self._skip_absent(tp)
+        if not self.ledger.knows(tp):
+            return False  # a rebalance while the broker was asked
         if self.ledger.admit(tp, offset) is Verdict.PROCESS:
             return True
         log.warning("%s: offsets %d..%d were not delivered to the worker; reading them again",
@@ -226,6 +228,8 @@ class CaseWorker:
         retention, transaction markers): the broker says where the next record is."""
         expected = self.ledger.expected(tp)
         first = await self._ask_broker(lambda broker: broker.first_offset_from(tp.topic, tp.partition, expected))
+        if not self.ledger.knows(tp) or self.ledger.expected(tp) != expected:
+            return  # a rebalance restarted the partition meanwhile: the answer is for another offset
         if first > expected:
             log.warning("%s: the log has no records at offsets %d..%d; continuing at %d",
                         tp, expected, first - 1, first)
@@ -234,6 +238,8 @@ class CaseWorker:
     async def _seek_back(self, tp: TP) -> None:
         """Have the consumer fetch ``tp`` again from the ledger's expected offset."""
         await self._skip_absent(tp)
+        if not self.ledger.knows(tp):
+            return
         self.ledger.seeking(tp, time.monotonic())
         self.reseeks += 1
         await self.app.consumer.seek_wait({tp: self.ledger.expected(tp)})
