@@ -66,7 +66,8 @@ class FactsSource(Protocol):
 class _Unit:
     items: UnitItems
     earliest: float  # the first instant any item of the unit happened: before it the unit does not exist
-    instants: list[float] | None = None  # change_instants(items), on first use
+    instants: list[float] | None = None  # change_instants(items) from ``instants_since`` on, on first use
+    instants_since: float = math.inf
     # The unit's samples as of ``computed_at``, good while as_of < ``valid_until`` under the
     # same thresholds; ``text`` their exposition lines per family, rendered on first use.
     samples: list[UnitSample] | None = None
@@ -237,8 +238,9 @@ class KpiCollector:
         figures = unit_kpis(entry.items, as_of, period, self.clocks)
         entry.samples = list(unit_samples(municipality, unit, figures, thresholds.for_unit(municipality, unit),
                                           thresholds.budget_month_sek(municipality, unit), elapsed))
-        if entry.instants is None:
-            entry.instants = change_instants(entry.items, self.clocks)
+        if entry.instants is None or as_of < entry.instants_since:  # a clock set back (what-ifs, tests)
+            entry.instants = change_instants(entry.items, self.clocks, since=as_of)
+            entry.instants_since = as_of
         upcoming = bisect_left(entry.instants, as_of)
         next_change = entry.instants[upcoming] if upcoming < len(entry.instants) else math.inf
         entry.computed_at, entry.valid_until = as_of, min(next_change, midnight)

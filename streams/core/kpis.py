@@ -328,9 +328,10 @@ def earliest_item(items: UnitItems) -> float:
     return min(starts, default=float("inf"))
 
 
-def change_instants(items: UnitItems, clocks: Clocks = DEFAULT_CLOCKS) -> list[float]:
-    """Every instant at which a figure of :func:`unit_kpis` can change, ascending, for a fixed
-    period (the period is the caller's: month to date moves at local midnight).
+def change_instants(items: UnitItems, clocks: Clocks = DEFAULT_CLOCKS, since: float = float("-inf")) -> list[float]:
+    """Every instant from ``since`` on at which a figure of :func:`unit_kpis` can change,
+    ascending, for a fixed period (the period is the caller's: month to date moves at local
+    midnight). A reader whose clock only moves forward needs none before its first reading.
 
     Each comparison with ``as_of`` above changes its outcome only when ``as_of`` reaches one of
     these instants, so figures computed at ``t`` hold for every ``as_of`` in ``[t, next)``,
@@ -383,5 +384,4 @@ def change_instants(items: UnitItems, clocks: Clocks = DEFAULT_CLOCKS) -> list[f
         if a.decided is not None:
             add(a.decided)
     out.extend(p.paid for p in items.payments)
-    out.sort()
-    return out
+    return sorted(x for x in out if x >= since)
