@@ -17,8 +17,9 @@ Per message, :meth:`OffsetLedger.admit` gives a :class:`Verdict`:
   seeks back to the expected offset and calls :meth:`seeking`;
 - ``SKIP``: a seek back is under way; this message will be delivered again after it.
 
-- nothing at all: the lost messages were the last ones fetched. :meth:`stalled` notices that the
-  consumer has fetched past the expected offset while the ledger has not moved for a while.
+When the lost messages were the last ones fetched, no later message reveals the hole:
+:meth:`stalled` notices that the consumer has fetched past the expected offset while the
+ledger has not moved for a while, and the caller seeks back.
 
 A partition the ledger does not know yet (just assigned) must first be started at the group's
 committed offset (:meth:`start`), which is where Kafka resumes after a crash.
@@ -52,6 +53,7 @@ class OffsetLedger(Generic[TP]):
         self._next[tp] = offset
         self._committed[tp] = offset
         self._seeking.pop(tp, None)
+        self._waiting.pop(tp, None)
 
     def forget(self, tps: Iterable[TP]) -> None:
         """Stop tracking partitions (revoked, or their progress is in doubt after a failure)."""
