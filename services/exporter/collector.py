@@ -33,7 +33,7 @@ import time
 from bisect import bisect_left
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Hashable, Iterable, Iterator, Protocol
+from typing import Callable, Collection, Hashable, Iterable, Iterator, Protocol
 
 import redis
 from prometheus_client import generate_latest
@@ -119,7 +119,14 @@ class ThresholdsFile:
         return self._current
 
 
-class _Families:
+def only(families: Iterable[Metric], names: Collection[str] | None) -> Iterator[Metric]:
+    """The families named in ``names`` (by family or sample name), all when None."""
+    for family in families:
+        if names is None or family.name in names or any(s.name in names for s in family.samples):
+            yield family
+
+
+class Families:
     """What ``generate_latest`` needs of a registry: ``collect()``."""
 
     def __init__(self, families: Iterable[Metric]) -> None:
@@ -259,26 +266,27 @@ class KpiCollector:
         scrape.set_up(True)
         return scrape
 
-    def exposition(self) -> bytes:
+    def exposition(self, names: Collection[str] | None = None) -> bytes:
         """This collector's metrics in the Prometheus text format (0.0.4), the unit families
-        joined from each unit's cached lines."""
+        joined from each unit's cached lines; only the families ``names`` when given (the
+        ``name[]`` parameter of a scrape)."""
         with self._lock:
             now = self._units_now()
             rest = Scrape()
             if now is None:
                 rest.set_up(False)
-                return generate_latest(_Families(rest.families()))
+                return generate_latest(Families(only(rest.families(), names)))
             as_of, stats, active = now
             for entry in active:
                 if entry.text is None:
                     entry.text = render_samples(entry.samples)
             parts = []
-            for name in UNIT_FAMILIES:
+            for name in UNIT_FAMILIES if names is None else [n for n in UNIT_FAMILIES if n in names]:
                 parts.append(family_header(name))
                 parts.extend(text for entry in active if (text := entry.text.get(name)))
             rest.add_pipeline(stats, as_of, self.wall_clock())
             rest.set_up(True)
-            return "".join(parts).encode() + generate_latest(_Families(rest.pipeline_families()))
+            return "".join(parts).encode() + generate_latest(Families(only(rest.pipeline_families(), names)))
 
     @property
     def cached_cases(self) -> int:

@@ -2,8 +2,8 @@
 
 A small threaded WSGI server. A plain scrape of ``/metrics`` (what Prometheus sends) is answered
 from the KPI collector's own text (:meth:`KpiCollector.exposition`, cached per unit) plus the
-process metrics; OpenMetrics and ``name[]`` requests go to prometheus-client's ``make_wsgi_app``
-over the same registry. It never touches the global ``REGISTRY``. ``casewatch exporter`` serves the Redis projection with it; ``casewatch demo``
+process metrics (``name[]`` filters included); a request for OpenMetrics only goes to
+prometheus-client's ``make_wsgi_app`` over the same registry. It never touches the global ``REGISTRY``. ``casewatch exporter`` serves the Redis projection with it; ``casewatch demo``
 serves an in-memory facts source through :func:`serve_source`.
 """
 from __future__ import annotations
@@ -12,14 +12,15 @@ import gzip
 import socket
 import threading
 from typing import Callable
+from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, ProcessCollector, generate_latest, make_wsgi_app
-from prometheus_client.exposition import ThreadingWSGIServer
+from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest, make_wsgi_app
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, ThreadingWSGIServer
 
 from dashboards.config import Thresholds
 
-from .collector import FactsSource, KpiCollector
+from .collector import Families, FactsSource, KpiCollector, only
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -46,18 +47,21 @@ def build_registry(collector: KpiCollector, process_metrics: bool = True) -> Exp
     return ExporterRegistry(collector, process_metrics)
 
 
-def _plain_scrape(environ) -> bool:
-    """A request the fast path answers exactly as make_wsgi_app would: no ``name[]`` filter,
-    no OpenMetrics asked for."""
-    return "name[]" not in environ.get("QUERY_STRING", "") and "openmetrics" not in environ.get("HTTP_ACCEPT", "")
+def _text_acceptable(environ) -> bool:
+    """Whether the classic text format will do. Prometheus lists OpenMetrics first but accepts
+    ``text/plain;version=0.0.4`` too, so its scrapes take the fast path; a client asking for
+    OpenMetrics only gets it from make_wsgi_app."""
+    accept = environ.get("HTTP_ACCEPT", "")
+    return not accept or "text/plain" in accept or "*/*" in accept
 
 
 def make_app(registry: CollectorRegistry):
     metrics = make_wsgi_app(registry)
 
     def fast_metrics(environ, start_response):
-        body = registry.kpis.exposition() + generate_latest(registry.process)
-        headers = [("Content-Type", CONTENT_TYPE_LATEST)]
+        names = parse_qs(environ.get("QUERY_STRING", "")).get("name[]")
+        body = registry.kpis.exposition(names) + generate_latest(Families(only(registry.process.collect(), names)))
+        headers = [("Content-Type", CONTENT_TYPE_PLAIN_0_0_4)]  # what make_wsgi_app sends for this text
         if "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""):
             # level 1: a national scrape is ~15 MB of text; the default level costs seconds
             body = gzip.compress(body, compresslevel=1)
@@ -68,7 +72,7 @@ def make_app(registry: CollectorRegistry):
     def app(environ, start_response):
         path = environ.get("PATH_INFO") or "/"
         if path == "/metrics":
-            if isinstance(registry, ExporterRegistry) and _plain_scrape(environ):
+            if isinstance(registry, ExporterRegistry) and _text_acceptable(environ):
                 return fast_metrics(environ, start_response)
             return metrics(environ, start_response)
         if path == "/healthz":

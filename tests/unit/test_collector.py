@@ -434,3 +434,33 @@ def test_cached_figures_are_recomputed_exactly_when_they_can_change():
     for _ in range(72):
         assert figures_from_metrics(parse_metrics(collector.exposition())) == compute(facts, now["t"])
         now["t"] += 1200
+
+
+def test_prometheus_scrapes_take_the_cached_text_and_others_get_what_they_ask_for(world):
+    from services.exporter.server import build_registry, make_app
+
+    _replay, source = world
+    collector = KpiCollector(source, clock=lambda: parse_instant(AS_OF), wall_clock=lambda: 1e9)
+    app = make_app(build_registry(collector, process_metrics=False))
+
+    def get(accept: str = "", query: str = "") -> tuple[str, bytes]:
+        seen = {}
+        body = b"".join(app({"REQUEST_METHOD": "GET", "PATH_INFO": "/metrics", "HTTP_ACCEPT": accept,
+                             "QUERY_STRING": query},
+                            lambda status, headers: seen.update(headers)))
+        return seen["Content-Type"], body
+
+    prometheus = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
+                  "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+    for accept in (prometheus, "", "text/plain"):
+        content_type, body = get(accept)
+        assert content_type.startswith("text/plain; version=0.0.4")
+        assert body == collector.exposition()
+    content_type, body = get("application/openmetrics-text")
+    assert content_type.startswith("application/openmetrics-text") and body.endswith(b"# EOF\n")
+    _content_type, body = get(query="name[]=casewatch_redis_up")
+    assert body.decode().splitlines()[-1] == "casewatch_redis_up 1.0"
+    assert "casewatch_investigations_open" not in body.decode()
+    _content_type, body = get(prometheus, "name[]=casewatch_investigations_open&name[]=casewatch_events_total")
+    families = {line.split()[2] for line in body.decode().splitlines() if line.startswith("# TYPE")}
+    assert families == {"casewatch_investigations_open", "casewatch_events_total"}
