@@ -10,13 +10,14 @@ Per batch of messages (``stream.take_events``, up to ``batch_max`` or ``batch_wi
 3. the folded facts of every touched case and the pipeline-health counters go to Redis in one
    pipelined round trip;
 4. the batch's changelog records and dead letters are awaited: Kafka has them (acks=all);
-5. only then the worker commits (in the background) the case-topic offsets its
-   :class:`OffsetLedger` vouches for.
+5. only then the worker commits (in the background) the case-topic offsets its ledger vouches
+   for.
 
-Offsets are committed by the worker, not by Faust (the case topic has ``acks=False``): Faust's
-ack bookkeeping can commit across messages it dropped around a rebalance (see
-:mod:`streams.offsets`). The ledger advances a partition only over contiguous offsets; a message
-past a hole makes the worker ask the broker whether the hole is real and otherwise seek back.
+Offsets are the worker's, not Faust's (the case topic has ``acks=False``): Faust's ack
+bookkeeping can commit across messages it dropped around a rebalance. The
+:class:`~streams.offset_keeper.OffsetKeeper` admits each message against a ledger of contiguous
+offsets (:mod:`streams.offsets`); a message past a hole makes it ask the broker whether the hole
+is real and otherwise seek back.
 
 A crash anywhere before (5) redelivers the batch. Whatever the table already holds comes back
 as duplicates, and a duplicate still touches its case, so the case's changelog record and
@@ -31,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import os
 import socket
@@ -40,28 +40,22 @@ import uuid
 import weakref
 from typing import Any, Awaitable, Callable, Iterator, Optional
 
-import aiokafka
 import faust
 import redis
-from aiokafka.errors import CommitFailedError, IllegalStateError
-from aiokafka.structs import OffsetAndMetadata, TopicPartition
 from faust.streams import _current_event  # the context variable behind faust.current_event()
 from faust.types import TP, EventT, RecordMetadata
-from kafka.errors import KafkaError
 
-from services.kafka_log import GroupOffsets, KafkaLogError
 from services.settings import Settings
 from services.store import PipelineHealth, ProjectionStore
 from streams.contract.validate import Rejection, validate_line
-from streams.offsets import OffsetLedger, Verdict
+from streams.offset_keeper import OffsetKeeper
+from streams.retry import until_it_answers
 from streams.worker_state import Batch, CaseState, dead_letter, split_key
 
 log = logging.getLogger("casewatch.worker")
 
 TABLE_NAME = "cases"
 REPROJECT_CHUNK = 1000
-RESEEK_EVERY = 1.0  # seconds a seek back may wait for its offset before it is issued again
-STALL_AFTER = 5.0  # seconds a partition may wait below its fetch position before a seek back
 
 
 @contextlib.contextmanager
@@ -71,38 +65,6 @@ def as_current(event: EventT) -> Iterator[None]:
         yield
     finally:
         _current_event.reset(token)
-
-
-async def until_it_answers(attempt: Callable[[], Awaitable[Any]], errors: Any, what: str, *,
-                           first_delay: float, max_delay: float, log_every: int) -> Any:
-    """``await attempt()`` until it does not raise one of ``errors``, backing off exponentially
-    and logging the first failure and every ``log_every``-th."""
-    delay = first_delay
-    for n in itertools.count(1):
-        try:
-            return await attempt()
-        except errors as exc:
-            if n == 1 or n % log_every == 0:
-                log.warning("%s failed (%s: %s); retrying (attempt %d)", what, type(exc).__name__, exc, n)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, max_delay)
-
-
-async def commit_assigned(consumer: aiokafka.AIOKafkaConsumer, offsets: dict[TP, int]) -> dict[TP, int]:
-    """Commit ``offsets`` of the partitions still assigned to ``consumer`` and return those (run
-    in the thread that owns it, so no rebalance slips in between the check and the commit).
-    Partitions assigned elsewhere meanwhile are read again by their new owner."""
-    assigned = consumer.assignment()
-    mine = {tp: offset for tp, offset in offsets.items() if (tp.topic, tp.partition) in assigned}
-    if not mine:
-        return {}
-    try:
-        await consumer.commit({TopicPartition(tp.topic, tp.partition): OffsetAndMetadata(offset, "")
-                               for tp, offset in mine.items()})
-    except (CommitFailedError, IllegalStateError) as exc:
-        log.info("offsets not committed (%s): the group rebalanced", type(exc).__name__)
-        return {}
-    return mine
 
 
 def _validate(value: Optional[bytes]):
@@ -134,17 +96,12 @@ class CaseWorker:
         self.table = app.Table(TABLE_NAME, key_type=bytes, value_type=bytes, partitions=settings.partitions,
                                help="per-case event sets")
         self._lock: Optional[asyncio.Lock] = None
-        self.ledger: OffsetLedger[TP] = OffsetLedger()
-        self._group_offsets: Optional[GroupOffsets] = None
-        self._committing: Optional[asyncio.Future] = None
+        self.offsets = OffsetKeeper(app, settings)
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}"
         self._verified = False
         self.misrouted = 0
-        self.reseeks = 0
         self.agent = app.agent(self.case_topic, name="casewatch-cases")(self.process)
         app.timer(housekeeping_every, name="casewatch-housekeeping")(self.housekeeping)
-        app.on_partitions_revoked.connect(self._on_revoked)
-        app.on_partitions_assigned.connect(self._on_assigned)
         app.on_before_shutdown.connect(self._on_shutdown)
 
     @property
@@ -162,119 +119,13 @@ class CaseWorker:
                 try:
                     await self.process_batch(events)
                 except BaseException:
-                    # The ledger advanced over messages whose writes may not have happened:
-                    # start again from what the group has committed.
-                    self.ledger.forget_all()
+                    self.offsets.forget_all()
                     raise
 
-    # --- offsets ---------------------------------------------------------------------------
-
-    async def _on_revoked(self, app: faust.App, revoked: set[TP], **_: Any) -> None:
-        self.ledger.forget(revoked)
-
-    async def _on_assigned(self, app: faust.App, assigned: set[TP], **_: Any) -> None:
-        # Kafka resumes an assigned partition at the committed offset: learn it again.
-        self.ledger.forget(assigned)
-
     async def _on_shutdown(self, app: faust.App, **_: Any) -> None:
-        if self._committing is not None:
-            await asyncio.wait([self._committing], timeout=10)
-        if self._group_offsets is not None:
-            self._group_offsets.close()
+        await self.offsets.close()
         with contextlib.suppress(redis.RedisError):
             self.store.forget_worker(self.worker_id)
-
-    @property
-    def group_offsets(self) -> GroupOffsets:
-        if self._group_offsets is None:
-            self._group_offsets = GroupOffsets(self.settings.kafka_bootstrap, self.settings.consumer_group)
-        return self._group_offsets
-
-    async def _ask_broker(self, question: Callable[[GroupOffsets], Any]) -> Any:
-        """``question(group_offsets)`` on the blocking broker client, in a thread, retried until
-        Kafka answers: nothing of the batch is committed meanwhile."""
-        # the client too is made in the thread: connecting blocks
-        return await until_it_answers(lambda: asyncio.to_thread(lambda: question(self.group_offsets)),
-                                      (KafkaError, KafkaLogError), "asking Kafka for offsets",
-                                      first_delay=0.5, max_delay=5.0, log_every=10)
-
-    async def _start_partitions(self, tps: set[TP]) -> None:
-        committed = await self._ask_broker(lambda broker: broker.committed(sorted(tps)))
-        for tp in tps:
-            self.ledger.start(tp, committed[(tp.topic, tp.partition)])
-
-    async def _admit(self, message: Any) -> bool:
-        """Whether to process ``message`` now (see :mod:`streams.offsets`)."""
-        tp, offset = message.tp, message.offset
-        if not self.ledger.knows(tp):
-            return False  # forgotten by a rebalance in the middle of the batch: comes again
-        verdict = self.ledger.admit(tp, offset)
-        if verdict is Verdict.PROCESS:
-            return True
-        if verdict is Verdict.SKIP:
-            return False
-        await self._skip_absent(tp)
-        if not self.ledger.knows(tp):
-            return False  # a rebalance while the broker was asked
-        if self.ledger.admit(tp, offset) is Verdict.PROCESS:
-            return True
-        log.warning("%s: offsets %d..%d were not delivered to the worker; reading them again",
-                    tp, self.ledger.expected(tp), offset - 1)
-        await self._seek_back(tp)
-        return False
-
-    async def _skip_absent(self, tp: TP) -> None:
-        """Move the ledger of ``tp`` over offsets the log has no records at (deleted by
-        retention, transaction markers): the broker says where the next record is."""
-        expected = self.ledger.expected(tp)
-        first = await self._ask_broker(lambda broker: broker.first_offset_from(tp.topic, tp.partition, expected))
-        if not self.ledger.knows(tp) or self.ledger.expected(tp) != expected:
-            return  # a rebalance restarted the partition meanwhile: the answer is for another offset
-        if first > expected:
-            log.warning("%s: the log has no records at offsets %d..%d; continuing at %d",
-                        tp, expected, first - 1, first)
-            self.ledger.absent_below(tp, first)
-
-    async def _seek_back(self, tp: TP) -> None:
-        """Have the consumer fetch ``tp`` again from the ledger's expected offset."""
-        await self._skip_absent(tp)
-        if not self.ledger.knows(tp):
-            return
-        self.ledger.seeking(tp, time.monotonic())
-        self.reseeks += 1
-        await self.app.consumer.seek_wait({tp: self.ledger.expected(tp)})
-
-    async def _unstall(self) -> None:
-        """Seek back where a seek is overdue or a partition waits for messages the consumer
-        has fetched past (see :meth:`OffsetLedger.stalled`)."""
-        now = time.monotonic()
-        for tp in self.ledger.seeks_due(now, RESEEK_EVERY):
-            await self._seek_back(tp)
-        for tp in list(self.ledger.positions()):
-            position = await self.app.consumer.position(tp)
-            if position is not None and self.ledger.knows(tp) and self.ledger.stalled(tp, position, now, STALL_AFTER):
-                log.warning("%s: no progress at offset %d for %.0f s while the consumer is at %d; "
-                            "reading again", tp, self.ledger.expected(tp), STALL_AFTER, position)
-                await self._seek_back(tp)
-
-    def _commit_soon(self) -> None:
-        """Commit what the ledger vouches for (every offset below has been fully processed) in
-        the background, so the next batch does not wait for the round trip through Faust's
-        consumer thread. One commit at a time: offsets committed in order."""
-        if self._committing is not None and not self._committing.done():
-            return  # the next batch commits what this one adds
-        offsets = self.ledger.to_commit()
-        if offsets:
-            self._committing = asyncio.ensure_future(self._commit(offsets))
-
-    async def _commit(self, offsets: dict[TP, int]) -> None:
-        try:
-            # Faust's own commit path would crash the app when a rebalance took every partition
-            # of the commit away meanwhile: committed here, in Faust's consumer thread.
-            thread = self.app.consumer._thread
-            self.ledger.committed(await thread.call_thread(commit_assigned, thread._ensure_consumer(), offsets))
-        except Exception:  # noqa: BLE001 - not committed: redelivered later, nothing lost
-            log.exception("committing offsets failed; they are committed with a later batch")
 
     def _load(self, key: bytes) -> Optional[bytes]:
         return self.table.data.get(key)
@@ -300,19 +151,15 @@ class CaseWorker:
             # many partitions as the source topic (co-partitioning); raises PartitionsMismatch.
             self.table._verify_source_topic_partitions(self.settings.case_topic)
             self._verified = True
-        for tp in self.ledger.seeks_due(time.monotonic(), RESEEK_EVERY):
-            await self._seek_back(tp)
         assignment = self.app.consumer.assignment()
-        unknown = {e.message.tp for e in events if e.message.tp in assignment and not self.ledger.knows(e.message.tp)}
-        if unknown:
-            await self._start_partitions(unknown)
+        await self.offsets.prepare({e.message.tp for e in events if e.message.tp in assignment})
         batch = Batch(self._load)
         last_event: dict[bytes, EventT] = {}
         producer = self.app.producer
         deliveries: list[Awaitable[RecordMetadata]] = []
         for event in events:
             message = event.message
-            if message.tp not in assignment or not await self._admit(message):
+            if message.tp not in assignment or not await self.offsets.admit(message):
                 continue  # another worker owns it now, or it comes again after a seek back
             outcome = _validate(event.value)
             if type(outcome) is Rejection:
@@ -353,7 +200,7 @@ class CaseWorker:
         for partition, offset in persisted.items():
             # what Faust's changelog callback does per record: the store's recovery starts here
             self.table.data.set_persisted_offset(TP(changelog_topic, partition), offset)
-        self._commit_soon()
+        self.offsets.commit_soon()
 
     # --- lag, heartbeat, re-projection -----------------------------------------------------
 
@@ -367,7 +214,7 @@ class CaseWorker:
             highwater = consumer.highwater(tp)
             if highwater is None:
                 continue
-            position = self.ledger.positions().get(tp)
+            position = self.offsets.position(tp)
             if position is None:
                 position = await consumer.position(tp)
                 if position is None:
@@ -389,7 +236,7 @@ class CaseWorker:
     async def housekeeping(self) -> None:
         try:
             async with self.lock:
-                await self._unstall()
+                await self.offsets.unstall()
             if self._ready() and self.store.incomplete(self._partitions()):
                 await self.reproject()
             lag = await self.consumer_lag()

@@ -59,7 +59,7 @@ def test_the_worker_commits_only_partitions_still_assigned(kafka_bootstrap, topi
     from aiokafka import AIOKafkaConsumer
     from faust.types import TP
 
-    from streams.agents import commit_assigned
+    from streams.offset_keeper import commit_assigned
 
     topic = topic_factory(partitions=2, prefix="commit").case_topic
     group = f"commit-{uuid.uuid4().hex}"
