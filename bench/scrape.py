@@ -54,6 +54,7 @@ from prometheus_client.parser import text_string_to_metric_families  # noqa: E40
 from services.exporter import KpiCollector, RedisFactsSource, ThresholdsFile, build_registry  # noqa: E402
 from services.simulator import SimulationSpec, simulate_chunks  # noqa: E402
 from services.stack import read_stack  # noqa: E402
+from services.store import PipelineHealth  # noqa: E402
 from streams.core.facts import facts_to_json, fold_case  # noqa: E402
 from streams.core.replay import Replay  # noqa: E402
 from streams.core.timeutil import STOCKHOLM, format_ts  # noqa: E402
@@ -228,7 +229,7 @@ def main() -> None:
         for i in range(0, len(cases), 10_000):
             source.write_cases(cases[i:i + 10_000])
         # the pipeline hash as a caught-up worker leaves it, so its metrics are in the exposition too
-        source.record_pipeline({"accepted": len(cases)}, {}, newest_event_ts=END.timestamp(), consumer_lag=0)
+        source.record_pipeline(PipelineHealth("bench", {"accepted": len(cases)}, {}, END.timestamp(), 0))
         change = Changer(source, cases, args.changed)
         local, body = in_process(source, END.timestamp(), args.runs, change)
         env = {**os.environ, "PYTHONPATH": str(REPO), "CASEWATCH_REDIS_URL": url, "CASEWATCH_REDIS_PREFIX": source.p,

@@ -54,11 +54,10 @@ class ProjectionStore:
         pipe.execute()
         return n
 
-    def record_pipeline(self, outcomes: Mapping[str, int], rejected_by_reason: Mapping[str, int],
-                        newest_event_ts: float | None = None, consumer_lag: int | None = None,
-                        worker: str = "worker") -> None:
+    def record_pipeline(self, health: "PipelineHealth") -> None:
+        """The pipeline health alone (a housekeeping tick, with no batch to go with it)."""
         pipe = self.r.pipeline(transaction=False)
-        self._queue_health(pipe, PipelineHealth(worker, outcomes, rejected_by_reason, newest_event_ts, consumer_lag))
+        self._queue_health(pipe, health)
         pipe.execute()
 
     def forget_worker(self, worker: str) -> None:

@@ -208,9 +208,7 @@ class CaseWorker:
         """Messages on the assigned case-topic partitions not yet processed by this worker."""
         consumer = self.app.consumer
         total, known = 0, False
-        for tp in consumer.assignment():
-            if tp.topic != self.settings.case_topic:
-                continue
+        for tp in self._case_tps():
             highwater = consumer.highwater(tp)
             if highwater is None:
                 continue
@@ -227,11 +225,14 @@ class CaseWorker:
         app = self.app
         recovery = app.tables.recovery
         return (recovery.completed.is_set() and not app.rebalancing and not app.in_recovery
-                and any(tp.topic == self.settings.case_topic for tp in app.consumer.assignment()))
+                and bool(self._case_tps()))
+
+    def _case_tps(self) -> list[TP]:
+        """The case-topic partitions assigned to this worker."""
+        return sorted(tp for tp in self.app.consumer.assignment() if tp.topic == self.settings.case_topic)
 
     def _partitions(self) -> list[int]:
-        return sorted(tp.partition for tp in self.app.consumer.assignment()
-                      if tp.topic == self.settings.case_topic)
+        return [tp.partition for tp in self._case_tps()]
 
     async def housekeeping(self) -> None:
         try:
@@ -240,7 +241,7 @@ class CaseWorker:
             if self._ready() and self.store.incomplete(self._partitions()):
                 await self.reproject()
             lag = await self.consumer_lag()
-            self.store.record_pipeline({}, {}, None, lag, self.worker_id)
+            self.store.record_pipeline(PipelineHealth(self.worker_id, {}, {}, None, lag))
         except Exception:  # noqa: BLE001 - Redis away for a moment: try again next tick
             log.exception("housekeeping failed; retrying")
 

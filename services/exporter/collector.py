@@ -272,20 +272,18 @@ class KpiCollector:
         ``name[]`` parameter of a scrape)."""
         with self._lock:
             now = self._units_now()
-            rest = Scrape()
-            if now is None:
-                rest.set_up(False)
-                return generate_latest(Families(only(rest.families(), names)))
-            as_of, stats, active = now
-            for entry in active:
-                if entry.text is None:
-                    entry.text = render_samples(entry.samples)
-            parts = []
-            for name in UNIT_FAMILIES if names is None else [n for n in UNIT_FAMILIES if n in names]:
-                parts.append(family_header(name))
-                parts.extend(text for entry in active if (text := entry.text.get(name)))
-            rest.add_pipeline(stats, as_of, self.wall_clock())
-            rest.set_up(True)
+            parts: list[str] = []
+            rest = Scrape()  # the pipeline's families and casewatch_redis_up
+            rest.set_up(now is not None)
+            if now is not None:
+                as_of, stats, active = now
+                for entry in active:
+                    if entry.text is None:
+                        entry.text = render_samples(entry.samples)
+                for name in UNIT_FAMILIES if names is None else [n for n in UNIT_FAMILIES if n in names]:
+                    parts.append(family_header(name))
+                    parts.extend(text for entry in active if (text := entry.text.get(name)))
+                rest.add_pipeline(stats, as_of, self.wall_clock())
             return "".join(parts).encode() + generate_latest(Families(only(rest.pipeline_families(), names)))
 
     @property

@@ -177,9 +177,7 @@ class Scrape:
     """The metric families of one scrape, filled by the collector and then yielded."""
 
     def __init__(self) -> None:
-        self.kpis = {m.name: GaugeMetricFamily(m.name, m.help, labels=m.labels) for m in KPI_METRICS}
-        self.threshold = GaugeMetricFamily(THRESHOLD, HELP[THRESHOLD], labels=LABELS[THRESHOLD])
-        self.budget = GaugeMetricFamily(BUDGET, HELP[BUDGET], labels=LABELS[BUDGET])
+        self.units = {name: GaugeMetricFamily(name, HELP[name], labels=LABELS[name]) for name in UNIT_FAMILIES}
         self._pipeline: list[Metric] = []
         self._up: float | None = None
 
@@ -187,9 +185,8 @@ class Scrape:
 
     def add_samples(self, samples: Iterable[UnitSample]) -> None:
         """One unit's samples (:func:`unit_samples`)."""
-        families = {**self.kpis, THRESHOLD: self.threshold, BUDGET: self.budget}
         for name, labels, value in samples:
-            families[name].add_metric(labels, value)
+            self.units[name].add_metric(labels, value)
 
     # --- pipeline --------------------------------------------------------------------------------
 
@@ -222,9 +219,7 @@ class Scrape:
 
     def families(self) -> Iterator[Metric]:
         if self._up:
-            yield from self.kpis.values()
-            yield self.threshold
-            yield self.budget
+            yield from self.units.values()
         yield from self.pipeline_families()
 
     def pipeline_families(self) -> Iterator[Metric]:

@@ -3,7 +3,8 @@
 A small threaded WSGI server. A plain scrape of ``/metrics`` (what Prometheus sends) is answered
 from the KPI collector's own text (:meth:`KpiCollector.exposition`, cached per unit) plus the
 process metrics (``name[]`` filters included); a request for OpenMetrics only goes to
-prometheus-client's ``make_wsgi_app`` over the same registry. It never touches the global ``REGISTRY``. ``casewatch exporter`` serves the Redis projection with it; ``casewatch demo``
+prometheus-client's ``make_wsgi_app`` over the same registry. It never touches the global
+``REGISTRY``. ``casewatch exporter`` serves the Redis projection with it; ``casewatch demo``
 serves an in-memory facts source through :func:`serve_source`.
 """
 from __future__ import annotations

@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from services.exporter import KpiCollector, RedisFactsSource
 from services.prom_parse import figures_from_metrics, parse_metrics
-from services.store import ProjectionStore
+from services.store import PipelineHealth, ProjectionStore
 from streams.contract.validate import parse_instant
 from streams.core.facts import facts_to_json, fold_case
 from streams.core.kpis import Period, compute
@@ -50,8 +50,8 @@ def registry_for(store, as_of=AS_OF):
 def test_figures_from_redis_equal_compute(store):
     replay = replayed(handcrafted())
     project(store, replay)
-    store.record_pipeline({"accepted": replay.accepted, "duplicate": 0, "rejected": 1}, {"bad_value": 1},
-                          newest_event_ts=replay.latest, consumer_lag=0)
+    store.record_pipeline(PipelineHealth("worker", {"accepted": replay.accepted, "duplicate": 0, "rejected": 1},
+                                         {"bad_value": 1}, newest_event_ts=replay.latest, consumer_lag=0))
     registry, collector = registry_for(store)
     as_of = parse_instant(AS_OF)
     samples = parse_metrics(generate_latest(registry))
@@ -189,8 +189,8 @@ def test_several_workers_report_one_lag_and_the_latest_heartbeat(redis_url):
     that leaves cleanly takes its fields with it."""
     store = ProjectionStore.from_url(redis_url, prefix="cwworkers")
     try:
-        store.record_pipeline({"accepted": 5}, {}, 100.0, 7, worker="a")
-        store.record_pipeline({"accepted": 3}, {"bad_value": 1}, 90.0, 4, worker="b")
+        store.record_pipeline(PipelineHealth("a", {"accepted": 5}, {}, 100.0, 7))
+        store.record_pipeline(PipelineHealth("b", {"accepted": 3}, {"bad_value": 1}, 90.0, 4))
         now = time.time()
         stats = store.pipeline_stats(now)
         assert stats["consumer_lag"] == "11"
