@@ -22,7 +22,7 @@ def build(out: Optional[Path] = typer.Option(None, help=f"output directory (defa
 @app.command()
 def check(thresholds: Optional[Path] = typer.Option(None, help="thresholds file to validate")) -> None:
     """Validate a thresholds file (default: dashboards/thresholds.yaml)."""
-    from .config import ThresholdsError, load_thresholds
+    from streams.thresholds import ThresholdsError, load_thresholds
 
     try:
         th = load_thresholds(thresholds)

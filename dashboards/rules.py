@@ -17,7 +17,9 @@ import yaml
 
 from streams.core.clocks import DEFAULT_CLOCKS, ClockRule
 
-from .config import DEFAULT_CONFIG, KINDS, MixinConfig
+from streams.thresholds import KINDS
+
+from .config import DEFAULT_CONFIG, MixinConfig
 
 SEVERITIES = ("page", "ticket", "info")
 UNIT = ("municipality", "unit")

@@ -7,8 +7,8 @@ Both commands read the topic from the beginning up to the end offsets taken when
 * ``dlq replay [--reason R]`` validates each dead letter again with today's validator and sends
   the ones now valid to the case topic, keyed by ``case_id``, unchanged, event ids kept. Running
   it twice sends them twice; the worker deduplicates by event id, so figures do not change.
-  Dead letters rejected for a personal id were stored *redacted*: they are not the original
-  event and are never replayed (fix them at the source and send them again).
+  Dead letters stored *redacted* (header ``redacted: 1``, see :mod:`streams.dead_letter`) are
+  not the original event and are never replayed (fix them at the source and send them again).
 """
 from __future__ import annotations
 
@@ -22,22 +22,12 @@ import orjson
 import typer
 
 from streams.contract.validate import Event, validate_line
+from streams.dead_letter import header as _header, is_redacted
 
 log = logging.getLogger("casewatch.dlq")
 
-from services.ingest.dead_letter import MASK, PERSONAL_ID_REASON
-
-REDACTION_MASK = MASK.encode()
-
 app = typer.Typer(help="Dead-letter topic: counts by reason and source; replay what is now valid",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-
-
-def _header(headers, *names: str) -> str | None:
-    for key, value in headers or ():
-        if key in names and value is not None:
-            return value.decode("utf-8", "replace")
-    return None
 
 
 def read_topic(bootstrap: str, topic: str, timeout_s: float = 60.0) -> Iterator:
@@ -117,7 +107,7 @@ def replay_dead_letters(records, sink, reason: str | None = None, source: str | 
             continue
         considered += 1
         value = record.value or b""
-        if was == PERSONAL_ID_REASON or _header(record.headers, "redacted") == "1" or REDACTION_MASK in value:
+        if is_redacted(record.headers):  # stated by every writer (streams/dead_letter.py)
             not_replayable += 1
             continue
         outcome = validate_line(value)
@@ -146,7 +136,7 @@ def replay_dead_letters(records, sink, reason: str | None = None, source: str | 
 
 
 def _settings(kafka_bootstrap, case_topic, dead_letter_topic):
-    from services.settings import load_settings
+    from streams.settings import load_settings
 
     return load_settings(kafka_bootstrap=kafka_bootstrap, case_topic=case_topic, dead_letter_topic=dead_letter_topic)
 

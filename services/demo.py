@@ -2,53 +2,41 @@
 
 It simulates a municipality's recent months, folds them through the same core as the replay
 and the worker, prints a Swedish summary per unit, and serves the KPIs as Prometheus gauges on
-127.0.0.1 from an in-memory facts source (the exporter's collector, minus Redis).
+127.0.0.1 from the in-memory projection (the exporter's collector, minus Redis).
 """
 from __future__ import annotations
 
 import sys
 import time
-from collections import defaultdict
 from datetime import datetime
 
 import typer
 
-from streams.core.facts import CaseFacts
+from streams.core.facts import facts_to_json
 from streams.core.replay import Replay
 from streams.core.timeutil import STOCKHOLM
+from streams.projection import MemoryProjection, PipelineHealth, PipelineStats
 
 from .summary import render_summary
 
 
-class InMemoryFacts:
-    """A facts source for the exporter's collector, filled once from a replay."""
+class DemoProjection(MemoryProjection):
+    """The in-memory projection filled once from a replay; the demo has no worker, so its
+    pipeline health is the replay's outcome and its heartbeat is always now."""
 
     def __init__(self, replay: Replay) -> None:
-        self._facts: dict[str, list[CaseFacts]] = defaultdict(list)
-        for facts in replay.facts():
-            self._facts[facts.municipality].append(facts)
-        self._stats = {
-            "events:accepted": str(replay.accepted),
-            "events:duplicate": str(replay.duplicates),
-            "events:rejected": str(sum(replay.rejected.values())),
-            **{f"rejected:{reason}": str(n) for reason, n in replay.rejected.items()},
-            "consumer_lag": "0",
-            "heartbeat_ts": repr(time.time()),
-        }
-        if replay.latest is not None:
-            self._stats["newest_event_ts"] = repr(replay.latest)
+        super().__init__()
+        self.write_cases((municipality, case_id, facts_to_json(facts))
+                         for (municipality, case_id), facts in zip(replay.cases, replay.facts()))
+        self.mark_complete(())
+        self.record_pipeline(PipelineHealth(
+            "demo", {"accepted": replay.accepted, "duplicate": replay.duplicates,
+                     "rejected": sum(replay.rejected.values())},
+            dict(replay.rejected), replay.latest, 0))
 
-    def municipalities(self) -> list[str]:
-        return sorted(self._facts)
-
-    def versions(self, municipalities: list[str]) -> dict[str, int]:
-        return {m: 1 for m in municipalities}
-
-    def read_facts(self, municipality: str) -> list[CaseFacts]:
-        return list(self._facts.get(municipality, ()))
-
-    def pipeline_stats(self) -> dict[str, str]:
-        return {**self._stats, "heartbeat_ts": repr(time.time())}
+    def pipeline_stats(self, now: float | None = None) -> PipelineStats:
+        self.fields["heartbeat:demo"] = repr(time.time())
+        return super().pipeline_stats(now)
 
 
 def simulated_replay(months: int, population: int, seed: int, end: datetime) -> Replay:
@@ -78,7 +66,7 @@ def demo_command(
         return
     from .exporter.server import serve_source
 
-    server, bound = serve_source(InMemoryFacts(replay), host="127.0.0.1", port=port)
+    server, bound = serve_source(DemoProjection(replay), host="127.0.0.1", port=port)
     typer.echo(f"\nMätvärden för Prometheus: http://127.0.0.1:{bound}/metrics  (Ctrl-C avslutar)", err=True)
     try:
         while True:

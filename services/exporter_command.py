@@ -14,7 +14,7 @@ from typing import Optional
 
 import typer
 
-from .settings import load_settings
+from streams.settings import load_settings
 
 
 def _fail(message: str) -> typer.Exit:
@@ -36,10 +36,12 @@ def exporter_command(
     settings = load_settings(exporter_host=host, exporter_port=port, redis_url=redis_url, as_of=as_of,
                              thresholds_file=thresholds_file)
 
-    from dashboards.config import ThresholdsError
+    from streams.thresholds import ThresholdsError
     from streams.contract.validate import parse_instant
 
-    from .exporter import KpiCollector, RedisFactsSource, ThresholdsFile, build_registry, serve
+    from streams.projection import RedisProjection
+
+    from services.exporter import KpiCollector, ThresholdsFile, build_registry, serve
 
     kwargs = {}
     if settings.as_of:
@@ -53,7 +55,7 @@ def exporter_command(
     except ThresholdsError as exc:
         raise _fail(f"thresholds: {exc}") from None
 
-    store = RedisFactsSource.from_url(settings.redis_url, settings.redis_prefix)
+    store = RedisProjection.from_url(settings.redis_url, settings.redis_prefix)
     collector = KpiCollector(store, thresholds=thresholds, **kwargs)
     registry = build_registry(collector)
     # Read and parse the whole projection now, not in Prometheus' first scrape: at national

@@ -16,7 +16,7 @@ import orjson
 import typer
 
 from .ingest import DeliveryError, DeliveryTracker, IngestSummary, KafkaUnreachable, ingest_lines, make_producer
-from .settings import load_settings
+from streams.settings import load_settings
 
 TOPIC_TIMEOUT_S = 8.0
 

@@ -15,7 +15,7 @@ from typing import Optional
 
 import typer
 
-from services.settings import Settings, load_settings
+from streams.settings import Settings, load_settings
 
 EXIT_UNREACHABLE = 2
 
@@ -29,12 +29,12 @@ def check_redis(settings: Settings):
     """The projection store, after a PING; raises typer.Exit when Redis does not answer."""
     import redis
 
-    from services.store import ProjectionStore
+    from streams.projection import RedisProjection
 
-    store = ProjectionStore.from_url(settings.redis_url, settings.redis_prefix)
+    store = RedisProjection.from_url(settings.redis_url, settings.redis_prefix)
     shown = settings.redacted()["redis_url"]
     try:
-        store.r.ping()
+        store.ping()
     except redis.RedisError as exc:
         raise _fail(f"Redis at {shown} is unreachable ({type(exc).__name__}: {exc})") from None
     return store

@@ -19,7 +19,6 @@ from typing import Callable, Iterator, Optional
 
 import orjson
 
-from streams.contract.personal_id import any_string_has_personal_id, redact
 from streams.contract.validate import Event, Rejection
 from streams.core.facts import CaseFacts, Record, facts_to_json, fold_case
 
@@ -125,50 +124,3 @@ class Batch:
         """``(municipality, case_id, facts JSON)`` for every touched case, for ``write_cases``."""
         for case in self.cases.values():
             yield case.municipality, case.case_id, case.facts_json()
-
-
-# --- dead letters -------------------------------------------------------------------------------
-
-def _redact_value(value: object) -> object:
-    if isinstance(value, str):
-        return redact(value)
-    if isinstance(value, dict):
-        return {redact(k): _redact_value(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redact_value(v) for v in value]
-    return value
-
-
-def redact_bytes(raw: bytes) -> bytes:
-    """``raw`` with every personal identity number masked, wherever it hides.
-
-    Without a backslash the raw text shows every digit as it is, so masking the text is exact
-    and keeps the bytes otherwise as they came. With one, an escape such as ``\\u0031`` can hide
-    a digit: a JSON document is then also masked string by string after decoding and
-    re-serialised.
-    """
-    text = raw.decode("utf-8", "surrogateescape")
-    masked = redact(text).encode("utf-8", "surrogateescape")
-    if b"\\" not in raw:
-        return masked
-    try:
-        decoded = orjson.loads(raw)
-    except (orjson.JSONDecodeError, UnicodeError):
-        return masked
-    if any_string_has_personal_id(decoded):
-        return orjson.dumps(_redact_value(decoded))
-    return masked
-
-
-def dead_letter(value: bytes | None, key: bytes | None,
-                rejection: Rejection) -> tuple[bytes | None, bytes | None, list[tuple[str, bytes]]]:
-    """``(value, key, headers)`` to send to the dead-letter topic for a rejected message.
-
-    Every dead letter is redacted, not only ``personal_id_in_payload`` ones: a line rejected as
-    invalid JSON may still carry a personal identity number, and the key may be one.
-    """
-    headers = [("reason", rejection.reason.encode()), ("source", b"casewatch-worker")]
-    if rejection.field:
-        headers.append(("field", rejection.field.encode()))
-    masked_key = redact_bytes(key) if key is not None else None
-    return redact_bytes(value if value is not None else b""), masked_key, headers

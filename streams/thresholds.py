@@ -1,14 +1,11 @@
-"""The mixin's configuration: per-unit thresholds (``thresholds.yaml``) and the alerting knobs.
-
-Two things live here and nowhere else:
+"""Per-unit thresholds (``dashboards/thresholds.yaml``): the one runtime loader of that file.
 
 * :func:`load_thresholds` reads the one threshold file that unit heads edit. The exporter turns
   it into ``casewatch_threshold{municipality,unit,kind}`` and ``casewatch_budget_month_to_date_sek``;
   the Grafana dashboards draw its values as threshold lines; the board report colours with
   :func:`budget_status`. Rules never contain a per-unit number: they compare against the
   exported ``casewatch_threshold`` series, so changing a threshold needs no rule edit.
-* :class:`MixinConfig` holds every selector, global pipeline limit, ``for`` duration, URL and
-  Alertmanager timing the generated rules and configs use (the ``config.libsonnet`` of the mixin).
+* The exporter, the board snapshot and the build-time mixin (``dashboards/``) all read it here.
 
 Public, stable API (imported by the exporter and the dashboards)::
 
@@ -33,7 +30,8 @@ from typing import Any, Mapping
 
 import yaml
 
-DEFAULT_THRESHOLDS_FILE = Path(__file__).resolve().parent / "thresholds.yaml"
+# The file unit heads edit stays beside the dashboards that draw it; reading it is a runtime job.
+DEFAULT_THRESHOLDS_FILE = Path(__file__).resolve().parents[1] / "dashboards" / "thresholds.yaml"
 
 # kind -> (meaning, upper bound or None). Adding a kind here (and a default in thresholds.yaml)
 # is all the exporter needs: it exports every kind in Thresholds.kinds.
@@ -239,69 +237,3 @@ def _budgets(raw: Any, where: str, fail, required: bool = True) -> dict[str, flo
             raise fail(key, f"unknown budget category {category!r} (known: {', '.join(BUDGET_CATEGORIES)})")
         out[category] = _number(value, key, fail)
     return out
-
-
-# ------------------------------------------------------------------ alerting knobs
-
-
-@dataclass(frozen=True, slots=True)
-class MixinConfig:
-    """Every selector, global limit, URL and timing the generated rules and configs use."""
-
-    exporter_job: str = "casewatch-exporter"
-    worker_job: str = "casewatch-worker"
-    # URLs put into annotations. {alert} is the alert name; {municipality}/{unit} become
-    # Prometheus template references to the alert's labels.
-    runbook_url_template: str = "https://git.example.invalid/casewatch/-/blob/main/dashboards/runbooks/{alert}.md"
-    dashboard_url_template: str = (
-        "http://127.0.0.1:3000/d/casewatch-unit-overview/enhetsoversikt?var-municipality={municipality}&var-unit={unit}"
-    )
-    # `for` per severity (legal-clock pages are part of the 60 s delivery budget, see DESIGN.md)
-    for_page: str = "15s"
-    for_ticket: str = "5m"
-    for_info: str = "15m"
-    # pipeline health (global, not per unit)
-    exporter_down_for: str = "1m"
-    worker_heartbeat_max_age_seconds: int = 120
-    worker_down_for: str = "1m"
-    redis_down_for: str = "1m"
-    consumer_lag_floor_messages: int = 1000
-    consumer_lag_window: str = "10m"
-    consumer_lag_for: str = "10m"
-    rejected_window: str = "15m"
-    no_events_window: str = "2h"
-    no_events_for: str = "15m"
-    office_hours_start: int = 8  # local (Europe/Stockholm) hour, inclusive
-    office_hours_end: int = 17  # local hour, exclusive
-    threshold_missing_for: str = "15m"
-    # Alertmanager
-    webhook_url: str = "http://127.0.0.1:9099/alert"
-    smtp_smarthost: str = "smtp.example.invalid:587"
-    smtp_from: str = "casewatch@example.invalid"
-    email_page_to: str = "socialjour@example.invalid"
-    email_ticket_to: str = "ifo-enhetschefer@example.invalid"
-    email_pipeline_to: str = "it-drift@example.invalid"
-    timezone: str = "Europe/Stockholm"
-    group_wait_page: str = "10s"
-    group_wait: str = "30s"
-    group_interval: str = "5m"
-    group_interval_page: str = "1m"
-    repeat_interval_page: str = "4h"
-    repeat_interval: str = "24h"
-    # Prometheus
-    scrape_interval: str = "15s"
-    evaluation_interval: str = "15s"
-    scrape_timeout: str = "5s"
-    exporter_targets: tuple[str, ...] = ("127.0.0.1:9464",)
-    alertmanager_targets: tuple[str, ...] = ("127.0.0.1:9093",)
-
-    def runbook_url(self, alert: str) -> str:
-        return self.runbook_url_template.format(alert=alert)
-
-    def dashboard_url(self) -> str:
-        return self.dashboard_url_template.format(
-            municipality="{{ $labels.municipality }}", unit="{{ $labels.unit }}"
-        )
-
-
-DEFAULT_CONFIG = MixinConfig()

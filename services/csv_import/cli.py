@@ -52,7 +52,7 @@ def import_csv_command(
     """Import a CSV export: personal ids and case numbers pseudonymised (keyed HMAC, key from
     CASEWATCH_PSEUDONYM_KEY), deterministic event ids, resumable, with a summary."""
     from services.ingest_api.sink import open_sink
-    from services.settings import load_settings
+    from streams.settings import load_settings
 
     from .importer import ImportError_, import_csv
     from .mapping import MappingError, load_mapping

@@ -35,7 +35,7 @@ def ingest_api_command(
     log_level: str = typer.Option("info", "--log-level"),
 ) -> None:
     """Serve POST /v1/events, /healthz, /readyz, /metrics and /openapi.json."""
-    from services.settings import load_settings
+    from streams.settings import load_settings
 
     from .app import create_app
     from .auth import SourcesError, load_sources

@@ -44,14 +44,21 @@ def _events(events: Optional[Path], from_kafka: bool):
         if not events.is_file():
             _fail(f"filen finns inte: {events}")
         return load_replay(events)
-    from services.kafka_log import KafkaLogError, read_case_log
-    from services.settings import load_settings
+    from streams.kafka_log import KafkaLogError, read_case_log
+    from streams.settings import load_settings
 
     settings = load_settings()
     try:
         return load_replay(read_case_log(settings.kafka_bootstrap, settings.case_topic))
     except KafkaLogError as exc:
         _fail(f"kan inte läsa händelseloggen: {exc}")
+
+
+def _thresholds_file() -> Optional[Path]:
+    """``CASEWATCH_THRESHOLDS_FILE`` through the validated settings (None: the default file)."""
+    from streams.settings import load_settings
+
+    return load_settings().thresholds_file
 
 
 def _pick_municipality(replay, wanted: Optional[str]) -> str:
@@ -107,7 +114,7 @@ def snapshot_command(
     replay = _events(events, from_kafka)
     mun = _pick_municipality(replay, municipality)
     try:
-        board = load_config(config, mun)
+        board = load_config(config, mun, _thresholds_file())
         ledger_lines = read_ledger(ledger) if ledger else None
     except (ConfigError, LedgerError) as exc:
         _fail(str(exc))

@@ -10,11 +10,12 @@ import pytest
 import redis
 from prometheus_client import CollectorRegistry, generate_latest
 
-from dashboards.config import parse_thresholds
+from streams.projection import PipelineStats
+from streams.thresholds import parse_thresholds
 from services.exporter import KpiCollector
 from services.exporter.metrics import KPI_METRICS
-from services.prom_parse import figures_from_metrics, parse_metrics
-from services.store import OUTCOMES
+from tests.prom_parse import figures_from_metrics, parse_metrics
+from streams.projection import OUTCOMES
 from streams.contract.catalogue import EMPLOYMENTS, PLACEMENT_TYPES
 from streams.contract.validate import REASONS, parse_instant
 from streams.core.facts import facts_from_json, facts_to_json
@@ -92,14 +93,16 @@ class MemorySource:
         self._check()
         return {m: self.version[m] for m in municipalities}
 
-    def read_facts(self, municipality):
+    def read_facts_raw(self, municipality):
+        """The stored bytes per case, keyed by position (a changed list re-parses whole)."""
         self._check()
         self.reads.append(municipality)
-        return list(self.facts[municipality])
+        return {f"case-{self.version[municipality]}-{i}".encode(): facts_to_json(f)
+                for i, f in enumerate(self.facts[municipality])}
 
     def pipeline_stats(self):
         self._check()
-        return dict(self.stats)
+        return PipelineStats.from_fields(self.stats)
 
 
 class RawMemorySource(MemorySource):
@@ -375,7 +378,7 @@ def test_raw_source_reparses_only_changed_cases(world, monkeypatch):
 
 
 def test_thresholds_file_reloads_on_change_and_keeps_the_last_good_one(world, tmp_path):
-    from dashboards.config import DEFAULT_THRESHOLDS_FILE, ThresholdsError
+    from streams.thresholds import DEFAULT_THRESHOLDS_FILE, ThresholdsError
     from services.exporter import ThresholdsFile
 
     _, source = world

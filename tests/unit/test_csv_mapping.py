@@ -13,7 +13,7 @@ from services.csv_import.importer import import_csv
 from services.csv_import.mapping import Mapping, RowError, RowMapper, load_mapping, parse_number, slugify
 from services.csv_import.pseudonymise import (PseudonymKeyError, Pseudonymiser, key_from_settings,
                                               normalise_personal_id)
-from services.settings import Settings
+from streams.settings import Settings
 from streams.contract.personal_id import contains_personal_id
 from streams.contract.validate import Event, validate_object
 

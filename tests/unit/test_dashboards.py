@@ -15,7 +15,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from dashboards.config import load_thresholds
+from streams.thresholds import load_thresholds
 from dashboards.grafana import all_panel_queries, build_all, concrete_expr, file_name
 from dashboards.grafana.build import COMPOSE_PROMETHEUS_FILE, GENERATED_DIR, write_all
 from dashboards.grafana.cli import app as dashboards_app

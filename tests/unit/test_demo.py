@@ -5,7 +5,7 @@ import sys
 import time
 import urllib.request
 
-from services.prom_parse import figures_from_metrics, parse_metrics
+from tests.prom_parse import figures_from_metrics, parse_metrics
 
 
 def test_demo_once_prints_a_swedish_summary_per_unit():

@@ -15,12 +15,8 @@ import yaml
 
 from dashboards import build
 from dashboards.alertmanager import RECEIVERS, render_alertmanager
-from dashboards.config import (
-    DEFAULT_CONFIG,
-    ThresholdsError,
-    budget_status,
-    load_thresholds,
-)
+from dashboards.config import DEFAULT_CONFIG
+from streams.thresholds import ThresholdsError, budget_status, load_thresholds
 from dashboards.prometheus_config import render_prometheus_config
 from dashboards.rules import alerts
 

@@ -14,7 +14,8 @@ from streams.core.facts import facts_from_json, facts_to_json, fold_case
 from streams.core.kpis import Period, compute
 from streams.core.replay import Replay
 from streams.core.timeutil import STOCKHOLM
-from streams.worker_state import Batch, CaseState, dead_letter, redact_bytes, split_key, table_key
+from streams.case_state import Batch, CaseState, split_key, table_key
+from streams.dead_letter import dead_letter_record, redact_bytes
 from tests.events import ev, line
 
 PERSONNUMMER = "19900101-0017"  # valid date and Luhn: a personal identity number
@@ -160,7 +161,8 @@ def test_batches_over_a_simulated_stream_equal_the_replay():
     b'\xff\xfe not utf-8 199001010017',
 ])
 def test_dead_letters_never_carry_a_personal_id(raw):
-    value, key, headers = dead_letter(raw, PERSONNUMMER.encode(), Rejection("personal_id_in_payload"))
+    key, value, headers = dead_letter_record(raw, Rejection("personal_id_in_payload"), source="casewatch-worker",
+                                             key=PERSONNUMMER.encode())
     assert not contains_personal_id(value.decode("utf-8", "replace"))
     decoded = orjson.loads(value) if value.startswith(b"{") and b"broken" not in value else None
     if decoded is not None:
@@ -168,12 +170,15 @@ def test_dead_letters_never_carry_a_personal_id(raw):
         assert "[personnummer]" in orjson.dumps(decoded).decode()
     assert key == b"[personnummer]"
     assert dict(headers)["reason"] == b"personal_id_in_payload"
+    assert dict(headers)["redacted"] == b"1"
 
 
 def test_dead_letter_keeps_clean_input_as_it_came():
     raw = b'{"event_id": "e1",  "type": "nope"}'
-    value, key, headers = dead_letter(raw, b"c1", Rejection("unknown_type", "type"))
+    key, value, headers = dead_letter_record(raw, Rejection("unknown_type", "type"), source="casewatch-worker", key=b"c1")
     assert (value, key) == (raw, b"c1")
-    assert dict(headers) == {"reason": b"unknown_type", "field": b"type", "source": b"casewatch-worker"}
-    assert dead_letter(None, None, Rejection("invalid_json"))[:2] == (b"", None)
+    assert dict(headers) == {"reason": b"unknown_type", "field": b"type", "source": b"casewatch-worker",
+                             "redacted": b"0"}
+    empty = dead_letter_record(None, Rejection("invalid_json"), source="casewatch-worker")
+    assert (empty.value, empty.key) == (b"", None)
     assert redact_bytes(b"case 12345678") == b"case 12345678"
