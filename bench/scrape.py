@@ -147,7 +147,7 @@ class Exporter:
     def __init__(self, env: dict, log: Path) -> None:
         self.log = log
         with open(log, "wb") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "services.cli", "exporter", "--log-level", "warning"],
+            self.proc = subprocess.Popen([sys.executable, "-m", "services.commands", "exporter", "--log-level", "warning"],
                                          env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=out)
         deadline = time.monotonic() + 60
         while not (found := re.search(rb"http://[^/\s]+:(\d+)/metrics", log.read_bytes())):

@@ -1,7 +1,5 @@
-"""``casewatch dashboards ...``: build the dashboard JSON files, push them to a Grafana.
-
-The lead mounts :data:`app` with ``app.add_typer(dashboards_app, name="dashboards")``.
-"""
+"""``casewatch dashboards build|push|check``: the Grafana dashboards (dashboards/grafana/) and
+the thresholds file check. ``casewatch generate`` writes every artefact at once."""
 from __future__ import annotations
 
 import os
@@ -10,9 +8,7 @@ from typing import Optional
 
 import typer
 
-from .build import COMPOSE_PROMETHEUS_FILE, GENERATED_DIR, REPO_ROOT, write_all
-
-app = typer.Typer(
+app = typer.Typer(rich_markup_mode=None, 
     help="Grafana dashboards: build the JSON files, push them to a Grafana.",
     no_args_is_help=True,
     add_completion=False,
@@ -27,20 +23,27 @@ _THRESHOLDS = typer.Option(
 
 
 def _shown(path: Path) -> str:
+    from dashboards.grafana.build import REPO_ROOT
+
     return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
 
 
 @app.command("build")
 def build_command(
-    out: Path = typer.Option(GENERATED_DIR, "--out", file_okay=False, help="Directory for the dashboard JSON files."),
+    out: Optional[Path] = typer.Option(None, "--out", file_okay=False,
+                                       help="Directory for the dashboard JSON files (default: dashboards/grafana/generated)."),
     compose_prometheus: Optional[Path] = typer.Option(
-        COMPOSE_PROMETHEUS_FILE, "--compose-prometheus", dir_okay=False,
-        help="Where to write the compose stack's prometheus.yml."),
+        None, "--compose-prometheus", dir_okay=False,
+        help="Where to write the compose stack's prometheus.yml (default: deploy/prometheus/prometheus.compose.yml)."),
     no_compose_prometheus: bool = typer.Option(False, "--no-compose-prometheus",
                                                help="Write only the dashboards."),
     thresholds: Optional[Path] = _THRESHOLDS,
 ) -> None:
     """Write every dashboard as JSON (sorted keys) and the compose Prometheus config."""
+    from dashboards.grafana.build import COMPOSE_PROMETHEUS_FILE, GENERATED_DIR, write_all
+
+    out = out or GENERATED_DIR
+    compose_prometheus = compose_prometheus or COMPOSE_PROMETHEUS_FILE
     for path in write_all(out, None if no_compose_prometheus else compose_prometheus, thresholds):
         typer.echo(f"wrote {_shown(path)}")
 
@@ -56,8 +59,8 @@ def push_command(
     timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="Seconds per HTTP request."),
 ) -> None:
     """Create or update the folder 'casewatch' and every dashboard in it (overwrite)."""
-    from . import build_all
-    from .push import PushError, push_dashboards
+    from dashboards.grafana import build_all
+    from dashboards.grafana.push import PushError, push_dashboards
 
     secret = token if token is not None else os.environ.get(token_env, "")
     if not secret:
@@ -70,3 +73,16 @@ def push_command(
         raise typer.Exit(1) from None
     for item in pushed:
         typer.echo(f"{item.status or 'ok'}: {item.title} ({item.uid}) version {item.version} {item.url}")
+
+
+@app.command("check")
+def check_command(thresholds: Optional[Path] = typer.Option(None, help="thresholds file to validate")) -> None:
+    """Validate a thresholds file (default: dashboards/thresholds.yaml)."""
+    from streams.thresholds import ThresholdsError, load_thresholds
+
+    try:
+        th = load_thresholds(thresholds)
+    except ThresholdsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"ok: {th.source} ({len(th.kinds)} kinds, {len(th.overrides)} overrides)")

@@ -9,38 +9,17 @@ from __future__ import annotations
 import sys
 import time
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import typer
 
-from streams.core.facts import facts_to_json
-from streams.core.replay import Replay
-from streams.core.timeutil import STOCKHOLM
-from streams.projection import MemoryProjection, PipelineHealth, PipelineStats
-
-from .summary import render_summary
-
-
-class DemoProjection(MemoryProjection):
-    """The in-memory projection filled once from a replay; the demo has no worker, so its
-    pipeline health is the replay's outcome and its heartbeat is always now."""
-
-    def __init__(self, replay: Replay) -> None:
-        super().__init__()
-        self.write_cases((municipality, case_id, facts_to_json(facts))
-                         for (municipality, case_id), facts in zip(replay.cases, replay.facts()))
-        self.mark_complete(())
-        self.record_pipeline(PipelineHealth(
-            "demo", {"accepted": replay.accepted, "duplicate": replay.duplicates,
-                     "rejected": sum(replay.rejected.values())},
-            dict(replay.rejected), replay.latest, 0))
-
-    def pipeline_stats(self, now: float | None = None) -> PipelineStats:
-        self.fields["heartbeat:demo"] = repr(time.time())
-        return super().pipeline_stats(now)
+if TYPE_CHECKING:
+    from streams.core.replay import Replay
 
 
 def simulated_replay(months: int, population: int, seed: int, end: datetime) -> Replay:
-    from .simulator import SimulationSpec, simulate
+    from services.simulator import SimulationSpec, simulate
+    from streams.core.replay import Replay
 
     replay = Replay()
     replay.add_lines(simulate(SimulationSpec(municipalities=1, population=population, months=months,
@@ -56,6 +35,9 @@ def demo_command(
     once: bool = typer.Option(False, "--once", help="Print the summary and exit; serve nothing"),
 ) -> None:
     """Simulate a municipality, print its figures in Swedish and serve them to Prometheus."""
+    from services.summary import render_summary
+    from streams.core.timeutil import STOCKHOLM
+
     now = float(int(time.time()))
     end = datetime.fromtimestamp(now, STOCKHOLM)
     typer.echo(f"Simulerar {months} månader för en kommun med {population:,} invånare …".replace(",", "\u00a0"),
@@ -64,7 +46,8 @@ def demo_command(
     typer.echo(render_summary(replay.result(as_of=now)))
     if once:
         return
-    from .exporter.server import serve_source
+    from services.demo_projection import DemoProjection
+    from services.exporter.server import serve_source
 
     server, bound = serve_source(DemoProjection(replay), host="127.0.0.1", port=port)
     typer.echo(f"\nMätvärden för Prometheus: http://127.0.0.1:{bound}/metrics  (Ctrl-C avslutar)", err=True)

@@ -18,15 +18,12 @@ import time
 from collections import Counter
 from typing import Iterator, Optional
 
-import orjson
 import typer
 
-from streams.contract.validate import Event, validate_line
-from streams.dead_letter import header as _header, is_redacted
 
 log = logging.getLogger("casewatch.dlq")
 
-app = typer.Typer(help="Dead-letter topic: counts by reason and source; replay what is now valid",
+app = typer.Typer(rich_markup_mode=None, help="Dead-letter topic: counts by reason and source; replay what is now valid",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 
@@ -66,6 +63,8 @@ def read_topic(bootstrap: str, topic: str, timeout_s: float = 60.0) -> Iterator:
 
 
 def count_dead_letters(records) -> dict:
+    from streams.dead_letter import header as _header
+
     by_reason: Counter[str] = Counter()
     by_field: Counter[str] = Counter()
     by_source: Counter[str] = Counter()
@@ -94,6 +93,9 @@ def count_dead_letters(records) -> dict:
 def replay_dead_letters(records, sink, reason: str | None = None, source: str | None = None,
                         batch_size: int = 1000, dry_run: bool = False) -> dict:
     """Re-validate dead letters; submit the now-valid ones to the case topic via ``sink``."""
+    from streams.contract.validate import Event, validate_line
+    from streams.dead_letter import header as _header, is_redacted
+
     scanned = considered = resubmitted = 0
     not_replayable = 0
     still_invalid: Counter[str] = Counter()
@@ -151,6 +153,8 @@ def list_command(
     settings = _settings(kafka_bootstrap, None, dead_letter_topic)
     counts = count_dead_letters(read_topic(settings.kafka_bootstrap, settings.dead_letter_topic))
     if as_json:
+        import orjson
+
         sys.stdout.buffer.write(orjson.dumps(counts) + b"\n")
         return
     typer.echo(f"{counts['total']} dead letters in {settings.dead_letter_topic}")
@@ -191,6 +195,8 @@ def replay_command(
         if sink is not None:
             sink.close()
     if as_json:
+        import orjson
+
         sys.stdout.buffer.write(orjson.dumps(result) + b"\n")
         return
     typer.echo(f"scanned {result['scanned']} dead letters, {result['considered']} matched; "

@@ -14,8 +14,6 @@ from typing import Optional
 
 import typer
 
-from streams.settings import load_settings
-
 
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"casewatch exporter: {message}", err=True)
@@ -32,6 +30,8 @@ def exporter_command(
     log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error"),
 ) -> None:
     """Serve the KPIs in Redis as Prometheus metrics on /metrics (and /healthz)."""
+    from streams.settings import load_settings
+
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = load_settings(exporter_host=host, exporter_port=port, redis_url=redis_url, as_of=as_of,
                              thresholds_file=thresholds_file)
@@ -81,7 +81,3 @@ def exporter_command(
     server.server_close()
     store.r.close()
     typer.echo("casewatch exporter: stopped", err=True)
-
-
-if __name__ == "__main__":
-    typer.run(exporter_command)

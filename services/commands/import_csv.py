@@ -54,9 +54,9 @@ def import_csv_command(
     from services.ingest_api.sink import open_sink
     from streams.settings import load_settings
 
-    from .importer import ImportError_, import_csv
-    from .mapping import MappingError, load_mapping
-    from .pseudonymise import PseudonymKeyError, Pseudonymiser, key_from_settings
+    from services.csv_import.importer import ImportError_, import_csv
+    from services.csv_import.mapping import MappingError, load_mapping
+    from services.csv_import.pseudonymise import PseudonymKeyError, Pseudonymiser, key_from_settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     settings = load_settings(kafka_bootstrap=kafka_bootstrap, case_topic=case_topic, dead_letter_topic=dead_letter_topic)

@@ -10,13 +10,13 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator, Optional
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterator, Optional
 
 import orjson
 import typer
 
-from .ingest import DeliveryError, DeliveryTracker, IngestSummary, KafkaUnreachable, ingest_lines, make_producer
-from streams.settings import load_settings
+if TYPE_CHECKING:  # Kafka and pydantic-settings load inside the command, not with --help
+    from services.ingest import DeliveryTracker, IngestSummary
 
 TOPIC_TIMEOUT_S = 8.0
 
@@ -73,6 +73,9 @@ def ingest_command(
     stdin = str(file) == "-"
     if not stdin and not file.is_file():
         raise typer.BadParameter(f"no such file: {file}", param_hint="FILE")
+    from services.ingest import DeliveryError, DeliveryTracker, KafkaUnreachable, ingest_lines, make_producer
+    from streams.settings import load_settings
+
     settings = load_settings(kafka_bootstrap=bootstrap, case_topic=topic, dead_letter_topic=dead_letter_topic)
 
     try:
@@ -80,7 +83,7 @@ def ingest_command(
     except KafkaUnreachable as exc:
         raise _fail(f"{exc}. Is the stack running (casewatch stack up)?", 2) from None
     try:
-        from .kafka_topics import ensure_topics
+        from services.kafka_topics import ensure_topics
 
         try:
             ensure_topics(settings.kafka_bootstrap, settings.case_topic, settings.dead_letter_topic,
@@ -112,9 +115,7 @@ def ingest_command(
 
 def _ingest_stream(stream: BinaryIO, tracker: DeliveryTracker, settings, source_name: str) -> IngestSummary:
     with _progress(os.fstat(stream.fileno()).st_size) as progress:
+        from services.ingest import ingest_lines
+
         return ingest_lines(stream, tracker, settings.case_topic, settings.dead_letter_topic, source_name,
                             progress=progress)
-
-
-if __name__ == "__main__":
-    typer.run(ingest_command)

@@ -9,11 +9,11 @@ from typing import Optional
 
 import typer
 
-from .limits import DEFAULT_MAX_BODY
+from services.ingest_api.limits import DEFAULT_MAX_BODY
 
 DEFAULT_PORT = 8470
 
-app = typer.Typer(
+app = typer.Typer(rich_markup_mode=None, 
     help="HTTP ingest API for case systems (bearer token per source; JSON, arrays or NDJSON)",
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -37,10 +37,10 @@ def ingest_api_command(
     """Serve POST /v1/events, /healthz, /readyz, /metrics and /openapi.json."""
     from streams.settings import load_settings
 
-    from .app import create_app
-    from .auth import SourcesError, load_sources
-    from .server import bind, server_for
-    from .sink import open_sink
+    from services.ingest_api.app import create_app
+    from services.ingest_api.auth import SourcesError, load_sources
+    from services.ingest_api.server import bind, server_for
+    from services.ingest_api.sink import open_sink
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if sources is None:
@@ -95,7 +95,7 @@ def hash_token_command() -> None:
     The token is read from stdin so it stays out of the shell history:
     `casewatch ingest-api hash-token < token.txt` or `pwgen -s 48 1 | tee token.txt | casewatch ingest-api hash-token`.
     """
-    from .auth import hash_token
+    from services.ingest_api.auth import hash_token
 
     token = sys.stdin.readline().strip()
     if not token:

@@ -8,15 +8,12 @@ from datetime import date
 from pathlib import Path
 from typing import BinaryIO, Iterator, Optional
 
-import orjson
 import typer
-
-from streams.contract.validate import parse_instant
-from streams.core.kpis import Period
-from streams.core.replay import Replay
 
 
 def parse_as_of(text: str) -> float:
+    from streams.contract.validate import parse_instant
+
     try:
         return parse_instant(text)
     except ValueError:
@@ -24,6 +21,8 @@ def parse_as_of(text: str) -> float:
 
 
 def parse_period(period: Optional[str], start: Optional[str], end: Optional[str]) -> Optional[Period]:
+    from streams.core.kpis import Period
+
     if period and (start or end):
         raise typer.BadParameter("give either --period or --from/--to, not both")
     try:
@@ -68,6 +67,8 @@ def _stderr_console():
 def replay_file(path: Path, as_of: float | None, period: Period | None) -> dict:
     # The replay builds millions of small acyclic objects and frees them at exit: the cyclic
     # collector would only rescan them (about a fifth of the run time), so it is off here.
+    from streams.core.replay import Replay
+
     gc.disable()
     replay = Replay()
     if str(path) == "-":
@@ -87,6 +88,8 @@ def replay_command(
     as_json: bool = typer.Option(False, "--json", help="Print the contract's JSON object"),
 ) -> None:
     """Compute every KPI from an event file: the reference the streaming path must match."""
+    import orjson
+
     if str(events) != "-" and not events.exists():
         raise typer.BadParameter(f"no such file: {events}", param_hint="EVENTS")
     chosen_period = parse_period(period, start, end)
@@ -98,7 +101,7 @@ def replay_command(
     if as_json:
         sys.stdout.buffer.write(orjson.dumps(result) + b"\n")
         return
-    from .summary import render_summary
+    from services.summary import render_summary
 
     typer.echo(render_summary(result))
 

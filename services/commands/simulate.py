@@ -9,15 +9,14 @@ from typing import Optional
 
 import typer
 
-from streams.core.timeutil import STOCKHOLM
-
-from .generate import SimulationSpec, SimulationStats, default_end, simulate_chunks
-
 
 def parse_end(text: Optional[str]) -> datetime:
     """``None``: now (Stockholm, whole hour). A date ``YYYY-MM-DD``: the end of that day, so
     ``--end 2024-12-31 --months 12`` is calendar year 2024. A timestamp: that instant (Stockholm
     time when it has no offset)."""
+    from services.simulator.generate import default_end
+    from streams.core.timeutil import STOCKHOLM
+
     if text is None:
         return default_end()
     try:
@@ -54,6 +53,8 @@ def simulate_command(
                                        help="Share of events followed by a malformed line (for tests)."),
 ) -> None:
     """Generate a realistic, deterministic event stream (CONTRACT.md events) as JSONL."""
+    from services.simulator.generate import SimulationSpec, SimulationStats, simulate_chunks
+
     try:
         spec = SimulationSpec(
             municipalities=municipalities, population=population, months=months, end=parse_end(end),

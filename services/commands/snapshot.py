@@ -1,12 +1,5 @@
-"""`casewatch snapshot` and `casewatch ivo-report`: Typer command functions.
-
-The lead registers them in ``services/cli.py``::
-
-    app.command("snapshot")(snapshot_command)
-    app.command("ivo-report")(ivo_report_command)
-
-``python -m services.snapshot snapshot|ivo-report ...`` runs the same functions.
-"""
+"""`casewatch snapshot` and `casewatch ivo-report`: the board report and the IVO report
+(services/snapshot/)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -14,13 +7,6 @@ from typing import Optional
 
 import typer
 
-from .build import build_content, run_meta
-from .config import ConfigError, load_config
-from .economy import LedgerError, read_ledger
-from .figures import Month, load_replay, municipalities
-from .ivo import Quarter, write_report
-from .render_html import board_changes, change_label, change_value, render
-from .store import Store
 
 HTML_FILE, PDF_FILE, XLSX_FILE = "rapport.html", "rapport.pdf", "rapport.xlsx"
 
@@ -38,6 +24,8 @@ FROM_KAFKA_OPTION = typer.Option(False, "--from-kafka",
 
 def _events(events: Optional[Path], from_kafka: bool):
     """The replay of the chosen source: a JSONL file, or the case-event log in Kafka."""
+    from services.snapshot.figures import load_replay
+
     if bool(events) == from_kafka:
         _fail("ange antingen --events FIL eller --from-kafka")
     if events is not None:
@@ -62,6 +50,8 @@ def _thresholds_file() -> Optional[Path]:
 
 
 def _pick_municipality(replay, wanted: Optional[str]) -> str:
+    from services.snapshot.figures import municipalities
+
     found = municipalities(replay)
     if wanted:
         if wanted not in found:
@@ -77,15 +67,17 @@ def _pick_municipality(replay, wanted: Optional[str]) -> str:
 
 def _renderer(pdf: bool):
     def render_all(folder: Path, document: dict) -> list[str]:
+        from services.snapshot.render_html import render
+
         page = render(document)
         (folder / HTML_FILE).write_text(page, encoding="utf-8")
         names = [HTML_FILE]
-        from .render_xlsx import render_xlsx
+        from services.snapshot.render_xlsx import render_xlsx
 
         render_xlsx(document, folder / XLSX_FILE)
         names.append(XLSX_FILE)
         if pdf:
-            from .render_pdf import render_pdf
+            from services.snapshot.render_pdf import render_pdf
 
             render_pdf(page, folder / PDF_FILE)
             names.append(PDF_FILE)
@@ -107,6 +99,13 @@ def snapshot_command(
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Skriv även rapport.pdf"),
 ) -> None:
     """Frys månadens nämndrapport (HTML, PDF, Excel, JSON). Oförändrade siffror ger ingen ny revision."""
+    from services.snapshot.build import build_content, run_meta
+    from services.snapshot.config import ConfigError, load_config
+    from services.snapshot.economy import LedgerError, read_ledger
+    from services.snapshot.figures import Month
+    from services.snapshot.render_html import board_changes, change_label, change_value
+    from services.snapshot.revisions import Store
+
     try:
         chosen = Month.parse(month)
     except ValueError as exc:
@@ -154,6 +153,8 @@ def ivo_report_command(
     municipality: Optional[str] = typer.Option(None, "--municipality", help="Bara denna kommun (standard: alla i filen)"),
 ) -> None:
     """Ej verkställda beslut äldre än tre månader vid kvartalets slut, för rapport till IVO."""
+    from services.snapshot.ivo import Quarter, write_report
+
     try:
         chosen = Quarter.parse(quarter)
     except ValueError as exc:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
-from streams.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # pydantic-settings loads inside the command, not with --help
+    from streams.settings import Settings
 
 EXIT_UNREACHABLE = 2
 
@@ -134,6 +136,8 @@ def worker_command(
     loglevel: str = typer.Option("info", "--loglevel", help="debug, info, warning or error."),
 ) -> None:
     """Consume case events into per-case state and keep the Redis projection current."""
+    from streams.settings import load_settings
+
     settings = load_settings(kafka_bootstrap=bootstrap, redis_url=redis_url, case_topic=topic,
                              dead_letter_topic=dead_letter_topic, partitions=partitions,
                              consumer_group=group, worker_data_dir=data_dir, worker_web_port=web_port)
@@ -152,13 +156,3 @@ def worker_command(
                f"group {settings.consumer_group!r}, {table_store} tables in {settings.worker_data_dir}", err=True)
     worker = _worker_class()(app, loglevel=loglevel, quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()  # runs until SIGTERM/SIGINT, then exits the process
-
-
-def main() -> None:
-    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-    app.command()(worker_command)
-    app(prog_name="casewatch worker")
-
-
-if __name__ == "__main__":
-    sys.exit(main())

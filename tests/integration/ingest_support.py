@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 
-from services.dead_letter_tools import read_topic
+from services.commands.dlq import read_topic
 from services.ingest_api.app import create_app
 from services.ingest_api.auth import Sources, hash_token
 from services.ingest_api.server import ServerThread

@@ -21,7 +21,7 @@ from streams.contract.validate import parse_instant
 from streams.core.facts import facts_to_json, fold_case
 from streams.core.kpis import Period, compute
 from tests.events import ev
-from tests.unit.test_collector import AS_OF, handcrafted, replayed
+from tests.unit.services.test_exporter_collector import AS_OF, handcrafted, replayed
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -88,12 +88,11 @@ def test_redis_unreachable_gives_redis_up_0_without_raising():
 # --- the command --------------------------------------------------------------------------------
 
 def _exporter_argv() -> list[str]:
-    from services import cli
+    from services import commands
 
-    names = {c.name or (c.callback.__name__ if c.callback else None) for c in cli.app.registered_commands}
-    if "exporter" in names:
-        return [sys.executable, "-m", "services.cli", "exporter"]
-    return [sys.executable, "-m", "services.exporter_command"]
+    names = {c.name or (c.callback.__name__ if c.callback else None) for c in commands.app.registered_commands}
+    assert "exporter" in names
+    return [sys.executable, "-m", "services.commands", "exporter"]
 
 
 def _free_port() -> int:

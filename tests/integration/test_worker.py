@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 END = datetime(2024, 5, 17, 14, tzinfo=STOCKHOLM)  # mid-month: month-to-date figures
 
 
-WORKER_ARGV = [sys.executable, "-m", "services.cli", "worker"]
+WORKER_ARGV = [sys.executable, "-m", "services.commands", "worker"]
 
 
 def Worker(env: dict[str, str], log: Path) -> Service:  # noqa: N802 - reads as the class it was

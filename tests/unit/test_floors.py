@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("streams", "services", "dashboards")
-TOP_FLOOR = ("services.commands", "services.cli")
+TOP_FLOOR = ("services.commands",)
 
 # importer prefix -> forbidden imported prefixes
 RULES = {

@@ -18,11 +18,11 @@ from typer.testing import CliRunner
 from streams.thresholds import load_thresholds
 from dashboards.grafana import all_panel_queries, build_all, concrete_expr, file_name
 from dashboards.grafana.build import COMPOSE_PROMETHEUS_FILE, GENERATED_DIR, write_all
-from dashboards.grafana.cli import app as dashboards_app
+from services.commands.dashboards import app as dashboards_app
 from dashboards.grafana.common import DATASOURCE_UID, FOLDER_TITLE, FOLDER_UID
 from dashboards.grafana.push import PushError, push_dashboards
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 METRICS_DOC = REPO / "docs" / "METRICS.md"
 
 EXPECTED_DASHBOARDS = {
@@ -74,14 +74,14 @@ def test_committed_files_equal_a_fresh_build(tmp_path):
     write_all(tmp_path / "dashboards", fresh_prometheus)
     fresh = {p.name: p.read_bytes() for p in (tmp_path / "dashboards").glob("*.json")}
     committed = {p.name: p.read_bytes() for p in GENERATED_DIR.glob("*.json")}
-    assert sorted(committed) == sorted(fresh), "run: python -m dashboards.grafana.build"
+    assert sorted(committed) == sorted(fresh), "run: casewatch generate"
     for name, data in fresh.items():
-        assert committed[name] == data, f"{name} is stale; run: python -m dashboards.grafana.build"
+        assert committed[name] == data, f"{name} is stale; run: casewatch generate"
         assert data.endswith(b"}\n")
         parsed = json.loads(data)
         assert data.decode("utf-8") == json.dumps(parsed, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
     assert COMPOSE_PROMETHEUS_FILE.read_bytes() == fresh_prometheus.read_bytes(), \
-        "deploy/prometheus/prometheus.compose.yml is stale; run: python -m dashboards.grafana.build"
+        "deploy/prometheus/prometheus.compose.yml is stale; run: casewatch generate"
 
 
 def test_every_panel_uses_the_datasource_variable(dashboards):
@@ -122,6 +122,7 @@ def test_every_unit_metric_is_filtered_by_the_variables(queries):
             assert matchers.startswith('{municipality=~"$municipality", unit=~"$unit"'), (uid, title, metric)
 
 
+@pytest.mark.slow
 def test_every_expr_is_valid_promql(queries, tmp_path):
     promtool = shutil.which("promtool")
     assert promtool, "promtool is missing (Debian package 'prometheus'; `casewatch stack install` installs it)"

@@ -17,7 +17,7 @@ from services.snapshot.config import Activity, BoardConfig, load_config
 from services.snapshot.economy import economy, read_ledger
 from services.snapshot.figures import Month, facts_of, first_event_day, load_replay
 from services.snapshot.render_html import render
-from services.snapshot.store import Store, changes, verify
+from services.snapshot.revisions import Store, changes, verify
 from services.snapshot.suppress import SECONDARY, suppress_table
 from services.swedish import number
 from streams.contract.validate import parse_instant
@@ -30,7 +30,7 @@ NBSP = "\u00a0"
 
 
 def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "services.snapshot", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "services.commands", *args], capture_output=True, text=True,
                           timeout=300, cwd=cwd)
 
 
@@ -57,6 +57,7 @@ def frozen(sim_file, tmp_path_factory):
     return root / "snapshots" / "2024-03" / "rev-1"
 
 
+@pytest.mark.slow
 def test_every_figure_equals_the_replay(frozen, sim_file):
     document = orjson.loads((frozen / "snapshot.json").read_bytes())
     replay = Replay()
@@ -75,6 +76,7 @@ def test_every_figure_equals_the_replay(frozen, sim_file):
     assert document["meta"]["handelser"]["accepterade"] == expected["events"]["accepted"]
 
 
+@pytest.mark.slow
 def test_pdf_is_real_and_shows_swedish_figures(frozen, tmp_path):
     pdf = frozen / "rapport.pdf"
     assert pdf.read_bytes().startswith(b"%PDF")
@@ -97,6 +99,7 @@ def test_pdf_is_real_and_shows_swedish_figures(frozen, tmp_path):
     assert page.stat().st_size > 20_000  # a drawn page, not a blank one
 
 
+@pytest.mark.slow
 def test_outputs_are_read_only_and_hashed(frozen):
     for name in ("snapshot.json", "rapport.html", "rapport.pdf", "rapport.xlsx", "manifest.json"):
         assert (frozen / name).stat().st_mode & 0o222 == 0
@@ -106,6 +109,7 @@ def test_outputs_are_read_only_and_hashed(frozen):
     assert html.count("<svg") >= 4
 
 
+@pytest.mark.slow
 def test_same_figures_no_new_revision_late_event_makes_rev2(sim_file, tmp_path):
     root = tmp_path / "snapshots"
     args = ("snapshot", "--month", "2024-03", "--out-dir", str(root), "--no-pdf")
@@ -139,6 +143,7 @@ def test_same_figures_no_new_revision_late_event_makes_rev2(sim_file, tmp_path):
     assert "Revision 2 – ersätter rev-1" in html and "Inkomna orosanmälningar" in html
 
 
+@pytest.mark.slow
 def test_tampering_is_detected(sim_file, tmp_path):
     out = run("snapshot", "--month", "2024-02", "--events", str(sim_file), "--out-dir", str(tmp_path), "--no-pdf")
     assert out.returncode == 0, out.stderr
@@ -358,6 +363,7 @@ def test_default_config_loads_and_targets_come_from_thresholds():
     assert config.budget_yellow_pct == 2.0
 
 
+@pytest.mark.slow
 def test_revision_banner_and_suppressed_changes(sim_file):
     replay = load_replay(sim_file)
     content = build_content(replay, Month(2024, 2), load_config(), "0138")

@@ -3,13 +3,16 @@ import subprocess
 import sys
 
 import orjson
+import pytest
 
 from streams.core.kpis import KPI_KEYS
 from tests.events import ev, line
 
+pytestmark = pytest.mark.slow  # every test here runs the CLI in a subprocess
+
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "services.cli", *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "services.commands", *args], capture_output=True, text=True, timeout=120)
 
 
 def write_events(path, events, extra=()):

@@ -369,7 +369,7 @@ def test_cli_writes_file_and_summary(tmp_path):
     import typer
     from typer.testing import CliRunner
 
-    from services.simulator.cli import simulate_command
+    from services.commands.simulate import simulate_command
 
     app = typer.Typer()
     app.command()(simulate_command)

@@ -14,7 +14,7 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
 
 
 def test_committed_schema_is_up_to_date():
-    assert SCHEMA_PATH.read_text(encoding="utf-8") == render(), "run: python -m streams.contract.schema"
+    assert SCHEMA_PATH.read_text(encoding="utf-8") == render(), "run: casewatch generate"
 
 
 def test_schema_is_a_valid_2020_12_schema():

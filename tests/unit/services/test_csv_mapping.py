@@ -17,7 +17,7 @@ from streams.settings import Settings
 from streams.contract.personal_id import contains_personal_id
 from streams.contract.validate import Event, validate_object
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "csv"
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "csv"
 KEY = b"unit-test-key-0123456789abcdef"
 
 

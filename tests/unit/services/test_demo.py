@@ -5,11 +5,15 @@ import sys
 import time
 import urllib.request
 
+import pytest
+
 from tests.prom_parse import figures_from_metrics, parse_metrics
+
+pytestmark = pytest.mark.slow  # every test here runs the CLI in a subprocess
 
 
 def test_demo_once_prints_a_swedish_summary_per_unit():
-    out = subprocess.run([sys.executable, "-m", "services.cli", "demo", "--once", "--months", "3"],
+    out = subprocess.run([sys.executable, "-m", "services.commands", "demo", "--once", "--months", "3"],
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert re.search(r"Händelser: [\d\u00a0]+ godkända", out.stdout)
@@ -18,7 +22,7 @@ def test_demo_once_prints_a_swedish_summary_per_unit():
 
 
 def test_demo_serves_the_kpis_as_prometheus_gauges_on_loopback():
-    proc = subprocess.Popen([sys.executable, "-m", "services.cli", "demo", "--port", "0", "--months", "3"],
+    proc = subprocess.Popen([sys.executable, "-m", "services.commands", "demo", "--port", "0", "--months", "3"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         url = None

@@ -97,11 +97,12 @@ def test_board_summary_is_suppressed_and_has_no_ids():
     assert "'<5'" in flat and " 1," not in flat
 
 
+@pytest.mark.slow
 def test_cli_on_a_simulated_year_matches_the_cores_kpi(tmp_path):
     events = tmp_path / "events.jsonl"
     spec = SimulationSpec(months=9, municipalities=2, seed=11, end=datetime(2024, 10, 1, tzinfo=STOCKHOLM))
     events.write_bytes(b"".join(simulate(spec)))
-    out = subprocess.run([sys.executable, "-m", "services.snapshot", "ivo-report", "--quarter", "2024-Q3",
+    out = subprocess.run([sys.executable, "-m", "services.commands", "ivo-report", "--quarter", "2024-Q3",
                           "--events", str(events), "--out", str(tmp_path / "ivo")],
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr

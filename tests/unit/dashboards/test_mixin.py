@@ -20,7 +20,7 @@ from streams.thresholds import ThresholdsError, budget_status, load_thresholds
 from dashboards.prometheus_config import render_prometheus_config
 from dashboards.rules import alerts
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 DASH = ROOT / "dashboards"
 GEN = DASH / "generated"
 
@@ -45,13 +45,15 @@ def test_committed_files_are_up_to_date(tmp_path):
     generated = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
     assert generated, "build wrote nothing"
     stale = [str(p) for p in generated if not (GEN / p).is_file() or not filecmp.cmp(tmp_path / p, GEN / p, shallow=False)]
-    assert not stale, f"run `python -m dashboards build`: out of date: {stale}"
+    assert not stale, f"run `casewatch generate`: out of date: {stale}"
 
 
+@pytest.mark.slow
 def test_promtool_check_rules():
     run(tool("promtool"), "check", "rules", str(GEN / "rules" / "recording.yaml"), str(GEN / "rules" / "alerts.yaml"))
 
 
+@pytest.mark.slow
 def test_promtool_unit_tests():
     files = sorted(str(p.name) for p in (DASH / "tests").glob("*.yaml"))
     assert files
@@ -96,6 +98,7 @@ def test_pipeline_alerts_are_labelled_and_unit_alerts_keep_their_labels():
 # ------------------------------------------------------------------ Prometheus
 
 
+@pytest.mark.slow
 def test_promtool_check_config(tmp_path):
     run(tool("promtool"), "check", "config", str(GEN / "prometheus.yml"))
     (tmp_path / "rules").mkdir()
@@ -119,6 +122,7 @@ def amtool_route(config: Path, *labels: str) -> str:
     return out.strip()
 
 
+@pytest.mark.slow
 def test_amtool_check_config():
     run(tool("amtool"), "check-config", str(GEN / "alertmanager.yml"))
 
@@ -131,6 +135,7 @@ def test_amtool_check_config():
     (["alertname=CasewatchExporterDown", "severity=page", "pipeline=true", "stale_data=true"], "casewatch-pipeline"),
     (["alertname=CasewatchEventsRejected", "severity=ticket", "pipeline=true", "reason=bad_type"], "casewatch-pipeline"),
 ])
+@pytest.mark.slow
 def test_amtool_routes(labels, receiver):
     assert amtool_route(GEN / "alertmanager.yml", *labels) == receiver
 
@@ -157,6 +162,7 @@ def test_routing_structure_grouping_muting_and_inhibition():
     assert {r["name"] for r in cfg["receivers"]} == set(RECEIVERS)
 
 
+@pytest.mark.slow
 def test_render_alertmanager_test_variant(tmp_path):
     text = render_alertmanager(webhook_url="http://127.0.0.1:18080/hook", group_wait="1s", group_interval="2s",
                                repeat_interval="1m", email=False)
@@ -177,6 +183,7 @@ def test_render_alertmanager_test_variant(tmp_path):
         assert (r["group_wait"], r["group_interval"], r["repeat_interval"]) == ("1s", "2s", "1m")
 
 
+@pytest.mark.slow
 def test_email_template_renders_swedish_subject(tmp_path):
     out = run(tool("amtool"), "template", "render", f"--template.glob={GEN / 'templates' / '*.tmpl'}",
               '--template.text={{ template "casewatch.email.subject" . }}')
