@@ -79,5 +79,5 @@ def exporter_command(
     stop.wait()
     server.shutdown()
     server.server_close()
-    store.r.close()
+    store.close()
     typer.echo("casewatch exporter: stopped", err=True)
