@@ -10,7 +10,8 @@ import orjson
 import pytest
 
 from services.csv_import.importer import import_csv
-from services.csv_import.mapping import Mapping, RowError, RowMapper, load_mapping, parse_number, slugify
+from services.csv_import.mapping import Mapping, RowError, load_mapping, parse_number, slugify
+from services.csv_import.rows import RowMapper
 from services.csv_import.pseudonymise import (PseudonymKeyError, Pseudonymiser, key_from_settings,
                                               normalise_personal_id)
 from streams.settings import Settings
