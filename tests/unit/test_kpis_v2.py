@@ -431,3 +431,32 @@ def test_period_option_applies_to_v2_counts():
     events = [transfer("2024-02-20T10:00:00+01:00", "bou-2"), transfer("2024-03-05T10:00:00+01:00", "bou-1", "bou-2")]
     got = units(events, MARCH, Period.month(2024, 2))
     assert (got["bou-1"]["transfers_out"], got["bou-2"]["transfers_in"], got["bou-2"]["transfers_out"]) == (1, 1, 0)
+
+
+def test_change_instants_include_a_move_the_unit_is_not_named_in():
+    """A transfer whose envelope names another unit than the case's still moves the case's items
+    out of its unit at that instant: a reader caching the unit's figures must know it."""
+    from streams.core.kpis import change_instants, group_by_unit, unit_kpis
+    from streams.core.timeutil import day_start, local_day
+
+    events = [report("2024-03-04T10:00:00+01:00"),
+              ev("investigation.opened", "2024-03-04T11:00:00+01:00", area="vuxna"),
+              transfer("2024-03-06T10:00:00+01:00", "vux-1", unit="bou-2"),
+              transfer("2024-03-08T10:00:00+01:00", "bou-1", unit="mottagning")]
+    r = Replay()
+    r.add_lines(line(e) for e in events)
+    items = group_by_unit(r.facts())[("0138", "bou-1")]
+    instants = change_instants(items)
+    probes = sorted({parse_instant(e["occurred_at"]) + d for e in events for d in (-1, 0, 1, 3600)})
+    for t in probes:
+        period = Period.month_to_date(t)
+        upcoming = [x for x in instants if x > t]
+        end = min(upcoming[0] if upcoming else float("inf"), day_start(local_day(t) + 1))
+        later = [p for p in probes if t < p < end]
+        for p in later:
+            assert unit_kpis(items, p, period) == unit_kpis(items, t, period), (t, p)
+    moved = parse_instant("2024-03-06T10:00:00+01:00")
+    assert moved in instants
+    period = Period.month_to_date(moved)
+    assert unit_kpis(items, moved - 1, period)["investigations_open"] == 1
+    assert unit_kpis(items, moved, period)["investigations_open"] == 0

@@ -70,7 +70,9 @@ V2_TYPES = ["case.transferred", "decision.made", "decision.enforced", "decision.
 def v2_case_events(draw) -> dict:
     event = draw(case_events())
     type_ = draw(st.sampled_from(V2_TYPES))
-    return dict(event, type=type_, data=draw(_data(type_)))
+    # a transfer's envelope may name any unit, also one the case is not in (CONTRACT.md §3a)
+    unit = draw(UNITS) if type_ == "case.transferred" else event["unit"]
+    return dict(event, type=type_, unit=unit, data=draw(_data(type_)))
 
 
 @st.composite
