@@ -242,7 +242,7 @@ def create_app(settings, sources: Sources, producer, *, max_body_bytes: int = DE
 def _event_schemas() -> dict:
     """The contract's event schema as OpenAPI likes it: one object schema per catalogue type
     (``type`` as a const discriminator) instead of the integrators' if/then form in
-    ``streams/schema/case-event.v1.json``; both come from the same catalogue."""
+    ``streams/schema/case-event.v2.json``; both come from the same catalogue."""
     from streams.contract.catalogue import CATALOGUE
     from streams.contract.schema import SCHEMA_PATH, _field_schema
 
