@@ -94,7 +94,7 @@ def assess_key(key: str) -> KeyAssessment:
     elif _shortest_period(key) <= len(key) // 2:
         problem = "it repeats a shorter part"
     elif bits < MIN_BITS:
-        problem = f"it holds about {bits:.0f} bits as {encoding}, {MIN_BITS} are needed"
+        problem = f"it is too short: about {bits:.0f} bits as {encoding}, {MIN_BITS} are needed"
     else:
         best = math.log2(min(alphabet, len(key)))
         if _shannon_per_char(key) < VARIETY_FLOOR * best:

@@ -56,12 +56,12 @@ def import_csv_command(
 
     from .importer import ImportError_, import_csv
     from .mapping import MappingError, load_mapping
-    from .pseudonymise import PseudonymKeyError, Pseudonymiser, key_from_settings
+    from .pseudonymise import PseudonymKeyError, pseudonymiser_from_settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     settings = load_settings(kafka_bootstrap=kafka_bootstrap, case_topic=case_topic, dead_letter_topic=dead_letter_topic)
     try:
-        pseudonymiser = Pseudonymiser(key_from_settings(settings))
+        pseudonymiser = pseudonymiser_from_settings(settings)
         spec = load_mapping(mapping)
     except (PseudonymKeyError, MappingError) as exc:
         typer.echo(f"error: {exc}", err=True)
