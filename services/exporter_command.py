@@ -53,7 +53,7 @@ def exporter_command(
     except ThresholdsError as exc:
         raise _fail(f"thresholds: {exc}") from None
 
-    store = RedisFactsSource.from_url(settings.redis_url, settings.redis_prefix)
+    store = RedisFactsSource.from_url(settings.redis_url, settings.redis_prefix, password=settings.redis_secret())
     collector = KpiCollector(store, thresholds=thresholds, **kwargs)
     registry = build_registry(collector)
     # Read and parse the whole projection now, not in Prometheus' first scrape: at national

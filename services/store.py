@@ -33,8 +33,11 @@ class ProjectionStore:
         self.p = prefix
 
     @classmethod
-    def from_url(cls, url: str, prefix: str = "cw") -> "ProjectionStore":
-        return cls(redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5), prefix)
+    def from_url(cls, url: str, prefix: str = "cw", password: str | None = None) -> "ProjectionStore":
+        """``password``: the URL user's password kept outside the URL (``Settings.redis_secret()``);
+        ``rediss://`` URLs speak TLS (``?ssl_ca_certs=`` names the CA)."""
+        extra = {"password": password} if password is not None else {}
+        return cls(redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5, **extra), prefix)
 
     # --- writes (worker) ---------------------------------------------------------------------
 

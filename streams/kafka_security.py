@@ -134,10 +134,15 @@ def kafka_security_of(settings: Any) -> KafkaSecurity:
     )
 
 
-def client_options(settings_or_bootstrap: Any, flavour: str = "kafka-python") -> dict[str, Any]:
-    """Options for a client built from settings, or none for a bare bootstrap string (tests)."""
-    if isinstance(settings_or_bootstrap, str):
+def client_options(source: Any = None, flavour: str = "kafka-python") -> dict[str, Any]:
+    """Client options from a :class:`KafkaSecurity` or a settings object; none for ``None`` or a
+    bare bootstrap string (the plaintext development stack, tests)."""
+    if source is None or isinstance(source, str):
         return {}
-    security = settings_or_bootstrap if isinstance(settings_or_bootstrap, KafkaSecurity) \
-        else kafka_security_of(settings_or_bootstrap)
+    if isinstance(source, KafkaSecurity):
+        security = source
+    elif hasattr(source, "kafka_security"):
+        security = source.kafka_security()
+    else:
+        security = kafka_security_of(source)
     return security.aiokafka() if flavour == "aiokafka" else security.kafka_python()

@@ -69,7 +69,8 @@ def import_csv_command(
     if create_topics:
         from services.kafka_topics import ensure_topics
 
-        ensure_topics(settings.kafka_bootstrap, settings.case_topic, settings.dead_letter_topic, settings.partitions)
+        ensure_topics(settings.kafka_bootstrap, settings.case_topic, settings.dead_letter_topic, settings.partitions,
+                      security=settings.kafka_security())
     sink = open_sink(settings)
     try:
         summary = import_csv(file, spec, pseudonymiser, sink, state_dir=state_dir, batch_size=batch_size,

@@ -54,7 +54,8 @@ def ingest_api_command(
     if create_topics:
         from services.kafka_topics import ensure_topics
 
-        ensure_topics(settings.kafka_bootstrap, settings.case_topic, settings.dead_letter_topic, settings.partitions)
+        ensure_topics(settings.kafka_bootstrap, settings.case_topic, settings.dead_letter_topic, settings.partitions,
+                      security=settings.kafka_security())
     sink = open_sink(settings)
     try:
         application = create_app(settings, configured, sink, max_body_bytes=max_body_bytes)
