@@ -16,6 +16,7 @@ from .simulator.cli import simulate_command
 from .snapshot.cli import ivo_report_command, snapshot_command
 from .worker_command import worker_command
 from .stack.cli import app as stack_app
+from .web_config_command import app as web_config_app
 
 app = typer.Typer(
     name="casewatch",
@@ -43,6 +44,7 @@ app.add_typer(dlq_app, name="dlq", help="Dead-letter tools: list reasons, re-sub
 app.command("snapshot")(snapshot_command)
 app.command("ivo-report")(ivo_report_command)
 app.add_typer(dashboards_app, name="dashboards", help="Grafana dashboards as code: build the JSON, push to a Grafana")
+app.add_typer(web_config_app, name="web-config", help="Web config files (TLS, basic auth) of the metrics endpoints")
 app.add_typer(stack_app, name="stack", help="Local Kafka (KRaft) and Redis (and Prometheus, Alertmanager) on loopback")
 
 
