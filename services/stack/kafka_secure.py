@@ -37,9 +37,9 @@ WORKER_GROUP = "casewatch-worker"  # the default consumer group, also Faust's ap
 
 # principal -> [(resource type, prefix, operations)]
 ACL_TABLE: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
-    WORKER: [
-        ("TOPIC", CASE_TOPIC, ("READ", "DESCRIBE")),
-        ("TOPIC", DEAD_LETTER_TOPIC, ("WRITE", "DESCRIBE")),
+    WORKER: [  # DESCRIBE_CONFIGS: the worker checks the topics' retention at start
+        ("TOPIC", CASE_TOPIC, ("READ", "DESCRIBE", "DESCRIBE_CONFIGS")),
+        ("TOPIC", DEAD_LETTER_TOPIC, ("WRITE", "DESCRIBE", "DESCRIBE_CONFIGS")),
         ("TOPIC", WORKER_GROUP, ("ALL",)),  # changelogs, the assignor's leader topic
         ("GROUP", WORKER_GROUP, ("READ", "DESCRIBE")),
     ],
