@@ -100,3 +100,41 @@ def test_security_of_a_settings_object_uses_its_kafka_fields(tls_files):
 
     assert kafka_security_of(Fake()).protocol == "SSL"
     assert client_options(Fake())["security_protocol"] == "SSL"
+
+
+def test_settings_read_every_secret_from_its_file_and_never_show_it(tmp_path, monkeypatch):
+    from services.settings import Settings, load_settings
+
+    files = {}
+    for name in ("kafka_password", "redis_password", "pseudonym_key", "grafana_token"):
+        files[name] = tmp_path / name
+        files[name].write_text(f"{name}-{PASSWORD}\n")
+        monkeypatch.setenv(f"CASEWATCH_{name.upper()}_FILE", str(files[name]))
+    monkeypatch.setenv("CASEWATCH_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    monkeypatch.setenv("CASEWATCH_KAFKA_USERNAME", "casewatch-ingest")
+    monkeypatch.setenv("CASEWATCH_REDIS_URL", f"redis://u:{PASSWORD}@127.0.0.1:6379/0?password={PASSWORD}")
+    settings = Settings()
+    assert settings.kafka_password.get_secret_value() == f"kafka_password-{PASSWORD}"
+    assert settings.redis_secret() == f"redis_password-{PASSWORD}"
+    assert settings.pseudonym_key.get_secret_value() == f"pseudonym_key-{PASSWORD}"
+    assert settings.kafka_security().kafka_python()["sasl_plain_password"] == f"kafka_password-{PASSWORD}"
+    shown = repr(settings) + str(settings.redacted())
+    assert PASSWORD not in shown
+    assert settings.redacted()["redis_url"] == "redis://u:***@127.0.0.1:6379/0?password=***"
+
+    monkeypatch.setenv("CASEWATCH_PSEUDONYM_KEY", "both-given")
+    with pytest.raises(SystemExit, match="pseudonym_key or pseudonym_key_file, not both") as caught:
+        load_settings()
+    assert "both-given" not in str(caught.value)
+    monkeypatch.delenv("CASEWATCH_PSEUDONYM_KEY")
+    files["kafka_password"].write_text("")
+    with pytest.raises(SystemExit, match="is empty"):
+        load_settings()
+
+
+def test_inconsistent_kafka_settings_stop_the_command_at_start(monkeypatch):
+    from services.settings import load_settings
+
+    monkeypatch.setenv("CASEWATCH_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
+    with pytest.raises(SystemExit, match="needs a Kafka user name"):
+        load_settings()
