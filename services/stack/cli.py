@@ -179,6 +179,10 @@ def up_stack(
                         )
                     if name in MONITORING:
                         reload_service(entry["url"])  # pick up a regenerated config file
+                    if name == "kafka" and entry.get("secure"):
+                        from .kafka_secure import apply_acls
+
+                        apply_acls(entry)  # the ACL table may have changed since it started
                     log(f"{name}: reusing running instance (pid {entry['pid']})")
                     result[name] = dict(entry, started=False)
                     continue
