@@ -13,7 +13,7 @@ import pytest
 
 from services.simulator import SimulationSpec, simulate
 from services.stack.kafka_secure import INGEST, WORKER
-from services.store import ProjectionStore
+from streams.projection import RedisProjection
 from streams.core.kpis import Period, compute
 from streams.core.replay import Replay
 from streams.core.timeutil import STOCKHOLM
@@ -56,7 +56,7 @@ def test_ingest_worker_redis_over_tls_and_scram_equal_replay(secure_stack, secur
     worker = Service("worker", ["worker", "--loglevel", "info", "--session-timeout", "6"], worker_env,
                      tmp_path / "worker.log").start()
     try:
-        ingest = subprocess.run([sys.executable, "-m", "services.cli", "ingest", str(events)], cwd=REPO,
+        ingest = subprocess.run([sys.executable, "-m", "services.commands", "ingest", str(events)], cwd=REPO,
                                 env=service_env(secure_stack, INGEST, secure_topics), capture_output=True,
                                 text=True, timeout=240)
         assert ingest.returncode == 0, ingest.stdout + ingest.stderr
@@ -68,11 +68,11 @@ def test_ingest_worker_redis_over_tls_and_scram_equal_replay(secure_stack, secur
         password = open(secure_stack["redis"]["password_file"]).read().strip()
 
         def projected():
-            store = ProjectionStore.from_url(secure_stack["redis"]["url"], prefix, password=password)
+            store = RedisProjection.from_url(secure_stack["redis"]["url"], prefix, password=password)
             try:
                 facts = [f for m in store.municipalities() for f in store.read_facts(m)]
             finally:
-                store.r.close()
+                store.close()
             return compute(facts, as_of, period) if facts else None
 
         wait_for(lambda: projected() == expected, 180, "the worker's figures to equal the replay", [worker])

@@ -13,7 +13,7 @@ from services.audit import AUDIT_LOGGER
 from services.ingest_api.app import create_app
 from services.ingest_api.auth import Sources, hash_token
 from services.ingest_api.server import ServerThread
-from services.settings import load_settings
+from streams.settings import load_settings
 from services.web_config import WebConfig, hash_password
 from tests.events import ev
 

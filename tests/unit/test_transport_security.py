@@ -103,7 +103,7 @@ def test_security_of_a_settings_object_uses_its_kafka_fields(tls_files):
 
 
 def test_settings_read_every_secret_from_its_file_and_never_show_it(tmp_path, monkeypatch):
-    from services.settings import Settings, load_settings
+    from streams.settings import Settings, load_settings
 
     files = {}
     for name in ("kafka_password", "redis_password", "pseudonym_key", "grafana_token"):
@@ -133,7 +133,7 @@ def test_settings_read_every_secret_from_its_file_and_never_show_it(tmp_path, mo
 
 
 def test_inconsistent_kafka_settings_stop_the_command_at_start(monkeypatch):
-    from services.settings import load_settings
+    from streams.settings import load_settings
 
     monkeypatch.setenv("CASEWATCH_KAFKA_SECURITY_PROTOCOL", "SASL_SSL")
     with pytest.raises(SystemExit, match="needs a Kafka user name"):
