@@ -87,7 +87,7 @@ def ingest_command(
 
         try:
             ensure_topics(settings.kafka_bootstrap, settings.case_topic, settings.dead_letter_topic,
-                          settings.partitions, timeout_s=TOPIC_TIMEOUT_S)
+                          settings.partitions, timeout_s=TOPIC_TIMEOUT_S, security=settings.kafka_security())
         except Exception as exc:  # noqa: BLE001 - any failure here means we cannot go on
             raise _fail(f"could not create or find the topics on {settings.kafka_bootstrap}: {exc}", 2) from None
 

@@ -18,6 +18,10 @@ never counts twice whatever this service says.
 
 Order of checks: bearer token (401), rate limit (429 + Retry-After), body size (413),
 media type (415), per-source event types (403, naming the catalogue type, nothing produced).
+
+Every POST leaves one audit line (services/audit.py: source, client address, request id, status,
+counts; never a payload) and answers with its ``X-Request-ID``. With a web config file
+(services/web_config.py) ``/metrics`` and ``/openapi.json`` need its basic-auth users too.
 """
 from __future__ import annotations
 
@@ -36,6 +40,8 @@ from starlette.routing import Route
 
 from streams.contract.validate import REASONS, Event, Rejection
 
+from ..audit import AuditLog, request_id_from
+from ..web_config import REALM, WebConfig
 from .auth import Source, Sources
 from .limits import DEFAULT_MAX_BODY, BodyTooLarge, RateLimiter, RecentIds, read_body
 from .parsing import NDJSON_TYPES, UnsupportedMediaType, media_type, parse_body
@@ -78,8 +84,11 @@ def _error(status: int, code: str, detail: str, headers: dict[str, str] | None =
 class IngestService:
     def __init__(self, settings, sources: Sources, sink: EventSink, *, max_body_bytes: int = DEFAULT_MAX_BODY,
                  recent: RecentIds | None = None, limiter: RateLimiter | None = None,
-                 ready_timeout_s: float = 2.0) -> None:
+                 ready_timeout_s: float = 2.0, audit: AuditLog | None = None,
+                 web: WebConfig | None = None) -> None:
         self.settings = settings
+        self.audit = audit if audit is not None else AuditLog()
+        self.web = web if web is not None else WebConfig()
         self.sources = sources
         self.sink = sink
         self.max_body = max_body_bytes
@@ -97,13 +106,19 @@ class IngestService:
         started = time.perf_counter()
         source = self.sources.authenticate(request.headers.get("authorization"))
         name = source.name if source else UNAUTHENTICATED
+        request_id = request_id_from(request.headers.get("x-request-id"))
         try:
             response = await self._post(request, source)
         except Exception:  # noqa: BLE001 - never a traceback with input in it to the client
-            log.exception("ingest request failed unexpectedly (source=%s)", name)
+            log.exception("ingest request failed unexpectedly (source=%s request_id=%s)", name, request_id)
             response = _error(500, "internal_error", "the request could not be processed; retry later")
+        response.headers["X-Request-ID"] = request_id
         self.metrics.requests.labels(name, str(response.status_code)).inc()
         self.metrics.seconds.labels(name).observe(time.perf_counter() - started)
+        counts = getattr(request.state, "counts", None) or {}
+        self.audit.record(actor=name, action="events.post", outcome=str(response.status_code),
+                          client=request.client.host if request.client else None, request_id=request_id,
+                          **counts)
         return response
 
     async def _post(self, request: Request, source: Source | None) -> Response:
@@ -186,6 +201,7 @@ class IngestService:
             self.metrics.rejections.labels(source.name, rejection.reason).inc()
         log.info("ingest: 200 source=%s accepted=%d duplicate=%d rejected=%d", source.name,
                  counts["accepted"], counts["duplicate"], counts["rejected"])
+        request.state.counts = counts
         return Response(orjson.dumps({**counts, "results": results}), media_type="application/json")
 
     # -- the rest
@@ -202,11 +218,23 @@ class IngestService:
             return JSONResponse({"status": "ready", "kafka": "reachable"})
         return JSONResponse({"status": "not_ready", "kafka": "unreachable"}, status_code=503)
 
+    def _refused(self, request: Request) -> Response | None:
+        """401 when a web config names users and the request is not one of them."""
+        if self.web.authorised(request.headers.get("authorization")) is not None:
+            return None
+        return _error(401, "unauthorized", "this endpoint needs basic auth", {"WWW-Authenticate": REALM})
+
     async def metrics_endpoint(self, request: Request) -> Response:
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
         return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     async def openapi(self, request: Request) -> Response:
-        return Response(orjson.dumps(openapi_document(self.max_body)), media_type="application/json")
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        return Response(orjson.dumps(openapi_document(self.max_body, self.web.auth)), media_type="application/json")
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
@@ -216,13 +244,14 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
 
 
 def create_app(settings, sources: Sources, producer, *, max_body_bytes: int = DEFAULT_MAX_BODY,
-               recent: RecentIds | None = None, limiter: RateLimiter | None = None) -> Starlette:
+               recent: RecentIds | None = None, limiter: RateLimiter | None = None,
+               audit: AuditLog | None = None, web: WebConfig | None = None) -> Starlette:
     """The ASGI app. ``producer`` is an :class:`EventSink` or the ingest producer, which is then
     wrapped with the dead-letter writer for ``settings``' topics (see :mod:`.sink`)."""
     from .sink import as_sink
 
     service = IngestService(settings, sources, as_sink(producer, settings), max_body_bytes=max_body_bytes,
-                            recent=recent, limiter=limiter)
+                            recent=recent, limiter=limiter, audit=audit, web=web)
     app = Starlette(
         routes=[
             Route("/v1/events", service.post_events, methods=["POST"]),
@@ -270,7 +299,7 @@ def _error_schema() -> dict:
             "properties": {"error": {"type": "string"}, "detail": {"type": "string"}}}
 
 
-def openapi_document(max_body_bytes: int = DEFAULT_MAX_BODY) -> dict:
+def openapi_document(max_body_bytes: int = DEFAULT_MAX_BODY, metrics_auth: bool = False) -> dict:
     error = {"$ref": "#/components/schemas/Error"}
     json_error = {"application/json": {"schema": error}}
     result = {
@@ -339,12 +368,14 @@ def openapi_document(max_body_bytes: int = DEFAULT_MAX_BODY) -> dict:
                                     "200": {"description": "ready", "content": {"application/json": {"schema": {"type": "object"}}}},
                                     "503": {"description": "Kafka unreachable", "content": {"application/json": {"schema": {"type": "object"}}}},
                                 }}},
-            "/metrics": {"get": {"operationId": "metrics", "security": [], "summary": "Prometheus metrics",
+            "/metrics": {"get": {"operationId": "metrics", "security": [{"basic": []}] if metrics_auth else [],
+                                 "summary": "Prometheus metrics",
                                  "responses": {"200": {"description": "text exposition format",
                                                        "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
         },
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                **({"basic": {"type": "http", "scheme": "basic"}} if metrics_auth else {})},
             "schemas": {**_event_schemas(), "IngestResult": result, "Error": _error_schema()},
         },
     }

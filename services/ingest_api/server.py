@@ -1,5 +1,8 @@
 """Running the ASGI app with uvicorn: in the foreground (the command) or in a thread (tests,
-benchmarks), on a socket bound before start so that port 0 works and the port is known."""
+benchmarks), on a socket bound before start so that port 0 works and the port is known.
+
+``tls`` (``WebConfig.uvicorn_options()``) makes uvicorn speak HTTPS on that socket itself, so
+bearer tokens never travel in clear even without a reverse proxy."""
 from __future__ import annotations
 
 import socket
@@ -19,22 +22,23 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def server_for(app, log_level: str = "warning") -> uvicorn.Server:
+def server_for(app, log_level: str = "warning", tls: dict | None = None) -> uvicorn.Server:
     # access_log off: uvicorn's access line carries the raw path and query, which a client may
     # have filled with anything; the service logs its own lines without input values.
     config = uvicorn.Config(app, log_level=log_level, access_log=False, lifespan="off",
-                            timeout_graceful_shutdown=5, server_header=False)
+                            timeout_graceful_shutdown=5, server_header=False, **(tls or {}))
     return uvicorn.Server(config)
 
 
 class ServerThread:
     """``with ServerThread(app) as url: ...``: the app served on 127.0.0.1 at a free port."""
 
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning") -> None:
+    def __init__(self, app, host: str = "127.0.0.1", port: int = 0, log_level: str = "warning",
+                 tls: dict | None = None) -> None:
         self.sock = bind(host, port)
-        self.server = server_for(app, log_level)
+        self.server = server_for(app, log_level, tls)
         host_, port_ = self.sock.getsockname()[:2]
-        self.url = f"http://{host_}:{port_}"
+        self.url = f"{'https' if tls else 'http'}://{host_}:{port_}"
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]},
                                        name="ingest-api", daemon=True)
 
