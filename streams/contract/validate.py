@@ -11,10 +11,10 @@ import re
 from datetime import datetime
 from typing import Callable, NamedTuple
 
-import orjson
 
 from .catalogue import CATALOGUE, EventSpec, Field
-from .personal_id import any_string_has_personal_id, may_contain_personal_id
+from .canonical import canonical_bytes
+from .decode import check_decoded, decode_event
 
 REASONS = (
     "invalid_json",
@@ -24,6 +24,8 @@ REASONS = (
     "bad_timestamp",
     "bad_value",
     "personal_id_in_payload",
+    "duplicate_key",
+    "too_deep",
 )
 
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
@@ -257,31 +259,45 @@ def _event(obj: dict) -> Event:
 _MISSING = object()
 
 
-def validate_object(obj: object) -> Event | Rejection:
-    """Validate an already decoded JSON value."""
-    if type(obj) is not dict:
-        return Rejection("bad_type", "event")
-    if any_string_has_personal_id(obj):
-        return Rejection("personal_id_in_payload")
+def _rejection(reason: str) -> Rejection:
+    return Rejection(reason, "event" if reason == "bad_type" else None)
+
+
+def _checked(obj: dict) -> Event | Rejection:
     try:
         return _event(obj)
     except _Reject as rejected:
         return rejected.rejection
+
+
+def validate_object(obj: object) -> Event | Rejection:
+    """Validate an already decoded JSON value (a repeated key can no longer be seen in it:
+    prefer :func:`validate_line` on the bytes)."""
+    reason = check_decoded(obj)
+    if reason is not None:
+        return _rejection(reason)
+    return _checked(obj)
 
 
 def validate_line(line: bytes | str) -> Event | Rejection:
     """Validate one JSONL line (bytes or str; surrounding whitespace is ignored)."""
     if type(line) is str:
         line = line.encode("utf-8", "surrogatepass")
-    try:
-        obj = orjson.loads(line)
-    except (orjson.JSONDecodeError, UnicodeError):
-        return Rejection("invalid_json")
-    if type(obj) is not dict:
-        return Rejection("bad_type", "event")
-    if may_contain_personal_id(line) and any_string_has_personal_id(obj):
-        return Rejection("personal_id_in_payload")
-    try:
-        return _event(obj)
-    except _Reject as rejected:
-        return rejected.rejection
+    obj = decode_event(line)
+    if type(obj) is str:
+        return _rejection(obj)
+    return _checked(obj)
+
+
+def validate_line_canonical(line: bytes | str) -> tuple[Event | Rejection, bytes | None]:
+    """Validate one line and, when accepted, give the bytes to pass on: the event re-serialised
+    with the contract's fields only (:func:`streams.contract.canonical.canonical_bytes`)."""
+    if type(line) is str:
+        line = line.encode("utf-8", "surrogatepass")
+    obj = decode_event(line)
+    if type(obj) is str:
+        return _rejection(obj), None
+    outcome = _checked(obj)
+    if type(outcome) is Event:
+        return outcome, canonical_bytes(obj, outcome.type)
+    return outcome, None
