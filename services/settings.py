@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     # A fixed instant for the exporter's clock (tests, what-if); None means wall-clock time.
     as_of: Optional[str] = None
     thresholds_file: Optional[Path] = None
+    # CONTRACT.md §7: the (municipality, unit) pairs there are; None accepts every well-formed unit.
+    unit_registry_file: Optional[Path] = None
     pseudonym_key: Optional[SecretStr] = None
     grafana_token: Optional[SecretStr] = None
 
@@ -52,6 +54,27 @@ class Settings(BaseSettings):
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
+
+    @field_validator("unit_registry_file")
+    @classmethod
+    def _registry(cls, value: Optional[Path]) -> Optional[Path]:
+        # Read and checked at start, so a wrong file stops the command, not the first event.
+        if value is not None:
+            from streams.contract.unit_registry import RegistryError, load_registry
+
+            try:
+                load_registry(value)
+            except RegistryError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    def unit_registry(self):
+        """The configured :class:`~streams.contract.unit_registry.UnitRegistry`, or None."""
+        if self.unit_registry_file is None:
+            return None
+        from streams.contract.unit_registry import load_registry
+
+        return load_registry(self.unit_registry_file)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
