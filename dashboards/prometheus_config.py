@@ -24,6 +24,8 @@ def prometheus_config(
         "job_name": cfg.exporter_job,
         "scrape_interval": scrape_interval,
         "scrape_timeout": scrape_timeout,
+        "sample_limit": cfg.exporter_sample_limit,
+        "label_value_length_limit": cfg.label_value_length_limit,
         "static_configs": [{"targets": list(exporter_targets)}],
     }]
     if worker_targets:
@@ -31,6 +33,8 @@ def prometheus_config(
             "job_name": cfg.worker_job,
             "scrape_interval": scrape_interval,
             "scrape_timeout": scrape_timeout,
+            "sample_limit": cfg.worker_sample_limit,
+            "label_value_length_limit": cfg.label_value_length_limit,
             "static_configs": [{"targets": list(worker_targets)}],
         })
     config: dict = {
