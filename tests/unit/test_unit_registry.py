@@ -52,3 +52,10 @@ def test_settings_check_the_registry_at_start(tmp_path, monkeypatch):
     good.write_text(FILE, encoding="utf-8")
     assert len(load_settings(unit_registry_file=good).unit_registry()) == 2
     assert load_settings().unit_registry() is None
+
+
+def test_the_example_registry_loads():
+    from pathlib import Path
+
+    registry = load_registry(Path(__file__).resolve().parents[2] / "examples" / "registry" / "units.yaml")
+    assert registry.display_name("0138", "bou-1") == "Barn och unga, mottagning"
