@@ -29,6 +29,8 @@ import orjson
 from .personal_id import may_contain_personal_id, value_has_personal_id
 
 MAX_DEPTH = 16
+_loads = orjson.loads
+_JSONDecodeError = orjson.JSONDecodeError
 
 
 class _DuplicateKey(Exception):
@@ -73,17 +75,6 @@ def _has_duplicate_key(raw: bytes) -> bool:
     return False
 
 
-def _may_repeat_a_key(raw: bytes, obj: dict) -> bool:
-    if b" :" in raw or b"\t:" in raw or b"\n:" in raw or b"\r:" in raw:
-        return True
-    data = obj.get("data")
-    objects = 2 if type(data) is dict else 1
-    if raw.count(b"{") != objects:
-        return True
-    keys = len(obj) + (len(data) if objects == 2 else 0)
-    return raw.count(b'":') != keys
-
-
 def _orjson_reason(error: orjson.JSONDecodeError) -> str:
     message = str(error).lower()
     return "too_deep" if "depth" in message or "recursion" in message else "invalid_json"
@@ -94,16 +85,23 @@ def decode_event(raw: bytes) -> dict | str:
     ``invalid_json``, ``bad_type`` (not an object), ``too_deep``, ``duplicate_key`` or
     ``personal_id_in_payload``."""
     try:
-        obj = orjson.loads(raw)
-    except orjson.JSONDecodeError as error:
+        obj = _loads(raw)
+    except _JSONDecodeError as error:
         return _orjson_reason(error)
     if type(obj) is not dict:
         return "bad_type"
-    shallow = raw.count(b"{") + raw.count(b"[") <= MAX_DEPTH
-    if not shallow and depth_of(obj) > MAX_DEPTH:
+    braces = raw.count(b"{")
+    if braces + raw.count(b"[") > MAX_DEPTH and depth_of(obj) > MAX_DEPTH:
         return "too_deep"
-    if _may_repeat_a_key(raw, obj) and _has_duplicate_key(raw):
-        return "duplicate_key"
+    # The fast proof that no key repeats (module docstring); the strict parse when it fails.
+    data = obj.get("data")
+    if type(data) is dict:
+        proven = braces == 2 and raw.count(b'":') == len(obj) + len(data)
+    else:
+        proven = braces == 1 and raw.count(b'":') == len(obj)
+    if not proven or b" :" in raw or b"\t:" in raw or b"\n:" in raw or b"\r:" in raw:
+        if _has_duplicate_key(raw):
+            return "duplicate_key"
     if may_contain_personal_id(raw) and value_has_personal_id(obj):
         return "personal_id_in_payload"
     return obj

@@ -286,7 +286,10 @@ def validate_line(line: bytes | str) -> Event | Rejection:
     obj = decode_event(line)
     if type(obj) is str:
         return _rejection(obj)
-    return _checked(obj)
+    try:
+        return _event(obj)
+    except _Reject as rejected:
+        return rejected.rejection
 
 
 def validate_line_canonical(line: bytes | str) -> tuple[Event | Rejection, bytes | None]:
