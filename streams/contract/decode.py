@@ -9,15 +9,17 @@ Nothing here recurses on the input, so no input can raise ``RecursionError``: or
 itself at 1024 levels, depth is measured with an explicit stack, and the duplicate-key parse
 (Python's ``json`` with a pairs hook) only runs once depth is known to be at most 16.
 
-Speed matters (every consumer decodes every line), so the common event takes a fast path of
-byte counts in C. Each shortcut is sound, not heuristic:
+Speed matters (every consumer decodes every line), so the common event takes a fast path.
+Each shortcut is sound, not heuristic:
 
-- depth: a container opens with ``{`` or ``[``; fewer than 17 of those bytes in the whole line
-  means no path can nest 17 deep (brackets inside strings only add to the count).
-- duplicate keys: in a line with no whitespace before any ``:``, every key ends in ``":``, so
-  ``count(b'":')`` is at least the number of key/value pairs written (quotes inside strings only
-  add). Once the only objects are the envelope and its ``data`` (``count(b"{")`` says so), the
-  decoded objects hold that many keys exactly when none was repeated.
+- depth: an envelope whose values, and whose ``data``'s values, are not containers is two
+  deep; only other events are measured.
+- duplicate keys: a line that is byte for byte orjson's serialisation of the decoded object
+  (plus trailing whitespace) repeats no key, since a dict cannot. Otherwise byte counts: in a
+  line with no whitespace before any ``:``, every key ends in ``":``, so ``count(b'":')`` is at
+  least the number of key/value pairs written (quotes inside strings only add). Once the only
+  objects are the envelope and its ``data`` (``count(b"{")`` says so), the decoded objects hold
+  that many keys exactly when none was repeated. Only when both fail does the strict parse run.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from .personal_id import may_contain_personal_id, value_has_personal_id
 
 MAX_DEPTH = 16
 _loads = orjson.loads
+_dumps = orjson.dumps
 _JSONDecodeError = orjson.JSONDecodeError
 
 
@@ -75,6 +78,30 @@ def _has_duplicate_key(raw: bytes) -> bool:
     return False
 
 
+def _at_most_two_deep(obj: dict) -> bool:
+    """The envelope and ``data`` hold no further container (the common event), cheaply."""
+    for value in obj.values():
+        kind = type(value)
+        if kind is dict:
+            for inner in value.values():
+                if type(inner) is dict or type(inner) is list:
+                    return False
+        elif kind is list:
+            return False
+    return True
+
+
+def _may_repeat_a_key(raw: bytes, obj: dict) -> bool:
+    """False when byte counts prove no object in ``raw`` repeats a key (module docstring)."""
+    if b" :" in raw or b"\t:" in raw or b"\n:" in raw or b"\r:" in raw:
+        return True
+    data = obj.get("data")
+    objects = 2 if type(data) is dict else 1
+    if raw.count(b"{") != objects:
+        return True
+    return raw.count(b'":') != len(obj) + (len(data) if objects == 2 else 0)
+
+
 def _orjson_reason(error: orjson.JSONDecodeError) -> str:
     message = str(error).lower()
     return "too_deep" if "depth" in message or "recursion" in message else "invalid_json"
@@ -90,18 +117,17 @@ def decode_event(raw: bytes) -> dict | str:
         return _orjson_reason(error)
     if type(obj) is not dict:
         return "bad_type"
-    braces = raw.count(b"{")
-    if braces + raw.count(b"[") > MAX_DEPTH and depth_of(obj) > MAX_DEPTH:
+    if not _at_most_two_deep(obj) and depth_of(obj) > MAX_DEPTH:
         return "too_deep"
-    # The fast proof that no key repeats (module docstring); the strict parse when it fails.
-    data = obj.get("data")
-    if type(data) is dict:
-        proven = braces == 2 and raw.count(b'":') == len(obj) + len(data)
-    else:
-        proven = braces == 1 and raw.count(b'":') == len(obj)
-    if not proven or b" :" in raw or b"\t:" in raw or b"\n:" in raw or b"\r:" in raw:
-        if _has_duplicate_key(raw):
-            return "duplicate_key"
+    # No key can repeat in orjson's own serialisation of ``obj``: when the line is exactly that
+    # (what our producers and most case systems write), the proof costs one dumps and a compare.
+    try:
+        dumped = _dumps(obj)
+    except TypeError:  # pragma: no cover - what orjson decoded it encodes
+        dumped = b""
+    if raw != dumped and not (raw.startswith(dumped) and not raw[len(dumped):].strip()) \
+            and _may_repeat_a_key(raw, obj) and _has_duplicate_key(raw):
+        return "duplicate_key"
     if may_contain_personal_id(raw) and value_has_personal_id(obj):
         return "personal_id_in_payload"
     return obj
