@@ -73,12 +73,36 @@ class Plan:
                 "topics": [t.as_json() for t in self.topics]}
 
 
-def _read(bootstrap: str, topic: str) -> dict[int, list]:
-    from services.dead_letter_tools import read_topic
+class TopicMissing(RuntimeError):
+    pass
 
+
+def _read(bootstrap: str, topic: str, timeout_s: float = 120.0) -> dict[int, list]:
+    """Every record of ``topic`` from each partition's start to its end now, by partition."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
+                             auto_offset_reset="earliest", client_id="casewatch-gallra")
     by_partition: dict[int, list] = {}
-    for record in read_topic(bootstrap, topic):
-        by_partition.setdefault(record.partition, []).append(record)
+    try:
+        partitions = consumer.partitions_for_topic(topic)
+        if not partitions:
+            raise TopicMissing(f"topic {topic} does not exist")
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        ends = consumer.end_offsets(tps)
+        pending = {tp for tp in tps if ends[tp] > consumer.position(tp)}
+        deadline = time.monotonic() + timeout_s
+        while pending:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"timed out reading {topic}")
+            for tp, batch in consumer.poll(timeout_ms=500, max_records=5000).items():
+                by_partition.setdefault(tp.partition, []).extend(r for r in batch if r.offset < ends[tp])
+                if consumer.position(tp) >= ends[tp]:
+                    pending.discard(tp)
+    finally:
+        consumer.close()
     return by_partition
 
 
@@ -202,9 +226,9 @@ def apply(settings, chosen: Plan, store=None) -> dict:
     if data_dir.exists():
         shutil.rmtree(data_dir)
     if store is None:
-        from services.store import ProjectionStore
+        from streams.projection import RedisProjection
 
-        store = ProjectionStore.from_url(settings.redis_url, settings.redis_prefix)
+        store = RedisProjection.from_url(settings.redis_url, settings.redis_prefix)
     removed_fields = _clean_redis(store, chosen.cases)
     log.info("gallra: %d cases removed, %d Redis fields", len(chosen.cases), removed_fields)
     return {**chosen.as_json(), "redis_fields_removed": removed_fields, "applied_at": time.time()}
@@ -212,7 +236,7 @@ def apply(settings, chosen: Plan, store=None) -> dict:
 
 def _clean_redis(store, cases: set[tuple[str, str]]) -> int:
     """Delete the removed cases' facts; the number of fields deleted."""
-    r, p = store.r, store.p
+    r, p = store.client, store.prefix
     by_municipality: dict[str, list[str]] = {}
     for municipality, case_id in cases:
         by_municipality.setdefault(municipality, []).append(case_id)

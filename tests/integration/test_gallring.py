@@ -11,8 +11,8 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from services import gallring
 from services.ingest import DeliveryTracker, ingest_lines, make_producer
-from services.settings import load_settings
-from services.store import ProjectionStore
+from streams.settings import load_settings
+from streams.projection import RedisProjection
 from streams.contract.validate import parse_instant
 from streams.core.facts import facts_to_json, fold_case
 from tests.events import ev, line, replay
@@ -60,7 +60,7 @@ def world(kafka_bootstrap, topic_factory, redis_url, tmp_path):
     plain.close()
     settings.worker_data_dir.mkdir(parents=True)
     (settings.worker_data_dir / "cases-0.rocksdb").write_bytes(OLD_CLOSED.encode())
-    store = ProjectionStore.from_url(redis_url, settings.redis_prefix)
+    store = RedisProjection.from_url(redis_url, settings.redis_prefix)
     store.write_cases([("0138", e["case_id"], facts_to_json(fold_case("0138", [
         (parse_instant(x["occurred_at"]), 0, x["event_id"], "bou-1", ()) for x in events if x["case_id"] == e["case_id"]])))
         for e in events])
@@ -90,8 +90,8 @@ def test_apply_leaves_no_trace_of_removed_cases(world, kafka_bootstrap):
     kept = records(kafka_bootstrap, topics.case_topic)
     assert sorted({orjson.loads(r.value)["case_id"] for r in kept}) == [OLD_OPEN, RECENT]
     assert _mentions(kafka_bootstrap, topics.dead_letter_topic, RECENT) == 1
-    assert store.r.hkeys(f"{settings.redis_prefix}:facts:0138") and \
-        sorted(k.decode() for k in store.r.hkeys(f"{settings.redis_prefix}:facts:0138")) == [OLD_OPEN, RECENT]
+    assert store.client.hkeys(f"{settings.redis_prefix}:facts:0138") and \
+        sorted(k.decode() for k in store.client.hkeys(f"{settings.redis_prefix}:facts:0138")) == [OLD_OPEN, RECENT]
     assert not settings.worker_data_dir.exists()
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     try:

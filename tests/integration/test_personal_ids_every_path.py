@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.ingest import DeliveryTracker, ingest_lines, make_producer
-from services.settings import load_settings
+from streams.settings import load_settings
 from streams.contract.personal_id import contains_personal_id
 from streams.contract.validate import parse_instant
 from streams.core.replay import Replay

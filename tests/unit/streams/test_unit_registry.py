@@ -1,7 +1,7 @@
 """CONTRACT.md §7: the registry file, its checks, display names and source bindings."""
 import pytest
 
-from services.settings import load_settings
+from streams.settings import load_settings
 from streams.contract.unit_registry import RegistryError, load_registry, parse_registry
 
 FILE = """
@@ -57,5 +57,5 @@ def test_settings_check_the_registry_at_start(tmp_path, monkeypatch):
 def test_the_example_registry_loads():
     from pathlib import Path
 
-    registry = load_registry(Path(__file__).resolve().parents[2] / "examples" / "registry" / "units.yaml")
+    registry = load_registry(Path(__file__).resolve().parents[3] / "examples" / "registry" / "units.yaml")
     assert registry.display_name("0138", "bou-1") == "Barn och unga, mottagning"

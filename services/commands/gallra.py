@@ -5,10 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Optional
 
-import orjson
 import typer
-
-from streams.core.timeutil import STOCKHOLM
 
 
 def gallra_command(
@@ -22,8 +19,11 @@ def gallra_command(
     """Gallring: remove closed cases' events, dead letters, worker state and Redis facts.
 
     Stop the worker before `--apply`; on its next start it rebuilds its state from the log."""
+    import orjson
+
     from services import gallring
-    from services.settings import load_settings
+    from streams.core.timeutil import STOCKHOLM
+    from streams.settings import load_settings
 
     try:
         cutoff = datetime.combine(date.fromisoformat(before), time(0), STOCKHOLM).timestamp()
