@@ -58,7 +58,7 @@ class IngestSummary:
 
 def ingest_lines(lines: Iterable[bytes], tracker: DeliveryTracker, case_topic: str, dead_letter_topic: str,
                  source_file: str, progress: Callable[[int], None] | None = None,
-                 progress_every: int = 10_000) -> IngestSummary:
+                 progress_every: int = 10_000, registry=None) -> IngestSummary:
     """Validate and send every line; returns the counts once Kafka acknowledged everything.
 
     ``progress(bytes_read)`` is called every ``progress_every`` lines. Raises
@@ -78,7 +78,7 @@ def ingest_lines(lines: Iterable[bytes], tracker: DeliveryTracker, case_topic: s
         body = line.strip()
         if not body:
             continue  # blank lines are layout, not events
-        event, canonical = validate_line_canonical(body)
+        event, canonical = validate_line_canonical(body, registry)
         if type(event) is Rejection:
             rejected[event.reason] += 1
             letter = dead_letter_record(line.rstrip(b"\r\n"), event, source=INGEST_SOURCE,

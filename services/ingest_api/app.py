@@ -165,8 +165,9 @@ class IngestService:
                                              min(len(parts), source.event_burst))
             if retry:
                 return self._rate_limited(source, retry, "events")
+        pairs = self.registry.pairs if self.registry is not None else None
         items = [parts] if type(parts) is Item else await anyio.to_thread.run_sync(
-            lambda: [parse_event(part) for part in parts])
+            lambda: [parse_event(part, pairs) for part in parts])
         del parts
         refused = self._refused(source, items)
         if refused is not None:
@@ -315,7 +316,7 @@ def create_app(settings, sources: Sources, producer, *, max_body_bytes: int = DE
 def _event_schemas() -> dict:
     """The contract's event schema as OpenAPI likes it: one object schema per catalogue type
     (``type`` as a const discriminator) instead of the integrators' if/then form in
-    ``streams/schema/case-event.v1.json``; both come from the same catalogue."""
+    ``streams/schema/case-event.v2.json``; both come from the same catalogue."""
     from streams.contract.catalogue import CATALOGUE
     from streams.contract.schema import SCHEMA_PATH, _field_schema
 

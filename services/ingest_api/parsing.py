@@ -66,8 +66,8 @@ def _type_of(raw: bytes) -> str | None:
     return None
 
 
-def _item(raw: bytes) -> Item:
-    outcome, canonical = validate_line_canonical(raw)
+def _item(raw: bytes, registry=None) -> Item:
+    outcome, canonical = validate_line_canonical(raw, registry)
     if type(outcome) is Event:
         return Item(canonical, outcome, outcome.type)
     kind = _type_of(raw) if outcome.reason in _TYPED_REJECTIONS else None

@@ -84,7 +84,7 @@ def test_serialisation_round_trip_keeps_the_facts():
     assert back.facts_json() == state.facts_json()
     assert facts_from_json(back.facts_json()) == state.fold()
     # payload types survive: bool, int, float, timestamps as floats
-    assert orjson.loads(raw)["pl1"][3] == ["pl1", "hvb", 4458.5, None]
+    assert orjson.loads(raw)["pl1"][3] == ["pl1", "hvb", 4458.5, None, "sol"]
 
 
 def test_batch_loads_each_case_once_and_counts():
