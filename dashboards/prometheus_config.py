@@ -53,6 +53,8 @@ def prometheus_config(
         "scrape_interval": scrape_interval,
         "scrape_timeout": scrape_timeout,
         **(exporter_auth.scrape_options() if exporter_auth else {}),
+        "sample_limit": cfg.exporter_sample_limit,
+        "label_value_length_limit": cfg.label_value_length_limit,
         "static_configs": [{"targets": list(exporter_targets)}],
     }]
     if worker_targets:
@@ -60,6 +62,8 @@ def prometheus_config(
             "job_name": cfg.worker_job,
             "scrape_interval": scrape_interval,
             "scrape_timeout": scrape_timeout,
+            "sample_limit": cfg.worker_sample_limit,
+            "label_value_length_limit": cfg.label_value_length_limit,
             "static_configs": [{"targets": list(worker_targets)}],
         })
     config: dict = {

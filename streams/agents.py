@@ -69,11 +69,11 @@ def as_current(event: EventT) -> Iterator[None]:
         _current_event.reset(token)
 
 
-def _validate(value: Optional[bytes]):
+def _validate(value: Optional[bytes], registry=None):
     if value is None:  # a tombstone or an empty record: nothing to read
         return Rejection("invalid_json")
     try:
-        return validate_line(value)
+        return validate_line(value, registry)
     except Exception:  # noqa: BLE001 - the validator never raises; if it ever did, no crash
         log.exception("validator raised; message dead-lettered")
         return Rejection("invalid_json")
@@ -88,6 +88,8 @@ class CaseWorker:
         self.app = app
         self.settings = settings
         self.store = store
+        unit_registry = getattr(settings, "unit_registry", lambda: None)()  # CONTRACT.md §7; None: any unit
+        self.registry = unit_registry.pairs if unit_registry is not None else None
         self.batch_max = batch_max
         self.batch_within = batch_within
         raw = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
@@ -163,7 +165,7 @@ class CaseWorker:
             message = event.message
             if message.tp not in assignment or not await self.offsets.admit(message):
                 continue  # another worker owns it now, or it comes again after a seek back
-            outcome = _validate(event.value)
+            outcome = _validate(event.value, self.registry)
             if type(outcome) is Rejection:
                 batch.reject(outcome)
                 letter = dead_letter_record(event.value, outcome, source=WORKER_SOURCE, key=message.key)

@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     # A fixed instant for the exporter's clock (tests, what-if); None means wall-clock time.
     as_of: Optional[str] = None
     thresholds_file: Optional[Path] = None
+    # CONTRACT.md §7: the (municipality, unit) pairs there are; None accepts every well-formed unit.
+    unit_registry_file: Optional[Path] = None
     pseudonym_key: Optional[SecretStr] = None
     pseudonym_key_file: Optional[Path] = None
     pseudonym_key_id: Optional[str] = Field(None, pattern=r"^[a-z0-9]{1,12}$")
@@ -114,6 +116,27 @@ class Settings(BaseSettings):
     def redis_secret(self) -> Optional[str]:
         """The Redis password kept beside the URL (None: the URL says everything)."""
         return self.redis_password.get_secret_value() if self.redis_password is not None else None
+
+    @field_validator("unit_registry_file")
+    @classmethod
+    def _registry(cls, value: Optional[Path]) -> Optional[Path]:
+        # Read and checked at start, so a wrong file stops the command, not the first event.
+        if value is not None:
+            from streams.contract.unit_registry import RegistryError, load_registry
+
+            try:
+                load_registry(value)
+            except RegistryError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    def unit_registry(self):
+        """The configured :class:`~streams.contract.unit_registry.UnitRegistry`, or None."""
+        if self.unit_registry_file is None:
+            return None
+        from streams.contract.unit_registry import load_registry
+
+        return load_registry(self.unit_registry_file)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,

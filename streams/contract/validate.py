@@ -11,10 +11,10 @@ import re
 from datetime import datetime
 from typing import AbstractSet, Callable, NamedTuple
 
-import orjson
 
 from .catalogue import CATALOGUE, EventSpec, Field
-from .personal_id import any_string_has_personal_id, may_contain_personal_id
+from .canonical import canonical_bytes
+from .decode import check_decoded, decode_event
 
 REASONS = (
     "invalid_json",
@@ -24,6 +24,8 @@ REASONS = (
     "bad_timestamp",
     "bad_value",
     "personal_id_in_payload",
+    "duplicate_key",
+    "too_deep",
     "unknown_unit",
 )
 
@@ -284,16 +286,24 @@ def _event(obj: dict, registry: Registry | None = None) -> Event:
 _MISSING = object()
 
 
-def validate_object(obj: object, registry: Registry | None = None) -> Event | Rejection:
-    """Validate an already decoded JSON value; ``registry`` as for :func:`validate_line`."""
-    if type(obj) is not dict:
-        return Rejection("bad_type", "event")
-    if any_string_has_personal_id(obj):
-        return Rejection("personal_id_in_payload")
+def _rejection(reason: str) -> Rejection:
+    return Rejection(reason, "event" if reason == "bad_type" else None)
+
+
+def _checked(obj: dict, registry: Registry | None = None) -> Event | Rejection:
     try:
         return _event(obj, registry)
     except _Reject as rejected:
         return rejected.rejection
+
+
+def validate_object(obj: object, registry: Registry | None = None) -> Event | Rejection:
+    """Validate an already decoded JSON value; ``registry`` as for :func:`validate_line` (a
+    repeated key can no longer be seen in it: prefer :func:`validate_line` on the bytes)."""
+    reason = check_decoded(obj)
+    if reason is not None:
+        return _rejection(reason)
+    return _checked(obj, registry)
 
 
 def validate_line(line: bytes | str, registry: Registry | None = None) -> Event | Rejection:
@@ -302,15 +312,25 @@ def validate_line(line: bytes | str, registry: Registry | None = None) -> Event 
     or ``to_unit`` is rejected as ``unknown_unit``."""
     if type(line) is str:
         line = line.encode("utf-8", "surrogatepass")
-    try:
-        obj = orjson.loads(line)
-    except (orjson.JSONDecodeError, UnicodeError):
-        return Rejection("invalid_json")
-    if type(obj) is not dict:
-        return Rejection("bad_type", "event")
-    if may_contain_personal_id(line) and any_string_has_personal_id(obj):
-        return Rejection("personal_id_in_payload")
+    obj = decode_event(line)
+    if type(obj) is str:
+        return _rejection(obj)
     try:
         return _event(obj, registry)
     except _Reject as rejected:
         return rejected.rejection
+
+
+def validate_line_canonical(line: bytes | str,
+                            registry: Registry | None = None) -> tuple[Event | Rejection, bytes | None]:
+    """Validate one line and, when accepted, give the bytes to pass on: the event re-serialised
+    with the contract's fields only (:func:`streams.contract.canonical.canonical_bytes`)."""
+    if type(line) is str:
+        line = line.encode("utf-8", "surrogatepass")
+    obj = decode_event(line)
+    if type(obj) is str:
+        return _rejection(obj), None
+    outcome = _checked(obj, registry)
+    if type(outcome) is Event:
+        return outcome, canonical_bytes(obj, outcome.type)
+    return outcome, None

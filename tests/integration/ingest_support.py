@@ -40,13 +40,13 @@ def settings_for(bootstrap: str, topics):
 
 
 @contextmanager
-def running_service(bootstrap: str, topics, sources=None, **kwargs):
+def running_service(bootstrap: str, topics, sources=None, server_limits=None, **kwargs):
     """The ingest API on 127.0.0.1 (a free port) against ``topics``; yields (url, app)."""
     settings = settings_for(bootstrap, topics)
     sink = open_sink(settings)
     try:
         app = create_app(settings, Sources.from_dicts(sources or SOURCES), sink, **kwargs)
-        with ServerThread(app) as url:
+        with ServerThread(app, **(server_limits or {})) as url:
             yield url, app
     finally:
         sink.close()
