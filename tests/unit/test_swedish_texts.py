@@ -1,0 +1,125 @@
+"""Swedish-facing text: every code has a Swedish label, no runbook or label reads as English, and
+dates are written the Swedish way in Stockholm time."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+import yaml
+
+from streams import swedish, vocabulary
+from streams.contract import catalogue
+from streams.contract.validate import REASONS
+from streams.core.kpis import KPI_KEYS
+from services.store import OUTCOMES
+from tests.swedish_text import problems
+
+ROOT = Path(__file__).resolve().parents[2]
+RUNBOOKS = sorted((ROOT / "dashboards" / "runbooks").glob("*.md"))
+
+
+# --------------------------------------------------------------------------- the text check itself
+
+def test_the_check_catches_english_and_raw_codes_but_not_code_spans():
+    assert problems("The exporter is down since 5m") == ["English 'The'", "English 'is'"]
+    assert problems("Placering på hvb i familjehem_arvoderat") == ["code 'hvb'", "code 'familjehem_arvoderat'"]
+    assert problems("Kör `amtool silence add alertname=X` och be IT-drift om hjälp på HVB") == []
+
+
+# --------------------------------------------------------------------------- every code has a label
+
+CONTRACT_CODES = {
+    "reporter": catalogue.REPORTERS, "age_band": catalogue.AGE_BANDS,
+    "screening_outcome": catalogue.SCREENING_OUTCOMES, "area": catalogue.AREAS,
+    "investigation_outcome": catalogue.INVESTIGATION_OUTCOMES, "intervention": catalogue.INTERVENTIONS,
+    "placement_type": catalogue.PLACEMENT_TYPES, "role": catalogue.ROLES, "employment": catalogue.EMPLOYMENTS,
+    "reason": REASONS, "outcome": OUTCOMES, "kpi": KPI_KEYS,
+    # CONTRACT.md v2 codes, whether or not the catalogue has them yet
+    "legal_basis": ("sol", "lvu", "lvm", "annan"), "sex": ("kvinna", "man"),
+    "delay_reason": ("ingen_resurs", "tackat_nej_till_erbjudande", "enskild_vill_vanta", "annan"),
+    "ivo_status": ("ej_verkstallt", "verkstallt", "avslutat"), "ivo_kind": ("new", "follow_up"),
+}
+
+
+@pytest.mark.parametrize("family, codes", sorted(CONTRACT_CODES.items()))
+def test_every_contract_code_has_a_swedish_label(family, codes):
+    missing = set(codes) - set(vocabulary.CODE_LABELS[family])
+    assert not missing, f"{family}: no Swedish label for {sorted(missing)}"
+
+
+def test_every_threshold_kind_and_budget_category_has_a_label():
+    config = yaml.safe_load((ROOT / "dashboards" / "thresholds.yaml").read_text(encoding="utf-8"))
+    assert set(config["defaults"]) <= set(vocabulary.THRESHOLD_KINDS_SV)
+    assert set(config["budgets_month_sek"]) <= set(vocabulary.BUDGET_CATEGORIES_SV)
+
+
+@pytest.mark.parametrize("family", sorted(vocabulary.CODE_LABELS))
+def test_labels_read_as_swedish(family):
+    for code, text in vocabulary.CODE_LABELS[family].items():
+        assert text and text[0].isupper() or text[0].isdigit(), (family, code, text)
+        assert not problems(text), (family, code, text, problems(text))
+
+
+def test_label_falls_back_to_the_code_for_an_unnamed_value():
+    assert vocabulary.label("placement_type", "familjehem_arvoderat") == "Arvoderat familjehem"
+    assert vocabulary.label("placement_type", "nytt_boende") == "nytt_boende"
+    assert vocabulary.event_type_sv("report.received") == "Orosanmälan inkommen"
+
+
+def test_older_imports_still_work():
+    from services.snapshot.labels import INTERVENTIONS_SV, KPI_SV
+    from services.swedish import number
+
+    assert KPI_SV is vocabulary.KPI_SV and INTERVENTIONS_SV is vocabulary.INTERVENTIONS_SV
+    assert number(4458) == "4\u00a0458"
+
+
+# --------------------------------------------------------------------------- runbooks
+
+@pytest.mark.parametrize("path", RUNBOOKS, ids=lambda p: p.stem)
+def test_runbook_is_swedish_for_the_people_who_act(path):
+    text = path.read_text(encoding="utf-8")
+    assert not problems(text), problems(text)
+    for heading in ("## Vad larmet betyder", "## Regeln bakom", "## Vem gör vad", "## Första åtgärder",
+                    "## För IT-drift", "### Tysta larmet"):
+        assert heading in text, heading
+    # the operator's technical steps stay in their own section, after the steps for people
+    assert text.index("## Första åtgärder") < text.index("## För IT-drift") < text.index("amtool")
+    assert "amtool" not in text[:text.index("## För IT-drift")]
+
+
+def test_there_are_twenty_two_runbooks_at_least():
+    assert len(RUNBOOKS) >= 22
+
+
+# --------------------------------------------------------------------------- dates
+
+WINTER = datetime(2026, 11, 28, 21, 47, 32, tzinfo=timezone.utc)  # 22.47 in Stockholm (CET)
+SUMMER = datetime(2026, 3, 30, 7, 0, tzinfo=timezone.utc)  # 09.00 in Stockholm (CEST since 29 March)
+
+
+def test_date_time_is_stockholm_wall_clock_the_swedish_way():
+    assert swedish.date_time(WINTER) == "28 november 2026 kl. 22.47"
+    assert swedish.date_time(SUMMER) == "30 mars 2026 kl. 09.00"
+    assert swedish.date_time(WINTER.timestamp()) == "28 november 2026 kl. 22.47"
+
+
+def test_the_year_is_left_out_only_within_the_readers_year():
+    assert swedish.date_time(SUMMER, now=WINTER) == "30 mars kl. 09.00"
+    assert swedish.date_time(SUMMER, now=datetime(2027, 1, 2, tzinfo=timezone.utc)) == "30 mars 2026 kl. 09.00"
+    # 31 December 23.30 UTC is already New Year's Day in Stockholm
+    new_year = datetime(2026, 12, 31, 23, 30, tzinfo=timezone.utc)
+    assert swedish.date_time(new_year, now=datetime(2027, 1, 1, 12, tzinfo=timezone.utc)) == "1 januari kl. 00.30"
+
+
+def test_headings_and_since():
+    assert swedish.as_of_line(WINTER) == "Läget per 28 november 2026 kl. 22.47"
+    assert swedish.since(SUMMER, now=WINTER) == "sedan 30 mars kl. 09.00"
+    assert swedish.long_date(date(2024, 3, 31)) == "31 mars 2024"
+    assert swedish.long_date(WINTER) == "28 november 2026"
+
+
+def test_a_naive_datetime_is_refused():
+    with pytest.raises(ValueError, match="naive"):
+        swedish.date_time(datetime(2026, 11, 28, 22, 47))
