@@ -123,3 +123,25 @@ def test_headings_and_since():
 def test_a_naive_datetime_is_refused():
     with pytest.raises(ValueError, match="naive"):
         swedish.date_time(datetime(2026, 11, 28, 22, 47))
+
+
+# --------------------------------------------------------------------------- the terminal summary
+
+def test_summary_heads_with_a_human_date_and_the_period_in_words():
+    from services.summary import period_text, render_summary
+
+    result = {"as_of": "2026-11-28T22:47:32+01:00", "period": {"from": "2026-11-01", "to": "2026-11-29"},
+              "events": {"accepted": 4458, "duplicates": 0, "rejected": 1}, "units": {}}
+    assert render_summary(result).splitlines()[0] == "Läget per 28 november 2026 kl. 22.47, perioden 1–28 november 2026"
+    assert period_text("2026-10-01", "2026-11-29") == "1 oktober – 28 november 2026"
+    assert period_text("2025-12-01", "2026-01-01") == "1–31 december 2025"
+    assert period_text("2025-12-15", "2026-01-10") == "15 december 2025 – 9 januari 2026"
+
+
+def test_summary_uses_the_display_name_when_the_registry_has_one():
+    from services.summary import unit_heading
+
+    assert unit_heading("0138", "bou-1") == "Enhet bou-1 (kommun 0138)"
+    names = {("0138", "bou-1"): "Barn och unga, mottagning"}
+    assert unit_heading("0138", "bou-1", lambda m, u: names.get((m, u), u)) == \
+        "Enhet Barn och unga, mottagning (bou-1, kommun 0138)"
