@@ -33,11 +33,12 @@ def swedish_codes(expr: str, label: str, family: str | None = None) -> str:
     return expr
 
 
-def with_unit_name(expr: str) -> str:
+def with_unit_name(expr: str, info: str = UNIT_INFO) -> str:
     """``expr`` plus a label ``enhet``: the display name where the registry has one, else the unit code.
 
-    ``expr`` must keep the ``municipality`` and ``unit`` labels."""
+    ``expr`` must keep the ``municipality`` and ``unit`` labels; ``info`` is the selector of
+    ``casewatch_unit_info`` (dashboards pass it filtered by their variables)."""
     named = (f"({expr}) * on (municipality, unit) group_left ({UNIT_NAME_LABEL}) "
-             f'label_replace(max by (municipality, unit, name) ({UNIT_INFO}), "{UNIT_NAME_LABEL}", "$1", "name", "(.+)")')
+             f'label_replace(max by (municipality, unit, name) ({info}), "{UNIT_NAME_LABEL}", "$1", "name", "(.+)")')
     fallback = f'label_replace({expr}, "{UNIT_NAME_LABEL}", "$1", "unit", "(.+)")'
     return f"{named} or on (municipality, unit) {fallback}"

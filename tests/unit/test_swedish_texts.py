@@ -145,3 +145,39 @@ def test_summary_uses_the_display_name_when_the_registry_has_one():
     names = {("0138", "bou-1"): "Barn och unga, mottagning"}
     assert unit_heading("0138", "bou-1", lambda m, u: names.get((m, u), u)) == \
         "Enhet Barn och unga, mottagning (bou-1, kommun 0138)"
+
+
+# --------------------------------------------------------------------------- dashboards
+
+def _dashboard_texts(node, path=""):
+    """Every text a Grafana user reads: titles, descriptions, legends, display names, mappings."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("title", "description", "legendFormat", "displayName", "text", "label") \
+                    and isinstance(value, str):
+                yield f"{path}/{key}", value
+            elif key == "value" and isinstance(value, str) and path.endswith("properties"):
+                yield path, value
+            else:
+                yield from _dashboard_texts(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for item in node:
+            yield from _dashboard_texts(item, path)
+
+
+def test_dashboards_read_as_swedish_with_named_codes_and_units():
+    import json
+
+    from dashboards.grafana import build_all
+    from dashboards.grafana.common import threshold_defaults
+
+    for uid, board in build_all(threshold_defaults()).items():
+        for where, text in _dashboard_texts(board):
+            assert not problems(text), (uid, where, text, problems(text))
+        exprs = json.dumps(board)
+        # a legend that names a placement type, employment or reason gets the Swedish name in PromQL
+        for label in ("placement_type", "employment", "reason"):
+            if "{{" + label + "}}" in exprs:
+                assert f'label_replace(' in exprs and f'\\"{label}\\"' in exprs, (uid, label)
+        # unit legends show the registry's display name (or the code), never "bou-1 (0138)"
+        assert "{{unit}} ({{municipality}})" not in exprs, uid
