@@ -4,7 +4,7 @@ Tickets and infos wait for office hours; a Swedish office is closed on the publi
 (allmänna helgdagar: Easter, Ascension, Whitsun, Midsummer Day, All Saints' Day, Christmas ...)
 and on the three eves everyone treats as such (midsommarafton, julafton, nyårsafton, the library's
 ``de_facto`` category). Easter and the days hung on it move every year, so the dates are computed
-by `holidays` for a fixed range of years (``MixinConfig.holiday_years``) at build time and written
+by `holidays` for a fixed range of years (:data:`HOLIDAY_YEARS`) at build time and written
 into ``alertmanager.yml`` as dated time intervals; a test fails when the range runs out.
 
 Build time only: the runtime never imports this module.
@@ -17,6 +17,9 @@ from typing import Iterable
 import holidays
 
 CATEGORIES = ("public", "de_facto")
+# The years written into alertmanager.yml. Fixed, so a rebuild gives the same file whatever the
+# date; tests/unit/test_holidays.py fails when fewer than two years remain ahead.
+HOLIDAY_YEARS = range(2025, 2036)
 MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
                "october", "november", "december")
 
