@@ -66,3 +66,31 @@ def test_notification_is_swedish_only_and_says_since_when(tmp_path):
 def test_template_file_has_no_english():
     text = (TEMPLATES / "casewatch.tmpl").read_text(encoding="utf-8")
     assert not problems(text.replace("<", " <").replace(">", "> ")), problems(text)
+
+
+def test_alert_rules_are_swedish_only_and_short_enough_for_a_lock_screen():
+    import yaml
+
+    rules = yaml.safe_load((ROOT / "dashboards" / "generated" / "rules" / "alerts.yaml").read_text(encoding="utf-8"))
+    for group in rules["groups"]:
+        for rule in group["rules"]:
+            ann = rule["annotations"]
+            for key in ("summary", "description"):
+                assert not problems(ann[key]), (rule["alert"], key, problems(ann[key]))
+            # the words around the template actions: what, how many, which unit, since when
+            words = " ".join(ann["summary"].split("{{")[0].split())
+            assert len(words) <= 80, (rule["alert"], words)
+            assert " / " not in ann["summary"] and "Gäller sedan minst" not in ann["description"], rule["alert"]
+
+
+def test_the_legal_clocks_say_since_when_from_the_exporter():
+    import yaml
+
+    rules = yaml.safe_load((ROOT / "dashboards" / "generated" / "rules" / "alerts.yaml").read_text(encoding="utf-8"))
+    since = {r["alert"]: r["annotations"]["summary"] for g in rules["groups"] for r in g["rules"]}
+    for alert, clock in [("CasewatchProtectionAssessmentOverdue", "protection"),
+                         ("CasewatchScreeningOverdue", "screening"),
+                         ("CasewatchInvestigationOverdue", "investigation"),
+                         ("CasewatchDecisionReportableToIVO", "enforcement")]:
+        assert f'casewatch_oldest_overdue_timestamp_seconds{{job="casewatch-exporter",' in since[alert]
+        assert f'clock="{clock}"' in since[alert] and "äldsta sedan" in since[alert], alert
