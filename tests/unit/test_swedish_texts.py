@@ -12,7 +12,7 @@ from streams import swedish, vocabulary
 from streams.contract import catalogue
 from streams.contract.validate import REASONS
 from streams.core.kpis import KPI_KEYS
-from services.store import OUTCOMES
+from streams.projection import OUTCOMES
 from tests.swedish_text import problems
 
 ROOT = Path(__file__).resolve().parents[2]
