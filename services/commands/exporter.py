@@ -10,7 +10,7 @@ import logging
 import signal
 import threading
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import typer
 
@@ -18,6 +18,18 @@ import typer
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"casewatch exporter: {message}", err=True)
     return typer.Exit(2)
+
+
+def display_names(settings) -> Callable[[str, str], Optional[str]] | None:
+    """The unit registry's display names (CONTRACT.md §7) for ``casewatch_unit_info``, or None
+    without a registry. Settings gain ``unit_registry()`` with the registry loader (issue 14);
+    until then there is none to read."""
+    load = getattr(settings, "unit_registry", None)
+    registry = load() if callable(load) else None
+    if registry is None:
+        return None
+    return lambda municipality, unit: (
+        name if (name := registry.display_name(municipality, unit)) != unit else None)
 
 
 def exporter_command(
@@ -55,6 +67,9 @@ def exporter_command(
     except ThresholdsError as exc:
         raise _fail(f"thresholds: {exc}") from None
 
+    names = display_names(settings)
+    if names is not None:
+        kwargs["display_names"] = names
     store = RedisProjection.from_url(settings.redis_url, settings.redis_prefix)
     collector = KpiCollector(store, thresholds=thresholds, **kwargs)
     registry = build_registry(collector)

@@ -492,3 +492,21 @@ def test_since_when_each_clock_is_late_and_the_display_name_are_exported(world):
     info = {labels: v for (name, labels), v in samples.items() if name == "casewatch_unit_info"}
     assert info == {frozenset({"municipality": "0138", "unit": "bou-1", "name": "Barn och unga, mottagning"}.items()): 1.0}
     assert "case_id" not in text and "c1" not in text.replace("clock", "")
+
+
+def test_the_exporter_command_reads_display_names_from_the_unit_registry():
+    """With a registry (CONTRACT.md §7) the names reach casewatch_unit_info; a unit the registry
+    does not name, or no registry at all, publishes none."""
+    from types import SimpleNamespace
+
+    from services.commands.exporter import display_names
+
+    class Registry:
+        def display_name(self, municipality, unit):
+            return {("0138", "bou-1"): "Barn och unga, mottagning"}.get((municipality, unit), unit)
+
+    names = display_names(SimpleNamespace(unit_registry=lambda: Registry()))
+    assert names("0138", "bou-1") == "Barn och unga, mottagning"
+    assert names("0138", "bou-2") is None
+    assert display_names(SimpleNamespace(unit_registry=lambda: None)) is None
+    assert display_names(SimpleNamespace()) is None
