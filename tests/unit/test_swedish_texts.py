@@ -181,3 +181,22 @@ def test_dashboards_read_as_swedish_with_named_codes_and_units():
                 assert f'label_replace(' in exprs and f'\\"{label}\\"' in exprs, (uid, label)
         # unit legends show the registry's display name (or the code), never "bou-1 (0138)"
         assert "{{unit}} ({{municipality}})" not in exprs, uid
+
+
+def test_every_runbook_names_panels_that_exist():
+    """An alert, its runbook and the panel it points to read as one text: the panel and
+    dashboard names a runbook gives (in *italics*) are the dashboards' own titles."""
+    import re
+
+    from dashboards.grafana import build_all
+    from dashboards.grafana.common import threshold_defaults
+
+    titles = set()
+    for board in build_all(threshold_defaults()).values():
+        titles.add(board["title"])
+        titles |= {p["title"] for p in board.get("panels", [])}
+    for path in RUNBOOKS:
+        shown = next(line for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("- Visas på:"))
+        named = re.findall(r"\*([^*]+)\*", shown)
+        assert named, path.name
+        assert set(named) <= titles, (path.name, set(named) - titles)
