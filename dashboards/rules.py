@@ -258,6 +258,14 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
     n_kinds = n_kinds or len(KINDS)
     n = "{{ $value }}"
 
+    def count(singular: str, plural: str) -> str:
+        """``1 orosanmälan``, ``3 orosanmälningar``: the noun agrees with the count."""
+        return f"{n} {{{{ if eq $value 1.0 }}}}{singular}{{{{ else }}}}{plural}{{{{ end }}}}"
+
+    reports = count("orosanmälan", "orosanmälningar")
+    child_investigations = count("barnutredning", "barnutredningar")
+    events = count("händelse", "händelser")
+
     def over(metric: str, kind: str) -> str:
         return f"{unit_max(cfg, metric)}\n> on (municipality, unit)\n{threshold(cfg, kind)}"
 
@@ -275,23 +283,23 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
         Alert(
             "CasewatchProtectionAssessmentOverdue", "page",
             f"{unit_max(cfg, 'casewatch_protection_assessments_overdue')} > 0", cfg.for_page,
-            f"Skyddsbedömning saknas efter {d[prot]}", f"{n} orosanmälningar",
-            f"{n} orosanmälningar om barn har ingen skyddsbedömning {d[prot]} efter att de kom in; "
+            f"Skyddsbedömning saknas efter {d[prot]}", f"{reports}",
+            f"{reports} om barn saknar skyddsbedömning mer än {d[prot]} efter ankomsten; "
             "den ska göras genast. Socialjouren gör skyddsbedömningen nu.",
             since="protection",
         ),
         Alert(
             "CasewatchScreeningOverdue", "page",
             f"{unit_max(cfg, 'casewatch_reports_screening_overdue')} > 0", cfg.for_page,
-            f"Förhandsbedömning över {d[scr]}", f"{n} orosanmälningar",
-            f"{n} orosanmälningar har väntat mer än {d[scr]} på förhandsbedömning ({_law(scr)}).",
+            f"Förhandsbedömning över {d[scr]}", f"{reports}",
+            f"{reports} har väntat mer än {d[scr]} på förhandsbedömning ({_law(scr)}).",
             since="screening",
         ),
         Alert(
             "CasewatchInvestigationOverdue", "ticket",
             f"{unit_max(cfg, 'casewatch_investigations_overdue')} > 0", cfg.for_ticket,
-            f"Barnutredning över {d[inv]}", f"{n} barnutredningar",
-            f"{n} barnutredningar har passerat {d[inv]} utan beslut om förlängd utredningstid ({_law(inv)}).",
+            f"Barnutredning över {d[inv]}", f"{child_investigations}",
+            f"{child_investigations} har passerat {d[inv]} utan beslut om förlängd utredningstid ({_law(inv)}).",
             since="investigation",
         ),
         Alert(
@@ -304,15 +312,15 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
         Alert(
             "CasewatchScreeningDueSoon", "info",
             f"{unit_max(cfg, 'casewatch_reports_screening_due_soon')} > 0", cfg.for_info,
-            f"Förhandsbedömningar nära {scr.duration.amount}-dagarsgränsen", f"{n} orosanmälningar",
-            f"{n} orosanmälningar har mindre än {_dur_sv(scr.warn_before.amount, 'days')} kvar "
+            f"Förhandsbedömningar nära {scr.duration.amount}-dagarsgränsen", f"{reports}",
+            f"{reports} har mindre än {_dur_sv(scr.warn_before.amount, 'days')} kvar "
             f"till {scr.duration.amount}-dagarsgränsen för förhandsbedömning.",
         ),
         Alert(
             "CasewatchInvestigationDueSoon", "info",
             f"{unit_max(cfg, 'casewatch_investigations_due_soon')} > 0", cfg.for_info,
-            f"Barnutredningar nära {d[inv]}", f"{n} barnutredningar",
-            f"{n} barnutredningar har mindre än {_dur_sv(inv.warn_before.amount, 'months')} kvar till "
+            f"Barnutredningar nära {d[inv]}", f"{child_investigations}",
+            f"{child_investigations} har mindre än {_dur_sv(inv.warn_before.amount, 'months')} kvar till "
             f"gränsen på {d[inv]}; besluta om förlängd utredningstid eller avsluta.",
         ),
         Alert(
@@ -446,7 +454,7 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
             f"sum by (reason) (increase({sel(cfg, 'casewatch_events_rejected_total')}[{cfg.rejected_window}])) > 0",
             "0s",
             "Händelser avvisade till felkön", f"{n} med orsak {_reason_sv()}",
-            f"{n} händelser avvisades {_last_sv(cfg.rejected_window)} med orsak {_reason_sv()}; "
+            f"{events} avvisades {_last_sv(cfg.rejected_window)} med orsak {_reason_sv()}; "
             "de räknas inte, så siffrorna kan vara fel.",
             value_format=WHOLE,
             pipeline=True, unit_scoped=False,
