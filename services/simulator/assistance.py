@@ -36,7 +36,8 @@ class AssistanceLives:
     def application(self, unit: Unit, day: int) -> None:
         rng = self.rng
         received = self.office(day)
-        events = [(received, APP_RECEIVED, "{}")]
+        new = rng.random() < M.NEW_APPLICANT_SHARE
+        events = [(received, APP_RECEIVED, '{"new_applicant":true}' if new else "{}")]
         d = M.APPLICATION_DECISION_DAYS
         decided_day = workday(day + int(rng.triangular(d[0], d[1], d[2])))
         decided = max(self.office(decided_day), received + 3600)

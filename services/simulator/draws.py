@@ -134,6 +134,7 @@ EMERGENCY_PLACEMENT = Choice(M.EMERGENCY_PLACEMENT_TYPES)
 PLACEMENT_AGE = {t: Choice(p) for t, p in M.PLACEMENT_AGE_BANDS.items()}
 PERMANENT_FTE = Choice(M.PERMANENT_FTE)
 CONSULTANT_FTE = Choice(M.CONSULTANT_FTE)
+SEX = Choice(tuple((v or "-", w) for v, w in M.SEX))  # "-": left out
 
 REPORT_DATA = {(r, a): f'{{"reporter":"{r}","age_band":"{a}"}}' for r in REPORTER.values
                 for a in REPORT_AGE.values}

@@ -4,6 +4,7 @@ the window start and each day's arrivals. The lives drawn for each arrival live 
 ``assistance.py`` (economic assistance)."""
 from __future__ import annotations
 
+from bisect import bisect_left
 from datetime import date
 from random import Random
 
@@ -11,7 +12,7 @@ from . import model as M
 from .assistance import AssistanceLives
 from .care import CareLives
 from .draws import DAY, b36, poisson, seed_tag, workday
-from .spec import SimulationSpec
+from .spec import TRANSFERRED, SimulationSpec
 from .staffing import StaffPosts
 from .world import Unit, World, unit_kind
 
@@ -27,7 +28,7 @@ class Municipality(StaffPosts, CareLives, AssistanceLives):
         self.next_event = 0
         self.next_id = 0
         units = spec.units
-        counts = {k: sum(1 for u in units if unit_kind(u) == k) for k in ("bou", "vuxen", "eb", "other")}
+        counts = {k: sum(1 for u in units if unit_kind(u) == k) for k in ("bou", "vuxen", "eb", "other") + M.FLOW_KINDS}
         population_scale = spec.population / M.REFERENCE_POPULATION
         self.units = []
         for name in units:
@@ -38,6 +39,12 @@ class Municipality(StaffPosts, CareLives, AssistanceLives):
         self.bou = [u for u in self.units if u.kind == "bou"]
         self.vuxen = [u for u in self.units if u.kind == "vuxen"]
         self.eb = [u for u in self.units if u.kind == "eb"]
+        self.mottagning = [u for u in self.units if u.kind == "mottagning"]
+        self.vald = [u for u in self.units if u.kind == "vald"]
+        self.behandling = [u for u in self.units if u.kind == "behandling"]
+        # The case being drawn: the unit that has it now and the moves so far (see move()).
+        self.owner: Unit | None = None
+        self.moves: list = []
 
     # ids ------------------------------------------------------------------------------------
 
@@ -53,11 +60,35 @@ class Municipality(StaffPosts, CareLives, AssistanceLives):
 
     # filing -------------------------------------------------------------------------------------
 
-    def commit(self, unit: Unit, case_id: str, events: list, keep_open: bool = False) -> None:
-        """File a case's events; a warm-up case that is over before the window is dropped."""
-        world = self.world
-        if not keep_open and max(e[0] for e in events) < world.window_start:
+    def commit(self, unit: Unit, case_id: str, events: list, keep_open: bool = False,
+               moves: list | None = None) -> None:
+        """File a case's events; a warm-up case that is over before the window is dropped.
+        ``moves``: the (instant, unit) a case moves to, in time order (see :meth:`move`); an event
+        after a move's instant is filed under the unit moved to, the ``case.transferred`` itself
+        under the unit it leaves."""
+        if not keep_open and max(e[0] for e in events) < self.world.window_start:
             return
+        if not moves:
+            self.file(unit, case_id, events)
+            return
+        instants = [at for at, _ in moves]
+        owners = [unit] + [to for _, to in moves]
+        groups: dict[int, list] = {}
+        for event in events:
+            groups.setdefault(bisect_left(instants, event[0]), []).append(event)
+        for k, group in sorted(groups.items()):
+            self.file(owners[k], case_id, group)
+
+    def move(self, events: list, at: int, to: Unit) -> None:
+        """The case drawn now moves to ``to`` at ``at`` (a ``case.transferred`` from its unit)."""
+        if to is self.owner:
+            return
+        events.append((at, TRANSFERRED, f'{{"to_unit":"{to.name}"}}'))
+        self.moves.append((at, to))
+        self.owner = to
+
+    def file(self, unit: Unit, case_id: str, events: list) -> None:
+        world = self.world
         end = world.end
         heads = unit.heads
         prefix = self.event_prefix
@@ -118,8 +149,13 @@ class Municipality(StaffPosts, CareLives, AssistanceLives):
         events: list = []
         case_id = self.new_id("c")
         remaining = max(1, int(rng.expovariate(1.0 / mean_days)))
+        basis = "sol"
+        if unit.kind == "bou" and (ptype == "sis" or rng.random() < M.CHILD_PLACEMENT_LVU_SHARE):
+            basis = "lvu"
+        elif unit.kind == "vuxen" and ptype == "sis" and rng.random() < M.ADULT_SIS_LVM_SHARE:
+            basis = "lvm"
         self.placement(events, start_day, self.office(start_day), ptype,
-                       ws_day + remaining - start_day, ws_day)
+                       ws_day + remaining - start_day, ws_day, basis)
         self.commit(unit, case_id, events, keep_open=True)
 
     def stock_household(self, unit: Unit, ws_day: int) -> None:

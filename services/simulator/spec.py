@@ -18,10 +18,11 @@ TYPES = (
     "investigation.extended", "investigation.closed", "decision.made", "decision.enforced",
     "decision.ended", "placement.started", "placement.cost_changed", "placement.ended",
     "application.received", "application.decided", "payment.made", "staff.joined", "staff.left",
+    "case.transferred", "decision.interrupted", "decision.resumed", "decision.delay_reason",
 )
 (REPORT, PROTECTED, SCREENED, INV_OPENED, INV_EXTENDED, INV_CLOSED, DEC_MADE, DEC_ENFORCED,
  DEC_ENDED, PL_STARTED, PL_COST, PL_ENDED, APP_RECEIVED, APP_DECIDED, PAYMENT, STAFF_JOINED,
- STAFF_LEFT) = range(len(TYPES))
+ STAFF_LEFT, TRANSFERRED, DEC_INTERRUPTED, DEC_RESUMED, DEC_DELAY_REASON) = range(len(TYPES))
 
 INVALID_REASONS = ("invalid_json", "missing_field", "bad_type", "unknown_type", "bad_timestamp",
                    "personal_id_in_payload")

@@ -23,7 +23,7 @@ class Unit:
 
 
 def unit_kind(name: str) -> str:
-    for kind in ("bou", "vuxen", "eb"):
+    for kind in ("bou", "vuxen", "eb") + M.FLOW_KINDS:
         if name.startswith(kind):
             return kind
     return "other"
