@@ -229,6 +229,7 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
     prot, scr, inv, enf = c.protection, c.screening, c.investigation, c.enforcement
     d = {r: (_dur_sv(r.duration.amount, r.duration.unit), _dur_en(r.duration.amount, r.duration.unit))
          for r in (prot, scr, inv, enf)}
+    link = (_dur_sv(c.link_window.amount, c.link_window.unit), _dur_en(c.link_window.amount, c.link_window.unit))
     n_kinds = n_kinds or len(KINDS)
     n = "{{ $value }}"
 
@@ -261,6 +262,15 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
             f"Utredning över {d[inv][0]}", f"Investigation past {d[inv][1]}",
             f"{n} barnutredningar har passerat {d[inv][0]} utan beslut om förlängning ({_law(inv)}).",
             f"{n} child investigations past {d[inv][1]} without an extension decision.",
+        ),
+        Alert(
+            "CasewatchInvestigationLinkedOpen", "ticket",
+            f"{unit_max(cfg, 'casewatch_investigations_linked_open')} > 0", cfg.for_ticket,
+            "Sammanlänkad utredning pågår", "Linked investigation open",
+            f"{n} barnutredningar har öppnats igen inom {link[0]} efter avslut utan insats; tidsfristen "
+            "räknas från den första utredningen.",
+            f"{n} child investigations reopened within {link[1]} of a no-action close; the deadline runs "
+            "from the first investigation.",
         ),
         Alert(
             "CasewatchDecisionReportableToIVO", "ticket",

@@ -16,6 +16,8 @@ UID_SUFFIX = "staffing"
 TITLE = "Bemanning"
 
 UNIT_LEGEND = "{{unit}} ({{municipality}})"
+# The annual report's target for staff turnover (personalomsättning): 10 % a year (outcome 12 %).
+TURNOVER_TARGET = 0.10
 EMPLOYMENT_NAMES = {"permanent": "Egen personal", "consultant": "Inhyrda konsulter"}
 
 
@@ -52,6 +54,29 @@ def fte_row(limits: Mapping[str, float]) -> list:
     ]
 
 
+def turnover_row() -> list:
+    left, mean = "casewatch_staff_permanent_left_12m", "casewatch_staff_permanent_mean_12m"
+    return [
+        row("Personalomsättning (senaste 12 månaderna)"),
+        stat_panel(
+            "Personalomsättning",
+            "Tillsvidareanställda som slutat de senaste 365 dagarna delat med genomsnittligt antal "
+            "tillsvidareanställda under samma tid, valda enheter. Mål 10 % (årsredovisningen); rött "
+            "över målet.",
+            SHARE, [Query(ratio(f"sum({sel(left)})", f"sum({sel(mean)})"), "Personalomsättning")],
+            steps=above(TURNOVER_TARGET), span=8, decimals=1,
+        ),
+        timeseries_panel(
+            "Personalomsättning per enhet",
+            "Slutade tillsvidareanställda / genomsnittligt antal tillsvidareanställda, rullande 12 "
+            "månader, per enhet. Streckad röd linje: målet 10 %.",
+            SHARE, [Query(ratio(by(UNIT_LABELS, "sum", sel(left)), by(UNIT_LABELS, "sum", sel(mean))),
+                          UNIT_LEGEND)],
+            steps=above(TURNOVER_TARGET), span=16, decimals=1,
+        ),
+    ]
+
+
 def cost_row(limits: Mapping[str, float]) -> list:
     return [
         row("Konsultkostnad"),
@@ -65,4 +90,4 @@ def build(limits: Mapping[str, float]) -> dashboard.Dashboard:
         UID_SUFFIX, TITLE,
         "Bemanning i årsarbetare per anställningsform, konsultandel mot tröskel och konsultkostnad "
         "mot budgettakt.")
-    return assemble(builder, fte_row(limits), cost_row(limits))
+    return assemble(builder, fte_row(limits), cost_row(limits), turnover_row())

@@ -148,23 +148,33 @@ REDIS_UP = "casewatch_redis_up"
 
 UnitSample = tuple[str, list[str], float]  # (family name, label values, value)
 
+# Staff turnover over the last 365 days (local days through as_of's date), as the annual reports
+# give it: left / mean permanent staff. The contract keys over that period, not the month to date.
+STAFF_LEFT_12M = "casewatch_staff_permanent_left_12m"
+STAFF_MEAN_12M = "casewatch_staff_permanent_mean_12m"
+ROLLING_12M = ((STAFF_LEFT_12M, "permanent_staff_left"), (STAFF_MEAN_12M, "permanent_staff_mean"))
 LABELS: Mapping[str, tuple[str, ...]] = {
     **{m.name: m.labels for m in KPI_METRICS},
     THRESHOLD: UNIT_LABELS + ("kind",),
     BUDGET: UNIT_LABELS + ("category",),
+    STAFF_LEFT_12M: UNIT_LABELS,
+    STAFF_MEAN_12M: UNIT_LABELS,
 }
 HELP: Mapping[str, str] = {
     **{m.name: m.help for m in KPI_METRICS},
     THRESHOLD: "The unit's effective threshold of this kind (dashboards/thresholds.yaml).",
     BUDGET: "Budget pace: the month's budget x elapsed days (today included) / days in the month, SEK.",
+    STAFF_LEFT_12M: "Permanent staff who left in the last 365 days (through today).",
+    STAFF_MEAN_12M: "Mean permanent staff (FTE-weighted as permanent_staff_mean) over the last 365 days.",
 }
 UNIT_FAMILIES: tuple[str, ...] = tuple(LABELS)  # in exposition order
 
 
 def unit_samples(municipality: str, unit: str, figures: Mapping[str, object], thresholds: Mapping[str, float],
-                 month_budget: Mapping[str, float], elapsed_fraction: float) -> Iterator[UnitSample]:
+                 month_budget: Mapping[str, float], elapsed_fraction: float,
+                 rolling_12m: Mapping[str, object] | None = None) -> Iterator[UnitSample]:
     """Every sample of one unit: its KPI figures (``streams.core.kpis.unit_kpis`` output), its
-    thresholds and its budget pace."""
+    thresholds, its budget pace and (when given) the staff figures over the last 365 days."""
     place = [municipality, unit]
     for metric in KPI_METRICS:
         value = figures[metric.key]
@@ -180,6 +190,9 @@ def unit_samples(municipality: str, unit: str, figures: Mapping[str, object], th
         yield THRESHOLD, place + [kind], thresholds[kind]
     for category in sorted(month_budget):
         yield BUDGET, place + [category], month_budget[category] * elapsed_fraction
+    if rolling_12m is not None:
+        for name, key in ROLLING_12M:
+            yield name, place, rolling_12m[key]
 
 
 # --- the text exposition format, for the unit families (what generate_latest writes) -------------
