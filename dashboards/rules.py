@@ -255,6 +255,7 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
     c = DEFAULT_CLOCKS
     prot, scr, inv, enf = c.protection, c.screening, c.investigation, c.enforcement
     d = {r: _dur_sv(r.duration.amount, r.duration.unit) for r in (prot, scr, inv, enf)}
+    link = _dur_sv(c.link_window.amount, c.link_window.unit)
     n_kinds = n_kinds or len(KINDS)
     n = "{{ $value }}"
 
@@ -301,6 +302,13 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
             f"Barnutredning över {d[inv]}", f"{child_investigations}",
             f"{child_investigations} har passerat {d[inv]} utan beslut om förlängd utredningstid ({_law(inv)}).",
             since="investigation",
+        ),
+        Alert(
+            "CasewatchInvestigationLinkedOpen", "ticket",
+            f"{unit_max(cfg, 'casewatch_investigations_linked_open')} > 0", cfg.for_ticket,
+            "Barnutredning öppnad igen", f"{child_investigations}",
+            f"{child_investigations} har öppnats igen inom {link} efter avslut utan insats; tidsfristen "
+            "räknas från den första utredningen.",
         ),
         Alert(
             "CasewatchDecisionReportableToIVO", "ticket",

@@ -9,9 +9,10 @@ Keys (``{p}`` is the configured prefix):
   whole folded value is idempotent: re-applying a case after a crash or a replay sets the same
   bytes. Time-dependent figures are not stored: the exporter reads facts at its scrape instant.
 - ``{p}:version:{municipality}``: bumped with every write, so readers re-parse only what changed.
-- ``{p}:municipalities`` set; ``{p}:complete:{partition}``: present once every case of that
-  case-topic partition is projected. A worker that finds one of its partitions unmarked (Redis
-  flushed or new) re-projects every case it holds; with several workers each answers for its
+- ``{p}:municipalities`` set; ``{p}:complete:{partition}``: :data:`FACTS_FORMAT` once every case
+  of that case-topic partition is projected in that format. A worker that finds one of its
+  partitions unmarked (Redis flushed or new) or marked by an older worker (``1``: facts of
+  contract v1, without links, interruptions or transfers) re-projects every case it holds; with several workers each answers for its
   own partitions. ``{p}:epoch``: the instant of the latest re-projection, for readers' caches.
 - ``{p}:pipeline`` hash: counters and gauges of the workers (events by outcome, rejections by
   reason, newest event instant; per worker ``lag:{worker}`` and ``heartbeat:{worker}``, summed
@@ -31,6 +32,11 @@ if TYPE_CHECKING:  # redis is imported by RedisProjection.from_url, not at modul
 
 OUTCOMES = ("accepted", "duplicate", "rejected")
 WORKER_FRESH_S = 30.0  # a worker silent this long no longer counts towards the consumer lag
+# The facts' format the complete marks vouch for: 1 = contract v1 (written as "1" by the old
+# worker), 2 = contract v2. Bump it when fold_case's output changes meaning, so that every worker
+# re-projects its cases from its own table at the next housekeeping tick.
+FACTS_FORMAT = 2
+_FORMAT_MARK = str(FACTS_FORMAT).encode()
 REPROJECTION_MARK_TTL_S = 3600  # a worker killed mid-run leaves no marker behind for good
 
 Case = tuple[str, str, bytes]  # (municipality, case_id, folded facts JSON)
@@ -206,7 +212,7 @@ class RedisProjection:
     def mark_complete(self, partitions: Iterable[int]) -> None:
         pipe = self.client.pipeline(transaction=False)
         for partition in partitions:
-            pipe.set(f"{self.prefix}:complete:{partition}", 1)
+            pipe.set(f"{self.prefix}:complete:{partition}", FACTS_FORMAT)
         pipe.set(f"{self.prefix}:epoch", repr(time.time()))
         pipe.execute()
 
@@ -216,7 +222,7 @@ class RedisProjection:
         if not partitions:
             return []
         marks = self.client.mget([f"{self.prefix}:complete:{n}" for n in partitions])
-        return [n for n, mark in zip(partitions, marks) if mark is None]
+        return [n for n, mark in zip(partitions, marks) if mark != _FORMAT_MARK]
 
     # --- re-projection markers -----------------------------------------------------------------
 
@@ -264,7 +270,7 @@ class MemoryProjection:
     def __init__(self) -> None:
         self.facts: dict[str, dict[bytes, bytes]] = {}
         self.version: dict[str, int] = {}
-        self.complete: set[int] = set()
+        self.complete: set[tuple[int, int]] = set()  # (partition, facts format)
         self.epoch: float | None = None
         self.fields: dict[str, str] = {}
         self.reprojections: set[str] = set()
@@ -303,12 +309,12 @@ class MemoryProjection:
         self.fields.pop(f"lag:{worker}", None)
         self.fields.pop(f"heartbeat:{worker}", None)
 
-    def mark_complete(self, partitions: Iterable[int]) -> None:
-        self.complete.update(partitions)
+    def mark_complete(self, partitions: Iterable[int], facts_format: int = FACTS_FORMAT) -> None:
+        self.complete.update((n, facts_format) for n in partitions)
         self.epoch = time.time()
 
     def incomplete(self, partitions: Iterable[int]) -> list[int]:
-        return [n for n in partitions if n not in self.complete]
+        return [n for n in partitions if (n, FACTS_FORMAT) not in self.complete]
 
     def begin_reprojection(self, token: str) -> None:
         self.reprojections.add(token)

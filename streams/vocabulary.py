@@ -99,6 +99,7 @@ KPI_SV: Mapping[str, str] = {
     "enforcements_interrupted": "Avbrutna verkställigheter",
     "interruptions_reportable": "Verkställigheter avbrutna längre än 3 månader",
     "placements_active": "Pågående placeringar",
+    "placements_active_by_legal_basis": "Pågående placeringar efter lagrum (SoL, LVU, LVM)",
     "staff_active": "Årsarbetare",
     "consultant_share": "Andel inhyrda konsulter",
     "caseload_per_social_worker": "Pågående utredningar per socialsekreterare (årsarbetare)",

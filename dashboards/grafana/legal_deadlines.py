@@ -8,8 +8,8 @@ from typing import Mapping, Optional
 from grafana_foundation_sdk.builders import dashboard
 
 from .common import (
-    COUNT, RED, UNIT_LEGEND, YELLOW, BLUE, Query, any_is_bad, assemble, bargauge_panel,
-    new_dashboard, per_unit, row, sel, stat_panel, timeseries_panel,
+    COUNT, RED, SHARE, UNIT_LABELS, UNIT_LEGEND, YELLOW, BLUE, Query, any_is_bad, assemble, bargauge_panel, by,
+    new_dashboard, per_unit, ratio, row, sel, stat_panel, timeseries_panel,
 )
 
 UID_SUFFIX = "legal-deadlines"
@@ -43,7 +43,8 @@ CLOCKS = (
           "casewatch_reports_screening_overdue", "Försenade (över 14 dagar)"),
     Clock("Barnutredning (4 månader)", "Barnutredningar",
           "En utredning om ett barn ska vara klar inom 4 månader; nämnden kan besluta om förlängning. "
-          "Varning från månad 3. Utredningar som avslutats och direkt öppnats igen räknas samman.",
+          "Varning från månad 3. Bara barnutredningar räknas. En barnutredning som avslutats utan "
+          "insats och öppnas igen inom 14 dagar fortsätter den tidigare utredningens tidsfrist.",
           "casewatch_investigations_open", "Pågående utredningar (alla områden)",
           "casewatch_investigations_due_soon", "Snart försenade (månad 3–4)",
           "casewatch_investigations_overdue", "Försenade (över 4 månader)"),
@@ -105,10 +106,72 @@ def ivo_row() -> list:
     ]
 
 
+@dataclass(frozen=True)
+class Compliance:
+    label: str   # the series: what is done in time
+    done: str    # month-to-date count of those done
+    within: str  # of those, within the limit
+
+
+COMPLIANCE = (
+    Compliance("Skyddsbedömning inom 24 timmar", "casewatch_month_protection_assessments_done",
+               "casewatch_month_protection_assessments_done_within_limit"),
+    Compliance("Förhandsbedömning inom 14 dagar", "casewatch_month_screenings_done",
+               "casewatch_month_screenings_done_within_limit"),
+    Compliance("Barnutredning klar inom 4 månader", "casewatch_month_child_investigations_closed",
+               "casewatch_month_child_investigations_closed_within_limit"),
+    Compliance("Beslut verkställt inom 3 månader", "casewatch_month_decisions_enforced",
+               "casewatch_month_decisions_enforced_within_limit"),
+)
+
+
+def compliance_row() -> list:
+    """Öppna jämförelser's shares, month by month: the month-to-date share, which at a month's
+    end is that month's share; the counts behind each share next to it."""
+    shares = [Query(ratio(_total(c.within), _total(c.done)), c.label) for c in COMPLIANCE]
+    counts = []
+    for c in COMPLIANCE:
+        counts.append(Query(_total(c.done), f"{c.label}: klara"))
+        counts.append(Query(_total(c.within), f"{c.label}: i tid"))
+    return [
+        row("Inom lagstadgad tid, månad för månad (som Öppna jämförelser)"),
+        timeseries_panel(
+            "Andel i tid denna månad",
+            "Andelen av det som blivit klart under månaden (hittills) som blev klart inom tidsgränsen; "
+            "värdet vid månadens slut är månadens andel. Skyddsbedömning och förhandsbedömning räknas "
+            "när de blir klara, barnutredningar när de avslutas (förlängd eller sammanlänkad tidsfrist "
+            "gäller), beslut när de verkställs. Summa för valda enheter.",
+            SHARE, shares, span=12, decimals=0,
+        ),
+        timeseries_panel(
+            "Antal bakom andelarna denna månad",
+            "Hur många som blivit klara under månaden hittills, och hur många av dem inom tidsgränsen. "
+            "Summa för valda enheter.",
+            COUNT, counts, span=12, decimals=0,
+        ),
+    ]
+
+
+def linked_row() -> list:
+    linked = "casewatch_investigations_linked_open"
+    return [
+        row("Sammanlänkade utredningar"),
+        bargauge_panel(
+            "Pågående sammanlänkade utredningar per enhet",
+            "Pågående barnutredningar som fortsätter en tidigare utredning om samma barn (avslutad "
+            "utan insats och öppnad igen inom 14 dagar): tidsfristen räknas från den första. JO har "
+            "kritiserat att man avslutar och öppnar igen för att starta om tiden.",
+            COUNT, [Query(per_unit("sum", linked), UNIT_LEGEND)], steps=any_is_bad(),
+            span=24, decimals=0,
+        ),
+    ]
+
+
 def build(limits: Mapping[str, float]) -> dashboard.Dashboard:
     del limits  # the legal clocks' limits live with the clocks (streams/core/clocks.py), not here
     builder = new_dashboard(
         UID_SUFFIX, TITLE,
         "Varje lagstadgad tidsgräns: hur många ärenden som är öppna, snart försenade och försenade, "
         "samt beslut som ska rapporteras till IVO.")
-    return assemble(builder, ivo_row(), *(clock_row(clock) for clock in CLOCKS))
+    return assemble(builder, ivo_row(), *(clock_row(clock) for clock in CLOCKS), compliance_row(),
+                    linked_row())

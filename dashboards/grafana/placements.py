@@ -70,6 +70,14 @@ def placements_row() -> list:
             "Antal pågående placeringar just nu, alla placeringsformer, valda enheter.",
             COUNT, [Query(f"sum({sel('casewatch_placements_active')})", "Antal")], span=8, decimals=0,
         ),
+        timeseries_panel(
+            "Pågående placeringar enligt SoL, LVU och LVM",
+            "Antal pågående placeringar per lagrum: frivilliga enligt SoL, tvångsvård av unga enligt "
+            "LVU och av vuxna med missbruk enligt LVM. Valda enheter, staplat.",
+            COUNT, [Query(by("legal_basis", "sum", sel("casewatch_placements_active_by_legal_basis")),
+                          "{{legal_basis}}")], stacked=True, span=24, decimals=0,
+            names={"sol": "SoL", "lvu": "LVU", "lvm": "LVM"},
+        ),
     ]
 
 

@@ -9,15 +9,17 @@ from grafana_foundation_sdk.builders import dashboard
 from streams.vocabulary import EMPLOYMENTS_SV
 
 from .common import (
-    BLUE, FTE, SHARE, UNIT_LEGEND, YELLOW, Query, above, assemble, by, new_dashboard, per_unit, ratio, row,
+    BLUE, FTE, SHARE, UNIT_LABELS, UNIT_LEGEND, YELLOW, Query, above, assemble, by, new_dashboard, per_unit, ratio, row,
     sel, stat_panel, timeseries_panel,
 )
-from .vocabulary import swedish_codes
+from .vocabulary import swedish_codes, with_unit_name
 from .placements import budget_panels
 
 UID_SUFFIX = "staffing"
 TITLE = "Bemanning"
 
+# The annual report's target for staff turnover (personalomsättning): 10 % a year (outcome 12 %).
+TURNOVER_TARGET = 0.10
 
 
 def fte_row(limits: Mapping[str, float]) -> list:
@@ -54,6 +56,29 @@ def fte_row(limits: Mapping[str, float]) -> list:
     ]
 
 
+def turnover_row() -> list:
+    left, mean = "casewatch_staff_permanent_left_12m", "casewatch_staff_permanent_mean_12m"
+    return [
+        row("Personalomsättning (senaste 12 månaderna)"),
+        stat_panel(
+            "Personalomsättning",
+            "Tillsvidareanställda som slutat de senaste 365 dagarna delat med genomsnittligt antal "
+            "tillsvidareanställda under samma tid, valda enheter. Mål 10 % (årsredovisningen); rött "
+            "över målet.",
+            SHARE, [Query(ratio(f"sum({sel(left)})", f"sum({sel(mean)})"), "Personalomsättning")],
+            steps=above(TURNOVER_TARGET), span=8, decimals=1,
+        ),
+        timeseries_panel(
+            "Personalomsättning per enhet",
+            "Slutade tillsvidareanställda / genomsnittligt antal tillsvidareanställda, rullande 12 "
+            "månader, per enhet. Streckad röd linje: målet 10 %.",
+            SHARE, [Query(with_unit_name(ratio(by(UNIT_LABELS, "sum", sel(left)), by(UNIT_LABELS, "sum", sel(mean))),
+                                         sel("casewatch_unit_info")), UNIT_LEGEND)],
+            steps=above(TURNOVER_TARGET), span=16, decimals=1,
+        ),
+    ]
+
+
 def cost_row(limits: Mapping[str, float]) -> list:
     return [
         row("Konsultkostnad"),
@@ -67,4 +92,4 @@ def build(limits: Mapping[str, float]) -> dashboard.Dashboard:
         UID_SUFFIX, TITLE,
         "Bemanning i årsarbetare per anställningsform, konsultandel mot tröskel och konsultkostnad "
         "mot budgettakt.")
-    return assemble(builder, fte_row(limits), cost_row(limits))
+    return assemble(builder, fte_row(limits), cost_row(limits), turnover_row())

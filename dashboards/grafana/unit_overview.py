@@ -89,7 +89,8 @@ def overdue_row() -> list:
          "Orosanmälningar där förhandsbedömningen passerat 14 dagar.",
          "casewatch_reports_screening_overdue"),
         ("Barnutredningar efter 4 månader",
-         "Barnutredningar som pågått längre än 4 månader (länkade utredningar räknas samman).",
+         "Barnutredningar som passerat 4 månader eller förlängd tid (en utredning som avslutats utan "
+         "insats och öppnats igen inom 14 dagar behåller den första tidsfristen).",
          "casewatch_investigations_overdue"),
         ("Beslut att rapportera till IVO",
          "Gynnande beslut som inte verkställts inom 3 månader och ska rapporteras till IVO.",
@@ -145,4 +146,19 @@ def build(limits: Mapping[str, float]) -> dashboard.Dashboard:
         UID_SUFFIX, TITLE,
         "Enhetschefens översikt: inflöde av orosanmälningar, balanser mot lagstadgade tidsgränser, "
         "försenade ärenden, tidiga varningar och arbetsbelastning.")
-    return assemble(builder, inflow_row(limits), backlog_row(limits), overdue_row(), caseload_row(limits))
+    return assemble(builder, inflow_row(limits), backlog_row(limits), overdue_row(), caseload_row(limits),
+                    transfers_row())
+
+
+def transfers_row() -> list:
+    return [
+        row("Ärenden som flyttar mellan enheter"),
+        timeseries_panel(
+            "Ärenden in och ut denna månad per enhet",
+            "Ärenden som flyttats till (in) och från (ut) enheten under månaden hittills, t.ex. från "
+            "mottagningen till en utredningsgrupp. Ett ärendes siffror följer det till den nya enheten.",
+            COUNT, [Query(_per_unit("casewatch_month_transfers_in"), f"in: {UNIT_LEGEND}"),
+                    Query(_per_unit("casewatch_month_transfers_out"), f"ut: {UNIT_LEGEND}")],
+            span=24, decimals=0,
+        ),
+    ]

@@ -74,9 +74,13 @@ def placeringar(rng: random.Random) -> None:
         end = start + timedelta(days=rng.randrange(20, 240)) if rng.random() < 0.45 else None
         cost = rng.randrange(low, high) + rng.choice([0, 0.5])
         cost_text = f"{cost:,.2f}".replace(",", " ").replace(".", ",")
+        # Lagrum (contract v2 legal_basis), drawn without the generator so the other columns stay as
+        # they were: SiS youth homes are LVU; some others too; some rows leave it empty (SoL).
+        basis = "LVU" if form == "SiS" or n % 4 == 0 else ("" if n % 7 == 3 else "SoL")
         rows.append([written(fake_personnummer(rng, 2005, 2020), rng), f"PL-{2023 + (n > 15)}-{n + 1:04d}", form,
-                     start.isoformat(), end.isoformat() if end else "", cost_text, "Placeringsenheten"])
-    header = ["Personnummer", "Placeringsnr", "Placeringsform", "Startdatum", "Slutdatum", "Dygnskostnad (kr)", "Enhet"]
+                     start.isoformat(), end.isoformat() if end else "", cost_text, "Placeringsenheten", basis])
+    header = ["Personnummer", "Placeringsnr", "Placeringsform", "Startdatum", "Slutdatum", "Dygnskostnad (kr)", "Enhet",
+              "Lagrum"]
     text = "\n".join(";".join(r) for r in [header, *rows]) + "\n"
     (HERE / "placeringar.csv").write_bytes(text.encode("utf-8-sig"))
 

@@ -17,13 +17,18 @@ if TYPE_CHECKING:
     from streams.core.replay import Replay
 
 
+# Contract v2's flows: reports to an intake unit, investigations in bou (violence: vald), family
+# treatment in behandling; adults in vuxen, economic assistance in eb.
+DEMO_UNITS = ("mottagning-1", "bou-1", "bou-2", "vald-1", "behandling-1", "vuxen-1", "eb-1")
+
+
 def simulated_replay(months: int, population: int, seed: int, end: datetime) -> Replay:
     from services.simulator import SimulationSpec, simulate
     from streams.core.replay import Replay
 
     replay = Replay()
     replay.add_lines(simulate(SimulationSpec(municipalities=1, population=population, months=months,
-                                             seed=seed, end=end)))
+                                             seed=seed, end=end, units_per_municipality=DEMO_UNITS)))
     return replay
 
 

@@ -23,7 +23,8 @@ def _fail(message: str) -> typer.Exit:
 def display_names(settings) -> Callable[[str, str], Optional[str]] | None:
     """The unit registry's display names (CONTRACT.md §7) for ``casewatch_unit_info``, or None
     without a registry."""
-    registry = settings.unit_registry()
+    load = getattr(settings, "unit_registry", None)
+    registry = load() if callable(load) else None
     if registry is None:
         return None
     return lambda municipality, unit: (

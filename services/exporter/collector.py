@@ -43,7 +43,8 @@ from streams.thresholds import Thresholds, ThresholdsError, load_thresholds
 from streams.core.clocks import DEFAULT_CLOCKS, Clocks
 from streams.projection import PipelineStats
 from streams.core.facts import CaseFacts, facts_from_json
-from streams.core.kpis import Period, UnitItems, change_instants, earliest_item, group_by_unit, unit_kpis
+from streams.core.kpis import (Period, UnitItems, change_instants, earliest_item, group_by_unit, staff_kpis,
+                                unit_kpis)
 from streams.core.overdue import oldest_overdue
 from streams.core.timeutil import day_start, local_day, month_bounds
 
@@ -243,9 +244,12 @@ class KpiCollector:
                    thresholds: Thresholds, elapsed: float, midnight: float) -> None:
         figures = unit_kpis(entry.items, as_of, period, self.clocks)
         name = self.display_names(municipality, unit) if self.display_names else None
+        # Staff over the last 365 days: changes only at staff events and at midnight, as the rest.
+        today = local_day(as_of)
+        rolling, _ = staff_kpis(entry.items.staff, as_of, Period(today - 364, today + 1))
         entry.samples = list(unit_samples(municipality, unit, figures, thresholds.for_unit(municipality, unit),
                                           thresholds.budget_month_sek(municipality, unit), elapsed,
-                                          oldest_overdue(entry.items, as_of, self.clocks), name))
+                                          oldest_overdue(entry.items, as_of, self.clocks), name, rolling))
         if entry.instants is None or as_of < entry.instants_since:  # a clock set back (what-ifs, tests)
             entry.instants = change_instants(entry.items, self.clocks, since=as_of)
             entry.instants_since = as_of

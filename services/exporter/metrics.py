@@ -152,12 +152,19 @@ UNIT_INFO = "casewatch_unit_info"
 
 UnitSample = tuple[str, list[str], float]  # (family name, label values, value)
 
+# Staff turnover over the last 365 days (local days through as_of's date), as the annual reports
+# give it: left / mean permanent staff. The contract keys over that period, not the month to date.
+STAFF_LEFT_12M = "casewatch_staff_permanent_left_12m"
+STAFF_MEAN_12M = "casewatch_staff_permanent_mean_12m"
+ROLLING_12M = ((STAFF_LEFT_12M, "permanent_staff_left"), (STAFF_MEAN_12M, "permanent_staff_mean"))
 LABELS: Mapping[str, tuple[str, ...]] = {
     **{m.name: m.labels for m in KPI_METRICS},
     THRESHOLD: UNIT_LABELS + ("kind",),
     BUDGET: UNIT_LABELS + ("category",),
     OLDEST_OVERDUE: UNIT_LABELS + ("clock",),
     UNIT_INFO: UNIT_LABELS + ("name",),
+    STAFF_LEFT_12M: UNIT_LABELS,
+    STAFF_MEAN_12M: UNIT_LABELS,
 }
 HELP: Mapping[str, str] = {
     **{m.name: m.help for m in KPI_METRICS},
@@ -166,6 +173,8 @@ HELP: Mapping[str, str] = {
     OLDEST_OVERDUE: "The deadline the unit's oldest overdue item passed, by legal clock, Unix seconds "
                     "(absent while none is overdue).",
     UNIT_INFO: "1 for each unit the unit registry names; the label name is its display name.",
+    STAFF_LEFT_12M: "Permanent staff who left in the last 365 days (through today).",
+    STAFF_MEAN_12M: "Mean permanent staff (FTE-weighted as permanent_staff_mean) over the last 365 days.",
 }
 UNIT_FAMILIES: tuple[str, ...] = tuple(LABELS)  # in exposition order
 
@@ -173,10 +182,12 @@ UNIT_FAMILIES: tuple[str, ...] = tuple(LABELS)  # in exposition order
 def unit_samples(municipality: str, unit: str, figures: Mapping[str, object], thresholds: Mapping[str, float],
                  month_budget: Mapping[str, float], elapsed_fraction: float,
                  oldest_overdue: Mapping[str, float | None] | None = None,
-                 display_name: str | None = None) -> Iterator[UnitSample]:
+                 display_name: str | None = None,
+                 rolling_12m: Mapping[str, object] | None = None) -> Iterator[UnitSample]:
     """Every sample of one unit: its KPI figures (``streams.core.kpis.unit_kpis`` output), its
     thresholds, its budget pace, since when each legal clock is late
-    (``streams.core.overdue.oldest_overdue``) and its display name when the registry has one."""
+    (``streams.core.overdue.oldest_overdue``), its display name when the registry has one, and
+    (when given) the staff figures over the last 365 days."""
     place = [municipality, unit]
     for metric in KPI_METRICS:
         value = figures[metric.key]
@@ -197,6 +208,9 @@ def unit_samples(municipality: str, unit: str, figures: Mapping[str, object], th
             yield OLDEST_OVERDUE, place + [clock], instant
     if display_name is not None:
         yield UNIT_INFO, place + [display_name], 1.0
+    if rolling_12m is not None:
+        for name, key in ROLLING_12M:
+            yield name, place, rolling_12m[key]
 
 
 # --- the text exposition format, for the unit families (what generate_latest writes) -------------

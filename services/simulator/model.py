@@ -17,6 +17,11 @@ SOURCE = "casewatch-simulator"
 # than one). Unit names are "<kind>-<n>": bou = barn och unga, vuxen = vuxna, eb = ekonomiskt
 # bistånd. A unit whose name starts with none of these kinds only has staff.
 UNITS_PER_REFERENCE = {"bou": 2, "vuxen": 1, "eb": 1}
+# Units of contract v2's flows, present only when named (e.g. ``--units mottagning-1,bou-1,vald-1,
+# behandling-1,vuxen-1,eb-1``): mottagning receives the children's reports and screens them, then
+# moves a case on to investigation (vald takes violence in close relationships, bou the rest);
+# after a decision on family treatment the case moves on to behandling. Staff like "other".
+FLOW_KINDS = ("mottagning", "vald", "behandling")
 
 # Staff positions per unit of a kind at reference scale: (role, permanent slots, consultant slots).
 # Sized so that caseload lands around 12-18 open investigations per social worker.
@@ -25,6 +30,9 @@ STAFF_POSITIONS = {
     "vuxen": (("socialsekreterare", 5, 1), ("arbetsledare", 1, 0), ("behandlare", 2, 0)),
     "eb": (("socialsekreterare", 7, 1), ("arbetsledare", 1, 0), ("annan", 1, 0)),
     "other": (("socialsekreterare", 3, 0), ("arbetsledare", 1, 0)),
+    "mottagning": (("socialsekreterare", 5, 1), ("arbetsledare", 1, 0)),
+    "vald": (("socialsekreterare", 3, 1), ("arbetsledare", 1, 0)),
+    "behandling": (("behandlare", 5, 0), ("arbetsledare", 1, 0)),
 }
 STAFF_TURNOVER_PER_YEAR = 0.12  # [DOMAIN] staff turnover 12 % (target 10 %)
 VACANCY_DAYS = (20, 120)  # a permanent post stays empty this long before the next hire
@@ -79,6 +87,13 @@ EXTENSION_DECIDED_DAY = (95, 118)
 EXTENSION_EXTRA_DAYS = (30, 75)  # new_due = opened + 4 months (approx.) + this
 CHILD_DECISION_SHARE = 0.40  # brief: ~40 % of closed investigations lead to a decision
 
+# Contract v2: an investigation closed without action is sometimes reopened (a new report about
+# the same child): within the link window (same clock, JO) or later (a new clock).
+REOPENED_SOON_SHARE = 0.06
+REOPENED_SOON_DAYS = (2, 13)
+REOPENED_LATER_SHARE = 0.02
+REOPENED_LATER_DAYS = (16, 60)
+
 ADULT_INVESTIGATIONS_PER_YEAR = 260  # assumption for a vuxen unit at reference scale
 ADULT_AREAS = (("vuxna", 75), ("vald_i_nara_relation", 20), ("annan", 5))
 ADULT_INVESTIGATION_DAYS = (20, 150, 60)
@@ -101,6 +116,19 @@ LONG_PENDING_DAYS = (180, 400)
 LATE_ENFORCEMENT_DAYS = (95, 220)
 ENDED_UNENFORCED_DAYS = (20, 150)
 DECISION_END_REASONS = ("tackar_nej", "flyttat", "behov_upphort", "annan")
+SEX = (("kvinna", 48), ("man", 48), (None, 4))  # sex on decision.made (optional in the contract)
+# Legal basis of placements: a share of children's are LVU (always for SiS youth homes and most
+# emergency placements, LVU 6 §); some adults' SiS placements are LVM.
+CHILD_PLACEMENT_LVU_SHARE = 0.30
+EMERGENCY_PLACEMENT_LVU_SHARE = 0.8
+ADULT_SIS_LVM_SHARE = 0.85
+# Enforcement interrupted (verkställighet avbruten), then resumed, ended or left open.
+INTERRUPTED_SHARE = 0.08
+INTERRUPTED_AFTER_DAYS = (14, 120)
+INTERRUPTION_FATES = (0.55, 0.30, 0.15)  # resumed, ended, left open
+INTERRUPTION_DAYS = (7, 160)
+DELAY_REASON_SHARE_OF_LATE = 0.6
+DELAY_REASONS = ("ingen_resurs", "tackat_nej_till_erbjudande", "enskild_vill_vanta", "annan")
 
 # --- placements ---------------------------------------------------------------------------------
 
@@ -142,6 +170,7 @@ PLACEMENT_AGE_BANDS = {
 
 # --- economic assistance (ekonomiskt bistånd) ---------------------------------------------------
 
+NEW_APPLICANT_SHARE = 0.35  # nybesök (Kolada U31402)
 APPLICATIONS_PER_YEAR = 1_020  # new spells (first contact) at reference scale (assumption)
 # Days from first contact to decision, triangular (low, high, mode): mean ~12
 # ([DOMAIN] U31402, target 10 days).

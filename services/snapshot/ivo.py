@@ -104,6 +104,8 @@ def reportable(replay: Replay, quarter: Quarter, municipality: str | None = None
     for mun, case_id, decision_id, item in decisions_with_ids(replay, as_of, municipality):
         if item.resolved is not None and item.resolved <= as_of:
             continue
+        if item.legal_basis != "sol":  # contract v2: LVU and LVM decisions are not bistånd
+            continue
         limit = clocks.enforcement.deadline(item.made)
         if not as_of > limit:
             continue

@@ -16,6 +16,7 @@ from typing import Iterable, Mapping
 from .clocks import DEFAULT_CLOCKS, Clocks
 from .facts import DecisionItem, InvestigationItem, ReportItem
 from .kpis import UnitItems, _at, investigation_due
+from .units import Custody
 
 # clock name (the metric's ``clock`` label) -> the KPI whose count it dates
 CLOCK_KPIS: Mapping[str, str] = {
@@ -30,27 +31,39 @@ def _oldest(deadlines: Iterable[float], as_of: float) -> float | None:
     return min((due for due in deadlines if as_of > due), default=None)
 
 
-def _protection(reports: Iterable[ReportItem], as_of: float, clocks: Clocks) -> Iterable[float]:
-    for r in reports:
-        if r.received <= as_of and _at(r.screened, as_of) is None and _at(r.protected, as_of) is None:
+def _here(custody: Custody | None, as_of: float) -> bool:
+    """The item counts in this unit at ``as_of`` (CONTRACT.md §3a), as in the KPIs."""
+    return custody is None or custody.holds(as_of)
+
+
+def _protection(reports: Iterable[tuple[ReportItem, Custody | None]], as_of: float,
+                clocks: Clocks) -> Iterable[float]:
+    for r, c in reports:
+        if r.received <= as_of and _at(r.screened, as_of) is None and _at(r.protected, as_of) is None \
+                and _here(c, as_of):
             yield clocks.protection.deadline(r.received)
 
 
-def _screening(reports: Iterable[ReportItem], as_of: float, clocks: Clocks) -> Iterable[float]:
-    for r in reports:
-        if r.received <= as_of and _at(r.screened, as_of) is None:
+def _screening(reports: Iterable[tuple[ReportItem, Custody | None]], as_of: float,
+               clocks: Clocks) -> Iterable[float]:
+    for r, c in reports:
+        if r.received <= as_of and _at(r.screened, as_of) is None and _here(c, as_of):
             yield clocks.screening.deadline(r.received)
 
 
-def _investigation(items: Iterable[InvestigationItem], as_of: float, clocks: Clocks) -> Iterable[float]:
-    for inv in items:
-        if inv.opened <= as_of and _at(inv.closed, as_of) is None:
+def _investigation(items: Iterable[tuple[InvestigationItem, Custody | None]], as_of: float,
+                   clocks: Clocks) -> Iterable[float]:
+    for inv, c in items:
+        # Only a child investigation has a legal deadline (CONTRACT.md §3).
+        if inv.child and inv.opened <= as_of and _at(inv.closed, as_of) is None and _here(c, as_of):
             yield investigation_due(inv, as_of, clocks)
 
 
-def _enforcement(items: Iterable[DecisionItem], as_of: float, clocks: Clocks) -> Iterable[float]:
-    for d in items:
-        if d.made <= as_of and _at(d.resolved, as_of) is None:
+def _enforcement(items: Iterable[tuple[DecisionItem, Custody | None]], as_of: float,
+                 clocks: Clocks) -> Iterable[float]:
+    for d, c in items:
+        # Only SoL decisions are reportable (LVU and LVM are not bistånd).
+        if d.legal_basis == "sol" and d.made <= as_of and _at(d.resolved, as_of) is None and _here(c, as_of):
             yield clocks.enforcement.deadline(d.made)
 
 

@@ -169,7 +169,10 @@ def _deadline(received: float) -> float:
 
 def test_every_dashboard_panel_returns_data_from_the_real_pipeline(live, prometheus_factory):
     end = datetime.fromtimestamp(time.time() - 3600, STOCKHOLM)
-    lines = list(simulate(SimulationSpec(municipalities=1, population=20_000, months=2, end=end, seed=5)))
+    # The flow units of contract v2, so that the transfer, legal-basis, linked and compliance panels have data.
+    units = ("mottagning-1", "bou-1", "bou-2", "vald-1", "behandling-1", "vuxen-1", "eb-1")
+    lines = list(simulate(SimulationSpec(municipalities=1, population=20_000, months=2, end=end, seed=5,
+                                         units_per_municipality=units)))
     live.send(lines)
     prom_url = prometheus_factory(render_prometheus_config(
         exporter_targets=[live.exporter_target], alertmanager_targets=[], rule_files=RULES,

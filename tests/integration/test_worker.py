@@ -351,3 +351,74 @@ def test_unreachable_services_fail_fast_with_a_clear_message(redis_url, kafka_bo
                               env=base, cwd=REPO, capture_output=True, timeout=60)
     assert no_kafka.returncode == 2
     assert b"Kafka at 127.0.0.1:1 is unreachable" in no_kafka.stderr
+
+
+# --- contract v2 on the streaming path -----------------------------------------------------------
+
+FLOW_UNITS = ("mottagning-1", "bou-1", "bou-2", "vald-1", "behandling-1", "vuxen-1", "eb-1")
+V2_KEYS_EXERCISED = ("transfers_in", "transfers_out", "investigations_linked_open", "enforcements_interrupted",
+                     "protection_assessments_done_within_limit", "screenings_done_within_limit",
+                     "child_investigations_closed_within_limit", "decisions_enforced_within_limit",
+                     "placements_active_by_legal_basis")
+
+
+def exported(target, as_of: float) -> dict:
+    """The exporter's figures (``/metrics`` read back to contract keys) over the worker's projection."""
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from services.exporter.collector import KpiCollector
+    from tests.prom_parse import figures_from_metrics, parse_metrics
+
+    store = _store(target)
+    try:
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(KpiCollector(store, clock=lambda: as_of))
+        return figures_from_metrics(parse_metrics(generate_latest(registry)))
+    finally:
+        store.client.close()
+
+
+def test_v2_streaming_equals_replay_for_every_key_at_two_instants(kafka_bootstrap, worker_env, worker):
+    """A simulated multi-unit file with transfers (intake -> investigation -> treatment), linked
+    reopenings, LVU and interruptions: the worker's projection and the exporter's metrics give the
+    replay's figures for every v2 key, at the latest event and six weeks before it. Then a projection
+    as the contract-v1 worker wrote it (no transfers, marks "1") is rebuilt by the worker on its own."""
+    env, topics = worker_env
+    lines = lines_for(municipalities=2, population=20_000, months=4, seed=23, units_per_municipality=FLOW_UNITS)
+    replay = Replay()
+    replay.add_lines(lines)
+    instants = (replay.latest, replay.latest - 42 * 86400)
+    expected = {a: replay.result(a, Period.month_to_date(a))["units"] for a in instants}
+    for key in V2_KEYS_EXERCISED:  # the file exercises every new figure, in some unit, at both instants
+        for a in instants:
+            assert any(f[key] for units in expected[a].values() for f in units.values()), (key, a)
+
+    produce(kafka_bootstrap, topics.case_topic, lines)
+    worker.start()
+    latest = instants[0]
+    wait_for(caught_up(env, expected[latest], latest, Period.month_to_date(latest)), 180, "the projection",
+             worker, target=env)
+    for a in instants:
+        assert_identical(env, replay, a, Period.month_to_date(a))
+        assert exported(env, a) == expected[a]
+
+    # What a contract-v1 worker left behind: facts without transfers and named units, marked "1".
+    from streams.core.facts import facts_from_json
+
+    store = _store(env)
+    v1_facts = []
+    try:
+        for municipality in store.municipalities():
+            key = store._facts_key(municipality)
+            old = {case: orjson.dumps(orjson.loads(raw)[:8]) for case, raw in store.client.hgetall(key).items()}
+            v1_facts.extend(facts_from_json(raw) for raw in old.values())
+            store.client.hset(key, mapping=old)
+            store.client.incr(store._version_key(municipality))
+        for partition in range(topics.partitions):
+            store.client.set(f"{env['CASEWATCH_REDIS_PREFIX']}:complete:{partition}", 1)
+    finally:
+        store.client.close()
+    assert compute(v1_facts, latest, Period.month_to_date(latest)) != expected[latest]  # loads, v1 meanings
+    wait_for(lambda: projected(env, latest, Period.month_to_date(latest)) == expected[latest], 60,
+             "the re-projection of a v1 projection", worker, target=env)
+    assert exported(env, latest) == expected[latest]

@@ -180,6 +180,20 @@ def test_example_files_map_and_hold_only_synthetic_but_valid_personal_ids(name, 
         assert not contains_personal_id(orjson.dumps(item.event).decode())
 
 
+def test_placement_mapping_carries_the_optional_legal_basis():
+    """Contract v2: Lagrum becomes legal_basis; an empty cell leaves it out (SoL by default)."""
+    mapping = load_mapping(EXAMPLES / "placeringar.yaml")
+    raw = (EXAMPLES / "placeringar.csv").read_bytes().decode(mapping.file.encoding)
+    mapper = RowMapper(mapping, Pseudonymiser(KEY))
+    rows = list(csv.DictReader(io.StringIO(raw), delimiter=mapping.file.delimiter))
+    started = [e.event for row in rows for e in mapper.events(row) if e.event["type"] == "placement.started"]
+    expected = [{"LVU": "lvu", "SoL": "sol", "LVM": "lvm", "": None}[row["Lagrum"]] for row in rows]
+    assert [e["data"].get("legal_basis") for e in started] == expected
+    assert {"lvu", "sol", None} <= set(expected)
+    without = {k: v for k, v in rows[0].items() if k != "Lagrum"}  # an older export without the column
+    assert "legal_basis" not in next(iter(mapper.events(without))).event["data"]
+
+
 def test_import_twice_resume_and_summary(tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     mapping = load_mapping(EXAMPLES / "orosanmalningar.yaml")

@@ -51,6 +51,8 @@ AGE_BANDS = {"0-12", "13-17", "18-20"}
 AREAS = {"barn_unga", "vuxna", "ekonomiskt_bistand", "vald_i_nara_relation", "annan"}
 INTERVENTIONS = {"familjebehandling", "kontaktfamilj", "kontaktperson", "placement", "stodboende", "annan"}
 PLACEMENT_TYPES = {"hvb", "sis", "familjehem", "familjehem_arvoderat", "jourhem", "skyddat_boende", "stodboende"}
+LEGAL_BASES = {"sol", "lvu", "lvm"}
+DELAY_REASONS = {"ingen_resurs", "tackat_nej_till_erbjudande", "enskild_vill_vanta", "annan"}
 ROLES = {"socialsekreterare", "arbetsledare", "behandlare", "annan"}
 TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}")
 
@@ -76,18 +78,19 @@ CATALOGUE = {
     "report.received": {"reporter": (True, enum(REPORTERS)), "age_band": (False, enum(AGE_BANDS))},
     "report.protection_assessed": {"immediate_protection": (True, lambda v: isinstance(v, bool))},
     "report.screened": {"outcome": (True, enum({"investigation_opened", "no_investigation"}))},
-    "investigation.opened": {"area": (True, enum(AREAS))},
+    "investigation.opened": {"area": (True, enum(AREAS)), "child": (False, lambda v: isinstance(v, bool))},
     "investigation.extended": {"new_due": (True, is_ts)},
     "investigation.closed": {"outcome": (True, enum({"decision", "no_action"}))},
-    "decision.made": {"decision_id": (True, is_id), "intervention": (True, enum(INTERVENTIONS))},
+    "decision.made": {"decision_id": (True, is_id), "intervention": (True, enum(INTERVENTIONS)),
+                      "legal_basis": (False, enum(LEGAL_BASES | {"annan"})), "sex": (False, enum({"kvinna", "man"}))},
     "decision.enforced": {"decision_id": (True, is_id)},
     "decision.ended": {"decision_id": (True, is_id), "reason": (False, lambda v: isinstance(v, str))},
     "placement.started": {"placement_id": (True, is_id), "placement_type": (True, enum(PLACEMENT_TYPES)),
                           "daily_cost_sek": (True, lambda v: is_num(v) and v >= 0),
-                          "age_band": (False, enum(AGE_BANDS))},
+                          "age_band": (False, enum(AGE_BANDS)), "legal_basis": (False, enum(LEGAL_BASES))},
     "placement.cost_changed": {"placement_id": (True, is_id), "daily_cost_sek": (True, lambda v: is_num(v) and v >= 0)},
     "placement.ended": {"placement_id": (True, is_id)},
-    "application.received": {},
+    "application.received": {"new_applicant": (False, lambda v: isinstance(v, bool))},
     "application.decided": {"granted": (True, lambda v: isinstance(v, bool))},
     "payment.made": {"amount_sek": (True, is_num)},
     "staff.joined": {"staff_id": (True, is_id), "role": (True, enum(ROLES)),
@@ -95,7 +98,14 @@ CATALOGUE = {
                      "fte": (False, lambda v: is_num(v) and 0 < v <= 1),
                      "daily_cost_sek": (False, lambda v: is_num(v) and v >= 0)},
     "staff.left": {"staff_id": (True, is_id)},
+    "case.transferred": {"to_unit": (True, lambda v: isinstance(v, str) and re.fullmatch(r"[a-z0-9-]{1,40}", v))},
+    "decision.interrupted": {"decision_id": (True, is_id)},
+    "decision.resumed": {"decision_id": (True, is_id)},
+    "decision.delay_reason": {"decision_id": (True, is_id), "reason": (True, enum(DELAY_REASONS)),
+                              "note": (False, lambda v: isinstance(v, str))},
 }
+# case.transferred needs the flow units (mottagning, vald, behandling), not among the default ones.
+NEEDS_FLOW_UNITS = {"case.transferred"}
 ENVELOPE = {"event_id", "type", "occurred_at", "municipality", "unit", "case_id", "data", "recorded_at", "source"}
 
 
@@ -160,7 +170,7 @@ def test_every_valid_line_meets_the_contract(year_lines):
         obj = orjson.loads(line)
         check_contract(obj)
         types[obj["type"]] += 1
-    assert set(types) == set(CATALOGUE)  # every event type occurs
+    assert set(types) == set(CATALOGUE) - NEEDS_FLOW_UNITS  # every other event type occurs
 
 
 def test_official_validator_accepts_every_line(year_lines):
@@ -380,3 +390,103 @@ def test_cli_writes_file_and_summary(tmp_path):
     spec = SimulationSpec(months=1, end=END, seed=4)
     assert data == b"".join(simulate(spec))
     assert "municipalit" in result.output or "municipalit" in (result.stderr if hasattr(result, "stderr") else "")
+
+
+# --- contract v2: flows between units, the law's clocks, LVU, interruptions ------------------------
+
+FLOW_UNITS = ("mottagning-1", "bou-1", "bou-2", "vald-1", "behandling-1", "vuxen-1", "eb-1")
+FLOW = SimulationSpec(months=12, end=END, seed=5, units_per_municipality=FLOW_UNITS)
+
+
+@pytest.fixture(scope="module")
+def flow_events() -> list[dict]:
+    seen, events = set(), []
+    for line in simulate(FLOW):
+        obj = orjson.loads(line)
+        check_contract(obj)
+        if obj["event_id"] not in seen:
+            seen.add(obj["event_id"])
+            events.append(obj)
+    return events
+
+
+def test_flow_units_give_every_v2_event_type(flow_events):
+    assert {e["type"] for e in flow_events} == set(CATALOGUE)
+
+
+def test_cases_move_from_intake_to_investigation_to_treatment(flow_events):
+    by_case = defaultdict(list)
+    for e in flow_events:
+        by_case[e["case_id"]].append(e)
+    reports = [e for e in flow_events if e["type"] == "report.received"]
+    assert reports and {e["unit"] for e in reports} == {"mottagning-1"}  # the intake unit receives
+    moves = Counter((e["unit"], e["data"]["to_unit"]) for e in flow_events if e["type"] == "case.transferred")
+    assert moves[("mottagning-1", "bou-1")] > 100 and moves[("mottagning-1", "bou-2")] > 100
+    assert moves[("mottagning-1", "vald-1")] > 10
+    assert moves[("bou-1", "behandling-1")] + moves[("bou-2", "behandling-1")] > 10
+    for case in by_case.values():  # a case's unit follows its transfers, event by event
+        unit = case[0]["unit"] if case[0]["type"] != "staff.joined" else None
+        for e in sorted(case, key=lambda e: (ts(e["occurred_at"]), e["type"] != "case.transferred")):
+            assert e["unit"] == unit or unit is None, (e, unit)
+            if e["type"] == "case.transferred":
+                unit = e["data"]["to_unit"]
+    opened = Counter(e["unit"] for e in flow_events if e["type"] == "investigation.opened")
+    assert opened["mottagning-1"] == 0 and opened["vald-1"] > 10 and opened["vuxen-1"] > 100
+    violence = [e for e in flow_events if e["type"] == "investigation.opened" and e["unit"] == "vald-1"]
+    assert all(e["data"].get("child") is True for e in violence)  # child investigations about violence
+
+
+def test_no_action_closes_are_sometimes_reopened_within_days_and_later(flow_events):
+    by_case = defaultdict(list)
+    for e in flow_events:
+        if e["type"] in ("investigation.opened", "investigation.closed"):
+            by_case[e["case_id"]].append(e)
+    gaps = []
+    for case in by_case.values():
+        case.sort(key=lambda e: ts(e["occurred_at"]))
+        for closed, reopened in zip(case, case[1:]):
+            if closed["type"] == "investigation.closed" and reopened["type"] == "investigation.opened":
+                assert closed["data"]["outcome"] == "no_action"
+                gaps.append((ts(reopened["occurred_at"]) - ts(closed["occurred_at"])).days)
+    assert sum(1 for g in gaps if g <= 14) > 10  # linked: the clock continues
+    assert sum(1 for g in gaps if g > 15) > 2  # a new clock
+
+
+def test_legal_bases_sex_interruptions_and_new_applicants(flow_events):
+    made = [e["data"] for e in flow_events if e["type"] == "decision.made"]
+    basis = Counter(d.get("legal_basis", "sol") for d in made)
+    assert basis["lvu"] > 10 and basis["sol"] > 10 * basis["lvu"] / 3
+    sexes = Counter(d.get("sex") for d in made)
+    assert sexes["kvinna"] > 0.3 * len(made) and sexes["man"] > 0.3 * len(made) and sexes[None] < 0.1 * len(made)
+    placements = Counter(e["data"].get("legal_basis", "sol") for e in flow_events if e["type"] == "placement.started")
+    assert placements["lvu"] > 10 and placements["sol"] > placements["lvu"]
+    sis_children = [e["data"] for e in flow_events if e["type"] == "placement.started"
+                    and e["data"]["placement_type"] == "sis" and e["unit"] != "vuxen-1"]
+    assert all(d.get("legal_basis") == "lvu" for d in sis_children)  # SiS youth homes: LVU 12 §
+    types = Counter(e["type"] for e in flow_events)
+    assert 10 < types["decision.interrupted"] < 0.2 * types["decision.enforced"]
+    assert 0 < types["decision.resumed"] < types["decision.interrupted"]
+    assert types["decision.delay_reason"] > 0
+    received = [e["data"] for e in flow_events if e["type"] == "application.received"]
+    share = sum(1 for d in received if d.get("new_applicant")) / len(received)
+    assert 0.25 < share < 0.45
+
+
+def test_flow_figures_are_plausible_shares():
+    """Öppna jämförelser's shares, from the replay of the flow stream: neither 0 nor 100 %."""
+    from streams.core.kpis import Period
+    from streams.core.replay import Replay
+
+    replay = Replay()
+    replay.add_lines(simulate(FLOW))
+    as_of = replay.latest
+    period = Period.of_dates(WINDOW_START.date(), END.date())
+    units = replay.result(as_of, period)["units"][municipality_codes(1)[0]]
+    intake = units["mottagning-1"]
+    assert 0.8 < intake["protection_assessments_done_within_limit"] / intake["protection_assessments_done"] < 0.97
+    assert 0.5 < intake["screenings_done_within_limit"] / intake["screenings_done"] < 0.85
+    closed = sum(units[u]["child_investigations_closed"] for u in ("bou-1", "bou-2", "vald-1"))
+    within = sum(units[u]["child_investigations_closed_within_limit"] for u in ("bou-1", "bou-2", "vald-1"))
+    assert 0.6 < within / closed < 0.95
+    assert units["vuxen-1"]["child_investigations_closed"] == 0 and units["vuxen-1"]["investigations_closed"] > 50
+    assert intake["transfers_out"] > 100 and units["bou-1"]["transfers_in"] > 50

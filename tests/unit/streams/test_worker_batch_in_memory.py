@@ -61,6 +61,15 @@ def test_reprojection_marker_does_not_survive_a_flush():
     assert projection.incomplete([0, 1]) == [1]
 
 
+def test_partitions_projected_by_a_contract_v1_worker_count_as_incomplete():
+    """A v1 worker's facts lack links, interruptions and transfers: the v2 worker re-projects."""
+    projection = MemoryProjection()
+    projection.mark_complete([0, 1], facts_format=1)
+    assert projection.incomplete([0, 1]) == [0, 1]
+    projection.mark_complete([1])
+    assert projection.incomplete([0, 1]) == [0]
+
+
 def test_a_silent_worker_stops_counting_towards_the_lag():
     projection = MemoryProjection()
     projection.record_pipeline(PipelineHealth("a", {"accepted": 5}, {}, 100.0, 7))
