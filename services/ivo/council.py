@@ -18,8 +18,8 @@ def _cell(value) -> str:
     return escape(value) if isinstance(value, str) else number(value)
 
 
-def _table(title: str, first: str, table: list[list]) -> str:
-    head = "".join(f"<th class='num'>{escape(h)}</th>" for h in [*words.SEXES_SV.values(), words.TOTAL_SV])
+def _table(title: str, first: str, table: list[list], columns: list[str]) -> str:
+    head = "".join(f"<th class='num'>{escape(h)}</th>" for h in columns)
     body = "".join(
         f"<tr{' class=total' if row[0] == TOTAL else ''}><td>{escape(ROW_LABELS.get(row[0], row[0]))}</td>"
         + "".join(f"<td class='num'>{_cell(v)}</td>" for v in row[1:]) + "</tr>"
@@ -47,9 +47,9 @@ def to_html(quarter: Quarter, statistik: dict, meta: dict, municipality_name: st
         "enligt socialtjänstlagen som inte verkställts inom tre månader från beslutet, och antal beslut där "
         "verkställigheten avbrutits i tre månader, som fortfarande inte var verkställda vid kvartalets slut "
         f"({long_date(quarter.last_day)}). Uppgifterna är avidentifierade.</p>"
-        + _table("Efter insats och kön", "Insats", statistik["insats"])
-        + _table("Efter tid i väntan och kön", "Tid sedan beslut eller avbrott", statistik["vantetid"])
+        + _table("Efter insats och kön", "Insats", statistik["insats"], [*words.SEXES_SV.values(), words.TOTAL_SV])
+        + _table("Efter tid i väntan", "Tid sedan beslut eller avbrott", statistik["vantetid"], ["Antal"])
         + f"<p class='note'>Antal 1–{below - 1} visas som &lt;{below}; “..” är dolt för att ett dolt antal inte "
         "ska kunna räknas fram ur summor eller andra celler. Samma uppgifter per beslut har rapporterats till "
         f"Inspektionen för vård och omsorg (IVO).{rev_text} Underlag: händelser till och med "
-        f"{escape(meta.get('data_till_och_med') or '–')}.</p></body></html>")
+        f"{escape(meta['data_text'])}.</p></body></html>")

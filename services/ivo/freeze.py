@@ -41,14 +41,18 @@ def content(report: IvoReport, below: int) -> dict:
     }
 
 
-def created_text(iso: str) -> str:
+def instant_text(iso: str | None) -> str:
+    """``2024-08-12T10:00:00+02:00`` → ``12 augusti 2024 kl. 10.00`` (local time as given)."""
+    if not iso:
+        return "–"
     at = datetime.fromisoformat(iso)
     return f"{long_date(at.date())} kl. {at:%H.%M}"
 
 
 def renderer(report: IvoReport, pdf: bool = True):
     def render(folder: Path, document: dict) -> list[str]:
-        meta = {**document["meta"], "skapad_text": created_text(document["meta"]["skapad"])}
+        meta = {**document["meta"], "skapad_text": instant_text(document["meta"]["skapad"]),
+                "data_text": instant_text(document["meta"].get("data_till_och_med"))}
         (folder / JSON_FILE).write_bytes(orjson.dumps(report.as_json(), option=orjson.OPT_INDENT_2))
         (folder / LIST_HTML).write_text(worklist.to_html(report, meta), encoding="utf-8")
         (folder / LIST_CSV).write_text(worklist.to_csv(report), encoding="utf-8-sig")

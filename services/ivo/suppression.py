@@ -1,88 +1,72 @@
-"""Small-number suppression for tables that share totals (the council's statistics).
+"""Small-number suppression of the council's statistics, with the board's disclosure control.
 
 The council page publishes two tables over the same persons: by intervention and sex, and by
-time waited and sex; both end in the same totals row. A hidden cell must not be derivable from
-any shown value of either table, so suppression runs over the *lines* of both at once (every
-row and every column, totals included, says ``sum(cells) == total``), with the board's rule
-(``services/snapshot/suppress.py``): primary ``0 < n < below`` shown ``<5``; while some line
-has exactly one hidden member, its smallest visible non-zero cell (else its total) is hidden as
-well (``..``). ``tests/unit/services/test_ivo_council.py`` proves with a linear programme
-(scipy's HiGHS) that no hidden cell is pinned by what is shown.
+time waited (without sex: fewer links between the tables, so fewer cells hidden), sharing the
+grand total. Each published count is a
+``services/snapshot/disclosure.py`` :class:`Cell` over *atoms*, the persons counted per
+(intervention, time waited, sex), so the linear programme that decides the complementary
+suppression sees how the two tables hang together (issue 16's module, reused as it is).
+Primary: ``0 < n < below`` shown ``<5``; complementary: ``..`` until no hidden count is
+pinned or narrowed below the protection width by what is shown.
+``tests/unit/services/test_ivo_council.py`` audits the result with an independent LP.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.snapshot.disclosure import Cell, Published, protect
+
 TOTAL = "totalt"
-SECONDARY = ".."
-
-
-def marker(below: int) -> str:
-    return f"<{below}"
 
 
 @dataclass
 class Grid:
-    """A table with row and column totals; ``name`` prefixes its keys. The totals row is shared
-    between tables of the same ``columns`` (it sums the same persons)."""
+    """A table of ``rows`` x ``columns`` with totals; ``dimension`` says which part of an atom
+    (``0``: intervention, ``1``: time waited) its rows are."""
 
     name: str
     rows: list[str]
     columns: list[str]
-    counts: dict[str, dict[str, int]]
-
-    def key(self, row: str, column: str) -> tuple[str, str, str]:
-        return ("*" if row == TOTAL else self.name, row, column)
+    dimension: int
 
 
 @dataclass
 class Suppressed:
-    values: dict[tuple, int]  # true counts (never published)
-    shown: dict[tuple, int | str]
-    primary: set[tuple]
-    secondary: set[tuple]
-    lines: list[tuple[list[tuple], tuple]]
+    counts: dict[tuple[str, str, str], int]  # atoms: (intervention, time waited, sex) -> persons
+    cells: list[Cell]
+    published: Published
+    below: int
 
     def table(self, grid: Grid) -> list[list]:
         """``[[row, cell, ..., total], ..., ["totalt", ..., grand total]]`` as published."""
-        return [[row, *(self.shown[grid.key(row, c)] for c in [*grid.columns, TOTAL])]
+        return [[row, *(self.published.shown(key(grid, row, c), self.below) for c in [*grid.columns, TOTAL])]
                 for row in [*grid.rows, TOTAL]]
 
 
-def suppress(grids: list[Grid], below: int = 5) -> Suppressed:
-    values: dict[tuple, int] = {}
-    lines: list[tuple[list[tuple], tuple]] = []
-    for g in grids:
-        for r in g.rows:
-            for c in g.columns:
-                values[g.key(r, c)] = int(g.counts.get(r, {}).get(c, 0))
-            values[g.key(r, TOTAL)] = sum(values[g.key(r, c)] for c in g.columns)
-            lines.append(([g.key(r, c) for c in g.columns], g.key(r, TOTAL)))
-        for c in [*g.columns, TOTAL]:
-            total = sum(values[g.key(r, c)] for r in g.rows)
-            if values.setdefault(g.key(TOTAL, c), total) != total:
-                raise ValueError(f"tables sharing totals disagree in column {c}")
-            lines.append(([g.key(r, c) for r in g.rows], g.key(TOTAL, c)))
-        lines.append(([g.key(TOTAL, c) for c in g.columns], g.key(TOTAL, TOTAL)))
-    lines = list({(tuple(cells), total): None for cells, total in lines})  # the shared totals line once
-    lines = [(list(cells), total) for cells, total in lines]
-    order = {key: i for i, key in enumerate(values)}
-    primary = {k for k, v in values.items() if 0 < v < below}
-    hidden = set(primary)
-    changed = True
-    while changed:
-        changed = False
-        for cells, total in lines:
-            if sum(1 for m in [*cells, total] if m in hidden) != 1:
-                continue
-            candidates = [m for m in cells if m not in hidden and values[m] > 0]
-            if candidates:
-                pick = min(candidates, key=lambda m: (values[m], order[m]))
-            elif total not in hidden:
-                pick = total
-            else:
-                continue  # the hidden total's other cells are all 0: it is the sum of zeros and a hidden one
-            hidden.add(pick)
-            changed = True
-    shown = {k: marker(below) if k in primary else SECONDARY if k in hidden else v for k, v in values.items()}
-    return Suppressed(values, shown, primary, hidden - primary, lines)
+def key(grid: Grid, row: str, column: str) -> str:
+    return f"totalt/{column}" if row == TOTAL else f"{grid.name}/{row}/{column}"
+
+
+def atom(parts: tuple[str, str, str]) -> str:
+    return "|".join(parts)
+
+
+def cells_of(counts: dict[tuple[str, str, str], int], grids: list[Grid]) -> list[Cell]:
+    """Every published count as a cell over its atoms; the shared totals row once."""
+    out: dict[str, Cell] = {}
+    for grid in grids:
+        for row in [*grid.rows, TOTAL]:
+            for column in [*grid.columns, TOTAL]:
+                members = [p for p in counts
+                           if (row == TOTAL or p[grid.dimension] == row) and (column == TOTAL or p[2] == column)]
+                k = key(grid, row, column)
+                if k not in out:
+                    out[k] = Cell.of(k, sum(counts[p] for p in members), (atom(p) for p in members))
+    return list(out.values())
+
+
+def suppress(counts: dict[tuple[str, str, str], int], grids: list[Grid], below: int = 5) -> Suppressed:
+    """``counts`` must hold every (intervention, time waited, sex) of the grids, zeros included:
+    a shown 0 then tells the programme that its atoms are 0."""
+    cells = cells_of(counts, grids)
+    return Suppressed(counts, cells, protect(cells, below), below)

@@ -49,7 +49,7 @@ def cells(what: str, line: IvoItem, end: date) -> list:
 
 def made_line(meta: dict) -> str:
     return (f"Listan skapad {meta['skapad_text']} ur {meta['kalla']}; händelser till och med "
-            f"{meta['data_till_och_med'] or '–'} ({meta['handelser']['godkanda']} godkända).")
+            f"{meta['data_text']} ({meta['handelser']['godkanda']} godkända händelser).")
 
 
 def to_csv(report: IvoReport) -> str:
