@@ -297,6 +297,17 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
             f"{n} favourable decisions become reportable to IVO within "
             f"{_dur_en(enf.warn_before.amount, 'months')} unless enforced.",
         ),
+        Alert(
+            "CasewatchIvoReportableThisQuarter", "info",
+            f"sum by (municipality, unit) (max by (municipality, unit, kind) "
+            f"({sel(cfg, 'casewatch_ivo_due_this_quarter')})) > 0", cfg.for_info,
+            "Beslut blir rapporteringspliktiga till IVO detta kvartal",
+            "Decisions become reportable to IVO this quarter",
+            f"{n} gynnande beslut eller avbrott i verkställigheten blir rapporteringspliktiga till IVO "
+            "före kvartalets slut om de inte verkställs (casewatch ivo-report).",
+            f"{n} favourable decisions or interrupted enforcements become reportable to IVO before the "
+            "quarter ends unless enforced.",
+        ),
         # ---- backlogs and capacity against per-unit thresholds
         Alert(
             "CasewatchScreeningBacklogHigh", "ticket",

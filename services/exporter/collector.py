@@ -43,6 +43,7 @@ from streams.thresholds import Thresholds, ThresholdsError, load_thresholds
 from streams.core.clocks import DEFAULT_CLOCKS, Clocks
 from streams.projection import PipelineStats
 from streams.core.facts import CaseFacts, facts_from_json
+from streams.core.ivo import due_this_quarter
 from streams.core.kpis import Period, UnitItems, change_instants, earliest_item, group_by_unit, unit_kpis
 from streams.core.timeutil import day_start, local_day, month_bounds
 
@@ -239,7 +240,8 @@ class KpiCollector:
                    thresholds: Thresholds, elapsed: float, midnight: float) -> None:
         figures = unit_kpis(entry.items, as_of, period, self.clocks)
         entry.samples = list(unit_samples(municipality, unit, figures, thresholds.for_unit(municipality, unit),
-                                          thresholds.budget_month_sek(municipality, unit), elapsed))
+                                          thresholds.budget_month_sek(municipality, unit), elapsed,
+                                          due_this_quarter(entry.items.decisions, as_of, self.clocks)))
         if entry.instants is None or as_of < entry.instants_since:  # a clock set back (what-ifs, tests)
             entry.instants = change_instants(entry.items, self.clocks, since=as_of)
             entry.instants_since = as_of

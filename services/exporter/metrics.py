@@ -144,6 +144,7 @@ CONSUMER_LAG = "casewatch_consumer_lag_messages"
 NEWEST_EVENT_AGE = "casewatch_newest_event_age_seconds"
 HEARTBEAT_AGE = "casewatch_worker_heartbeat_age_seconds"
 REDIS_UP = "casewatch_redis_up"
+IVO_DUE = "casewatch_ivo_due_this_quarter"  # kind: decision | interruption (streams/core/ivo.py)
 
 
 UnitSample = tuple[str, list[str], float]  # (family name, label values, value)
@@ -152,17 +153,20 @@ LABELS: Mapping[str, tuple[str, ...]] = {
     **{m.name: m.labels for m in KPI_METRICS},
     THRESHOLD: UNIT_LABELS + ("kind",),
     BUDGET: UNIT_LABELS + ("category",),
+    IVO_DUE: UNIT_LABELS + ("kind",),
 }
 HELP: Mapping[str, str] = {
     **{m.name: m.help for m in KPI_METRICS},
     THRESHOLD: "The unit's effective threshold of this kind (dashboards/thresholds.yaml).",
     BUDGET: "Budget pace: the month's budget x elapsed days (today included) / days in the month, SEK.",
+    IVO_DUE: "Open SoL decisions (interruptions) not yet reportable to IVO that will be by the quarter's end.",
 }
 UNIT_FAMILIES: tuple[str, ...] = tuple(LABELS)  # in exposition order
 
 
 def unit_samples(municipality: str, unit: str, figures: Mapping[str, object], thresholds: Mapping[str, float],
-                 month_budget: Mapping[str, float], elapsed_fraction: float) -> Iterator[UnitSample]:
+                 month_budget: Mapping[str, float], elapsed_fraction: float,
+                 ivo_due: Mapping[str, int] | None = None) -> Iterator[UnitSample]:
     """Every sample of one unit: its KPI figures (``streams.core.kpis.unit_kpis`` output), its
     thresholds and its budget pace."""
     place = [municipality, unit]
@@ -180,6 +184,8 @@ def unit_samples(municipality: str, unit: str, figures: Mapping[str, object], th
         yield THRESHOLD, place + [kind], thresholds[kind]
     for category in sorted(month_budget):
         yield BUDGET, place + [category], month_budget[category] * elapsed_fraction
+    for kind in sorted(ivo_due or {}):
+        yield IVO_DUE, place + [kind], ivo_due[kind]
 
 
 # --- the text exposition format, for the unit families (what generate_latest writes) -------------

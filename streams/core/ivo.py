@@ -227,3 +227,23 @@ def wait_band(started: date, end: date) -> str:
 
 def over_six_months(started: date, end: date) -> bool:
     return end > _plus_months(started, 6)
+
+
+def due_this_quarter(decisions: Iterable[tuple[DecisionItem, object]], as_of: float,
+                     clocks: Clocks = DEFAULT_CLOCKS) -> dict[str, int]:
+    """Open ``sol`` decisions and interruptions of one unit (``(item, custody)`` pairs, custody
+    None or with ``holds(t)``) that are not reportable yet but will be by the end of the quarter
+    containing ``as_of`` unless enforced or resumed: the unit head can still act."""
+    quarter_end = Quarter.containing(local_date(as_of)).end_ts
+    due = {"decision": 0, "interruption": 0}
+    for d, custody in decisions:
+        if d.legal_basis != "sol" or d.made > as_of or (custody is not None and not custody.holds(as_of)):
+            continue
+        closed = [t for t in (d.enforced, d.ended) if t is not None and t <= as_of]
+        if not closed and as_of <= clocks.enforcement.deadline(d.made) <= quarter_end:
+            due["decision"] += 1
+        for start, end, _how in d.interruptions:
+            if start <= as_of and (end is None or end > as_of) \
+                    and as_of <= clocks.enforcement.deadline(start) <= quarter_end:
+                due["interruption"] += 1
+    return due

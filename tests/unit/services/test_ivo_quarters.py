@@ -153,3 +153,25 @@ def test_quarter_parsing():
     for bad in ("2024-Q5", "2024Q1", "Q1-2024"):
         with pytest.raises(ValueError):
             Quarter.parse(bad)
+
+
+def test_due_this_quarter_counts_what_the_unit_can_still_act_on():
+    from streams.contract.validate import parse_instant
+    from streams.core.facts import fold_case
+    from streams.core.ivo import due_this_quarter
+    from streams.core.kpis import group_by_unit
+
+    replay = Replay()
+    replay.add_lines(line(e) for e in EVENTS)
+
+    def due(at: str, unit: str = "bou-1") -> dict:
+        as_of = parse_instant(at)
+        facts = [fold_case(mun, records.values(), as_of) for (mun, _c), records in replay.cases.items()]
+        return due_this_quarter(group_by_unit(facts)[("0138", unit)].decisions, as_of)
+
+    # 1 May: only C (limit 5 Jun) is still ahead of its limit inside Q2; H, A, B, D, G are past it,
+    # E's interruption (limit 2 Jul) falls in Q3, F is LVU.
+    assert due("2024-05-01T12:00:00+02:00") == {"decision": 1, "interruption": 0}
+    # 1 Jul: E's interruption reaches its limit on 2 Jul; C is past its limit (and leaves on 15 Jul).
+    assert due("2024-07-01T12:00:00+02:00") == {"decision": 0, "interruption": 1}
+    assert due("2024-07-02T12:00:00+02:00") == {"decision": 0, "interruption": 0}  # now reportable
