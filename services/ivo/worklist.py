@@ -77,7 +77,8 @@ def to_html(report: IvoReport, meta: dict) -> str:
         n_new = sum(1 for _, l in group if l.kind == "new")
         sections.append(
             f"<h2>Enhet {escape(unit[1])} (kommun {escape(unit[0])})</h2>"
-            f"<p>{n_new} nya att rapportera, {len(group) - n_new} uppföljningar.</p>"
+            f"<p>{n_new} {'ny' if n_new == 1 else 'nya'} att rapportera, {len(group) - n_new} "
+            f"{'uppföljning' if len(group) - n_new == 1 else 'uppföljningar'}.</p>"
             "<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in COLUMNS[1:]) + "</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table>")
     if not sections:
