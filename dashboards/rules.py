@@ -338,6 +338,14 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
             f"{n} gynnande beslut blir rapporteringspliktiga till IVO inom "
             f"{_dur_sv(enf.warn_before.amount, 'months')} om de inte verkställs.",
         ),
+        Alert(
+            "CasewatchIvoReportableThisQuarter", "info",
+            f"sum by (municipality, unit) (max by (municipality, unit, kind) "
+            f"({sel(cfg, 'casewatch_ivo_due_this_quarter')})) > 0", cfg.for_info,
+            "Blir rapporteringspliktiga till IVO detta kvartal", f"{n} beslut",
+            f"{n} gynnande beslut eller avbrott i verkställigheten blir rapporteringspliktiga till IVO "
+            "före kvartalets slut om de inte verkställs.",
+        ),
         # ---- backlogs and capacity against per-unit thresholds
         Alert(
             "CasewatchScreeningBacklogHigh", "ticket",

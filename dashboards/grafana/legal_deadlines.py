@@ -103,6 +103,14 @@ def ivo_row() -> list:
             COUNT, [Query(per_unit("sum", reportable), UNIT_LEGEND)],
             steps=any_is_bad(), span=16, decimals=0,
         ),
+        bargauge_panel(
+            "Blir rapporteringspliktiga detta kvartal, per enhet",
+            "Ej verkställda beslut och avbrott i verkställigheten som når tremånadersgränsen före "
+            "kvartalets slut och då kommer med i kvartalets rapport till IVO om de inte verkställs. "
+            "Enheten kan fortfarande hinna agera.",
+            COUNT, [Query(by(UNIT_LABELS, "sum", sel("casewatch_ivo_due_this_quarter")), UNIT_LEGEND)],
+            steps=any_is_bad(), span=24, decimals=0,
+        ),
     ]
 
 

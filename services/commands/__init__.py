@@ -19,7 +19,8 @@ from .ingest import ingest_command
 from .ingest_api import app as ingest_api_app
 from .replay import replay_command
 from .simulate import simulate_command
-from .snapshot import ivo_report_command, snapshot_command
+from .ivo import ivo_report_command
+from .snapshot import snapshot_command
 from .stack import app as stack_app
 from .web_config import app as web_config_app
 from .worker import worker_command

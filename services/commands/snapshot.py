@@ -1,5 +1,4 @@
-"""`casewatch snapshot` and `casewatch ivo-report`: the board report and the IVO report
-(services/snapshot/)."""
+"""`casewatch snapshot`: the board report (services/snapshot/); `ivo-report` is in ivo.py."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -144,22 +143,3 @@ def snapshot_command(
                    f"{change_value(c['falt'], c['efter'], below)}".replace("\u00a0", " "))
     if len(shown) > 30:
         typer.echo(f"  … och {len(shown) - 30} till (se snapshot.json)")
-
-
-def ivo_report_command(
-    quarter: str = typer.Option(..., "--quarter", help="Kvartal ÅÅÅÅ-Qn, t.ex. 2024-Q1"),
-    events: Optional[Path] = EVENTS_OPTION,
-    from_kafka: bool = FROM_KAFKA_OPTION,
-    out: Path = typer.Option(Path("ivo"), "--out", help="Mapp för ivo-<kvartal>.csv och .html"),
-    municipality: Optional[str] = typer.Option(None, "--municipality", help="Bara denna kommun (standard: alla i filen)"),
-) -> None:
-    """Ej verkställda beslut äldre än tre månader vid kvartalets slut, för rapport till IVO."""
-    from services.snapshot.ivo import Quarter, write_report
-
-    try:
-        chosen = Quarter.parse(quarter)
-    except ValueError as exc:
-        _fail(str(exc))
-    replay = _events(events, from_kafka)
-    csv_path, html_path, n = write_report(replay, chosen, out, municipality)
-    typer.echo(f"{chosen}: {n} ej verkställda beslut äldre än tre månader → {csv_path}, {html_path}")

@@ -45,6 +45,7 @@ from streams.projection import PipelineStats
 from streams.core.facts import CaseFacts, facts_from_json
 from streams.core.kpis import (Period, UnitItems, change_instants, earliest_item, group_by_unit, staff_kpis,
                                 unit_kpis)
+from streams.core.ivo import due_this_quarter
 from streams.core.overdue import oldest_overdue
 from streams.core.timeutil import day_start, local_day, month_bounds
 
@@ -249,7 +250,8 @@ class KpiCollector:
         rolling, _ = staff_kpis(entry.items.staff, as_of, Period(today - 364, today + 1))
         entry.samples = list(unit_samples(municipality, unit, figures, thresholds.for_unit(municipality, unit),
                                           thresholds.budget_month_sek(municipality, unit), elapsed,
-                                          oldest_overdue(entry.items, as_of, self.clocks), name, rolling))
+                                          oldest_overdue(entry.items, as_of, self.clocks), name, rolling,
+                                          due_this_quarter(entry.items.decisions, as_of, self.clocks)))
         if entry.instants is None or as_of < entry.instants_since:  # a clock set back (what-ifs, tests)
             entry.instants = change_instants(entry.items, self.clocks, since=as_of)
             entry.instants_since = as_of

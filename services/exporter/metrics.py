@@ -148,6 +148,7 @@ REDIS_UP = "casewatch_redis_up"
 OLDEST_OVERDUE = "casewatch_oldest_overdue_timestamp_seconds"
 # The unit registry's display name (CONTRACT.md §7), for alert texts and legends; one series a unit.
 UNIT_INFO = "casewatch_unit_info"
+IVO_DUE = "casewatch_ivo_due_this_quarter"  # kind: decision | interruption (streams/core/ivo.py)
 
 
 UnitSample = tuple[str, list[str], float]  # (family name, label values, value)
@@ -165,6 +166,7 @@ LABELS: Mapping[str, tuple[str, ...]] = {
     UNIT_INFO: UNIT_LABELS + ("name",),
     STAFF_LEFT_12M: UNIT_LABELS,
     STAFF_MEAN_12M: UNIT_LABELS,
+    IVO_DUE: UNIT_LABELS + ("kind",),
 }
 HELP: Mapping[str, str] = {
     **{m.name: m.help for m in KPI_METRICS},
@@ -175,6 +177,7 @@ HELP: Mapping[str, str] = {
     UNIT_INFO: "1 for each unit the unit registry names; the label name is its display name.",
     STAFF_LEFT_12M: "Permanent staff who left in the last 365 days (through today).",
     STAFF_MEAN_12M: "Mean permanent staff (FTE-weighted as permanent_staff_mean) over the last 365 days.",
+    IVO_DUE: "Open SoL decisions (interruptions) not yet reportable to IVO that will be by the quarter's end.",
 }
 UNIT_FAMILIES: tuple[str, ...] = tuple(LABELS)  # in exposition order
 
@@ -183,7 +186,8 @@ def unit_samples(municipality: str, unit: str, figures: Mapping[str, object], th
                  month_budget: Mapping[str, float], elapsed_fraction: float,
                  oldest_overdue: Mapping[str, float | None] | None = None,
                  display_name: str | None = None,
-                 rolling_12m: Mapping[str, object] | None = None) -> Iterator[UnitSample]:
+                 rolling_12m: Mapping[str, object] | None = None,
+                 ivo_due: Mapping[str, int] | None = None) -> Iterator[UnitSample]:
     """Every sample of one unit: its KPI figures (``streams.core.kpis.unit_kpis`` output), its
     thresholds, its budget pace, since when each legal clock is late
     (``streams.core.overdue.oldest_overdue``), its display name when the registry has one, and
@@ -211,6 +215,8 @@ def unit_samples(municipality: str, unit: str, figures: Mapping[str, object], th
     if rolling_12m is not None:
         for name, key in ROLLING_12M:
             yield name, place, rolling_12m[key]
+    for kind in sorted(ivo_due or {}):
+        yield IVO_DUE, place + [kind], ivo_due[kind]
 
 
 # --- the text exposition format, for the unit families (what generate_latest writes) -------------

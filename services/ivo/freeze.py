@@ -1,0 +1,81 @@
+"""Frozen quarters: ``<out>/<YYYY-Qn>/rev-<n>/`` through the board's revision store
+(``services/snapshot/revisions.py``): the §6 JSON, the work list (HTML, CSV, XLSX) and the
+council page (HTML, PDF). Late events that change a line or a published figure give revision
+n + 1 whose ``snapshot.json`` lists every changed value (old → new); same content, no revision.
+
+Lines are keyed ``<municipality>|<case_id>|<decision_id>`` (an interruption adds its start
+date), so a revision names the decision that changed, not a list position.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import orjson
+
+from services.snapshot.revisions import Outcome, Store
+from services.swedish import long_date
+from streams.core.ivo import IvoItem, IvoReport
+
+from . import council, worklist
+from .quarter import council_tables
+
+JSON_FILE = "ivo.json"
+LIST_HTML, LIST_CSV, LIST_XLSX = "arbetslista.html", "arbetslista.csv", "arbetslista.xlsx"
+COUNCIL_HTML, COUNCIL_PDF = "statistik-kf.html", "statistik-kf.pdf"
+
+
+def line_key(line: IvoItem, interruption: bool) -> str:
+    key = f"{line.municipality}|{line.case_id}|{line.decision_id}"
+    return f"{key}|{line.started.isoformat()}" if interruption else key
+
+
+def content(report: IvoReport, below: int) -> dict:
+    data = report.as_json()
+    return {
+        "kvartal": data["quarter"], "slut": data["end"],
+        "beslut": {line_key(i, False): row for i, row in zip(report.decisions, data["decisions"])},
+        "avbrott": {line_key(i, True): row for i, row in zip(report.interruptions, data["interruptions"])},
+        "statistik": data["statistics"],
+        "publicerad": council_tables(report, below),
+    }
+
+
+def instant_text(iso: str | None) -> str:
+    """``2024-08-12T10:00:00+02:00`` → ``12 augusti 2024 kl. 10.00`` (local time as given)."""
+    if not iso:
+        return "–"
+    at = datetime.fromisoformat(iso)
+    return f"{long_date(at.date())} kl. {at:%H.%M}"
+
+
+def renderer(report: IvoReport, pdf: bool = True):
+    def render(folder: Path, document: dict) -> list[str]:
+        meta = {**document["meta"], "skapad_text": instant_text(document["meta"]["skapad"]),
+                "data_text": instant_text(document["meta"].get("data_till_och_med"))}
+        (folder / JSON_FILE).write_bytes(orjson.dumps(report.as_json(), option=orjson.OPT_INDENT_2))
+        (folder / LIST_HTML).write_text(worklist.to_html(report, meta), encoding="utf-8")
+        (folder / LIST_CSV).write_text(worklist.to_csv(report), encoding="utf-8-sig")
+        worklist.to_xlsx(report, meta, folder / LIST_XLSX)
+        page = council.to_html(report.quarter, document["content"]["publicerad"], meta)
+        (folder / COUNCIL_HTML).write_text(page, encoding="utf-8")
+        names = [JSON_FILE, LIST_HTML, LIST_CSV, LIST_XLSX, COUNCIL_HTML]
+        if pdf:
+            from services.snapshot.render_pdf import render_pdf
+
+            render_pdf(page, folder / COUNCIL_PDF)
+            names.append(COUNCIL_PDF)
+        return names
+    return render
+
+
+def freeze(report: IvoReport, out: Path, meta: dict, below: int, pdf: bool = True) -> Outcome:
+    return Store(out).save(str(report.quarter), content(report, below), meta, renderer(report, pdf))
+
+
+def change_text(change: dict) -> str:
+    """One revision change as a line: ``beslut 0138|c1|d1 status: ej_verkstallt → verkstallt``."""
+    field = change["falt"].split("/")
+    what = " ".join(field[:-1]) if len(field) > 1 else field[0]
+    fmt = lambda v: "–" if v is None else (orjson.dumps(v).decode() if isinstance(v, (dict, list)) else str(v))  # noqa: E731
+    return f"{what} {field[-1]}: {fmt(change['fore'])} → {fmt(change['efter'])}"

@@ -1,0 +1,83 @@
+"""Frozen IVO quarters (`casewatch ivo-report` without --json): the work list, the council page
+and the §6 JSON agree; late events give a revision that names exactly what changed."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import orjson
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from services.commands import app
+from tests.events import ev, line
+from tests.unit.services.test_ivo_quarters import EVENTS
+
+
+def _write(path, events):
+    path.write_bytes(b"".join(line(e) + b"\n" for e in events))
+    return path
+
+
+def _run(*args):
+    result = CliRunner().invoke(app, ["ivo-report", *map(str, args)])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_json_is_the_contract_report(tmp_path):
+    events = _write(tmp_path / "e.jsonl", EVENTS)
+    data = json.loads(_run("--quarter", "2024-Q3", "--events", events, "--json"))
+    assert set(data) == {"quarter", "end", "decisions", "interruptions", "statistics"}
+    assert set(data["decisions"][0]) == {"municipality", "unit", "case_id", "decision_id", "intervention", "sex",
+                                         "decided", "limit", "kind", "status", "status_date", "days_waited",
+                                         "delay_reason"}
+    assert not (tmp_path / "ivo").exists()  # --json freezes nothing
+
+
+def test_a_frozen_quarter_and_its_revision(tmp_path):
+    events = _write(tmp_path / "e.jsonl", EVENTS)
+    out = tmp_path / "ivo"
+    first = _run("--quarter", "2024-Q3", "--events", events, "--out", out, "--no-pdf")
+    assert "rev-1" in first
+    rev1 = out / "2024-Q3" / "rev-1"
+    report = orjson.loads((rev1 / "ivo.json").read_bytes())
+    assert report == json.loads(_run("--quarter", "2024-Q3", "--events", events, "--json"))
+
+    # The work list: the same lines in Swedish words, no codes; waits over six months flagged.
+    rows = list(csv.DictReader(io.StringIO((rev1 / "arbetslista.csv").read_text(encoding="utf-8-sig")), delimiter=";"))
+    assert len(rows) == len(report["decisions"]) + len(report["interruptions"])
+    c = next(r for r in rows if r["Beslut-id"] == "dc")
+    assert (c["Enhet"], c["Rapport"], c["Status"], c["Statusdatum"], c["Dagar i väntan"], c["Insats"]) == (
+        "bou-2", "Uppföljning", "Verkställt", "2024-08-12", "160", "Placering")
+    e = next(r for r in rows if r["Avser"] == "Avbrott i verkställighet")
+    assert (e["Orsak till dröjsmål"], e["Kön"], e["Över 6 månader"]) == ("Ingen lämplig resurs", "Kvinna", "")
+    d = next(r for r in rows if r["Beslut-id"] == "dd")
+    assert d["Över 6 månader"] == "Ja" and d["Insats"] == "Stödboende"
+    assert not any(code in (rev1 / "arbetslista.csv").read_text(encoding="utf-8-sig")
+                   for code in ("placement", "ingen_resurs", "ej_verkstallt", "follow_up"))
+    sheet = load_workbook(rev1 / "arbetslista.xlsx").active
+    assert sheet.max_row == 3 + len(rows) and sheet["A3"].value == "Enhet"
+    page = (rev1 / "arbetslista.html").read_text(encoding="utf-8")
+    assert "Listan skapad" in page and str(events) in page and "Enhet bou-2" in page
+    council = (rev1 / "statistik-kf.html").read_text(encoding="utf-8")
+    assert "dc" not in council.replace("dec", "") and "bou-" not in council  # anonymised
+
+    # Same events again: no new revision.
+    assert "ingen ny revision" in _run("--quarter", "2024-Q3", "--events", events, "--out", out, "--no-pdf")
+
+    # A late event: D was enforced on 15 Sep, which the source sent in October.
+    late = _write(tmp_path / "late.jsonl", EVENTS + [
+        ev("decision.enforced", "2024-09-15T10:00:00+02:00", case="d", decision_id="dd")])
+    second = _run("--quarter", "2024-Q3", "--events", late, "--out", out, "--no-pdf")
+    assert "rev-2" in second
+    changes = orjson.loads((out / "2024-Q3" / "rev-2" / "snapshot.json").read_bytes())["meta"]["andringar"]
+    fields = {c["falt"]: (c["fore"], c["efter"]) for c in changes}
+    assert fields["beslut/0138|d|dd/status"] == ("ej_verkstallt", "verkstallt")
+    assert fields["beslut/0138|d|dd/status_date"] == (None, "2024-09-15")
+    assert fields["beslut/0138|d|dd/days_waited"] == (315, 300)
+    assert fields["statistik/stodboende/man"] == (1, 0)
+    assert "beslut 0138|d|dd status: ej_verkstallt → verkstallt" in second
+    assert all(not f.startswith("beslut/0138|c|") for f in fields)  # nothing else about other decisions
+    assert (out / "2024-Q3" / "rev-1" / "ivo.json").read_bytes() == (rev1 / "ivo.json").read_bytes()
