@@ -20,6 +20,7 @@ from prometheus_client.utils import floatToGoString
 from streams.projection import OUTCOMES, PipelineStats
 from streams.contract.catalogue import EMPLOYMENTS, PLACEMENT_TYPES
 from streams.contract.validate import REASONS
+from streams.dead_letter import WORKER_REASONS
 
 UNIT_LABELS = ("municipality", "unit")
 
@@ -187,8 +188,9 @@ class Scrape:
         for outcome in OUTCOMES:
             events.add_metric([outcome], float(stats.events.get(outcome, 0)))
         rejected = CounterMetricFamily(REJECTED, "Dead-lettered events by machine-readable reason.", labels=["reason"])
-        extra = sorted(reason for reason in stats.rejected if reason not in REASONS)
-        for reason in (*REASONS, *extra):
+        known = (*REASONS, *WORKER_REASONS)
+        extra = sorted(reason for reason in stats.rejected if reason not in known)
+        for reason in (*known, *extra):
             rejected.add_metric([reason], float(stats.rejected.get(reason, 0)))
         self._pipeline += [events, rejected]
         lag = stats.consumer_lag
