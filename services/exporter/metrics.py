@@ -107,6 +107,8 @@ CONSUMER_LAG = "casewatch_consumer_lag_messages"
 NEWEST_EVENT_AGE = "casewatch_newest_event_age_seconds"
 HEARTBEAT_AGE = "casewatch_worker_heartbeat_age_seconds"
 REDIS_UP = "casewatch_redis_up"
+STALE = "casewatch_projection_stale"
+LAST_READ_AGE = "casewatch_projection_last_read_age_seconds"
 
 
 UnitSample = tuple[str, list[str], float]  # (family name, label values, value)
@@ -172,6 +174,7 @@ class Scrape:
         self.units = {name: GaugeMetricFamily(name, HELP[name], labels=LABELS[name]) for name in UNIT_FAMILIES}
         self._pipeline: list[Metric] = []
         self._up: float | None = None
+        self._stale_age: float | None = None  # seconds since the last good read, when serving it
 
     # --- per unit ------------------------------------------------------------------------------
 
@@ -209,14 +212,27 @@ class Scrape:
     def set_up(self, up: bool) -> None:
         self._up = 1.0 if up else 0.0
 
+    def set_stale(self, age: float) -> None:
+        """Redis is unreachable and the figures served are those of the last good read, ``age``
+        seconds ago: firing alerts keep firing instead of resolving for want of data."""
+        self._stale_age = max(0.0, age)
+
+    @property
+    def _serving(self) -> bool:
+        return bool(self._up) or self._stale_age is not None
+
     def families(self) -> Iterator[Metric]:
-        if self._up:
+        if self._serving:
             yield from self.units.values()
         yield from self.pipeline_families()
 
     def pipeline_families(self) -> Iterator[Metric]:
         """The pipeline's health and Redis reachability: every family but the units'."""
-        if self._up:
+        if self._serving:
             yield from self._pipeline
+            yield GaugeMetricFamily(STALE, "1 when Redis is unreachable and the figures are those of the last "
+                                           "good read.", value=0.0 if self._up else 1.0)
+            yield GaugeMetricFamily(LAST_READ_AGE, "Seconds since the exporter last read the projection.",
+                                    value=0.0 if self._up else self._stale_age)
         yield GaugeMetricFamily(REDIS_UP, "1 when the exporter reached Redis on this scrape.", value=self._up or 0.0)
 
