@@ -424,6 +424,18 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
             pipeline=True, stale_data=True, unit_scoped=False,
         ),
         Alert(
+            "CasewatchFiguresStale", "page",
+            f"max({sel(cfg, 'casewatch_projection_last_read_age_seconds')}) > {cfg.figures_stale_max_age_seconds}",
+            "1m",
+            "Nyckeltalen är inaktuella", "Figures are stale",
+            f"exportern visar siffror som lästes för {n} sedan (gräns {cfg.figures_stale_max_age_seconds} s); "
+            "larmen bygger på de senast lästa siffrorna tills Redis svarar igen.",
+            f"the exporter serves figures read {n} ago (limit {cfg.figures_stale_max_age_seconds} s); "
+            "alerts rest on the last figures read until Redis answers again.",
+            value_format="{{ $value | humanizeDuration }}",
+            pipeline=True, unit_scoped=False,
+        ),
+        Alert(
             "CasewatchConsumerLagGrowing", "ticket",
             f"max({sel(cfg, 'casewatch_consumer_lag_messages')}) > {cfg.consumer_lag_floor_messages}\n"
             f"and on ()\nmax(deriv({sel(cfg, 'casewatch_consumer_lag_messages')}[{cfg.consumer_lag_window}])) > 0",

@@ -138,6 +138,7 @@ class CaseWorker:
         self._generations: dict[int, int] = {}  # case-topic partition -> group generation it came with
         self._marks: dict[int, str] = {}  # partition -> the write mark this worker last set in Redis
         self._projected: set[int] = set()  # partitions re-projected since they were assigned
+        self._lost: set[int] = set()  # partitions a fenced write showed another worker holds
         self._sequence = 0
         self.fenced_batches = 0
         self.failed_batches = 0
@@ -187,6 +188,7 @@ class CaseWorker:
         for tp in assigned:
             if tp.topic == self.settings.case_topic:
                 self._generations[tp.partition] = generation
+                self._lost.discard(tp.partition)
                 self._projected.discard(tp.partition)
                 self._marks.pop(tp.partition, None)
 
@@ -240,7 +242,8 @@ class CaseWorker:
         letters: list[DeadLetter] = []
         for event in events:
             message = event.message
-            if message.tp not in assignment or not await self.offsets.admit(message):
+            if (message.tp not in assignment or message.partition in self._lost
+                    or not await self.offsets.admit(message)):
                 continue  # another worker owns it now, or it comes again after a seek back
             partitions.add(message.partition)
             outcome = _validate(event.value)
@@ -272,8 +275,10 @@ class CaseWorker:
                         "past its session; its batch is dropped and its offsets forgotten",
                         sorted(written.lost))
             self.offsets.forget_all()
-            for p in written.lost:
-                self._generations.pop(p, None)
+            # Lost until the group assigns them again (on_partitions_assigned): the consumer may
+            # rejoin with a newer generation before the rebalance and its recovery are done,
+            # and its buffered messages must not pass the fence with that generation.
+            self._lost.update(written.lost)
             return
         self._marks.update(marks)
         producer = self.app.producer
@@ -349,7 +354,7 @@ class CaseWorker:
         return sorted(tp for tp in self.app.consumer.assignment() if tp.topic == self.settings.case_topic)
 
     def _partitions(self) -> list[int]:
-        return [tp.partition for tp in self._case_tps()]
+        return [tp.partition for tp in self._case_tps() if tp.partition not in self._lost]
 
     async def housekeeping(self) -> None:
         try:
@@ -400,6 +405,7 @@ class CaseWorker:
             if outcome.lost:
                 log.warning("re-projection stopped: partitions %s belong to a later group generation",
                             sorted(outcome.lost))
+                self._lost.update(outcome.lost)
                 return False
             n += outcome.written
             chunk.clear()
