@@ -268,7 +268,8 @@ class CaseWorker:
         cases = [CaseWrite(c.municipality, c.case_id, c.facts_json(), len(c)) for c in batch.cases.values()]
         health = PipelineHealth(self.worker_id, batch.outcomes(), dict(batch.rejected), batch.newest_ts,
                                 await self.consumer_lag())
-        written = await self._redis(self.store.write_fenced, cases, health, fences, marks)
+        previous = {p: self._marks[p] for p in partitions if p in self._marks}
+        written = await self._redis(self.store.write_fenced, cases, health, fences, marks, False, previous)
         if written.lost:
             self.fenced_batches += 1
             log.warning("partitions %s belong to a later group generation: this worker was paused or cut off "

@@ -119,7 +119,8 @@ class Projection(Protocol):
     def write_cases(self, cases: Iterable[Case]) -> int: ...
     def write_batch(self, cases: Iterable[Case], health: PipelineHealth) -> int: ...
     def write_fenced(self, cases: Iterable[CaseWrite], health: PipelineHealth | None, fences: Mapping[int, int],
-                     marks: Mapping[int, str], new_epoch: bool = False) -> FencedOutcome: ...
+                     marks: Mapping[int, str], new_epoch: bool = False,
+                     previous: Mapping[int, str] | None = None) -> FencedOutcome: ...
     def written_marks(self, partitions: Iterable[int]) -> dict[int, str | None]: ...
     def record_pipeline(self, health: PipelineHealth) -> None: ...
     def forget_worker(self, worker: str) -> None: ...
@@ -188,14 +189,15 @@ class RedisProjection:
         return n
 
     def write_fenced(self, cases: Iterable[CaseWrite], health: PipelineHealth | None, fences: Mapping[int, int],
-                     marks: Mapping[int, str], new_epoch: bool = False) -> FencedOutcome:
+                     marks: Mapping[int, str], new_epoch: bool = False,
+                     previous: Mapping[int, str] | None = None) -> FencedOutcome:
         """The worker's write: cases, write marks and pipeline health in one atomic script,
         refused as a whole when a later generation holds one of ``fences``' partitions (see
         :mod:`streams.projection_fencing`)."""
         incr, fields = _health_fields(health) if health is not None else ({}, {})
         newest = health.newest_event_ts if health is not None else None
         args = fenced_args(self.prefix, cases, fences, marks, incr, newest, fields,
-                           repr(time.time()) if new_epoch else None)
+                           repr(time.time()) if new_epoch else None, previous)
         ok, detail = self._fenced_script(args=args)
         if not ok:
             return FencedOutcome(lost=tuple(int(p) for p in detail))
@@ -353,7 +355,8 @@ class MemoryProjection:
         self.fields[f"heartbeat:{health.worker}"] = repr(time.time())
 
     def write_fenced(self, cases: Iterable[CaseWrite], health: PipelineHealth | None, fences: Mapping[int, int],
-                     marks: Mapping[int, str], new_epoch: bool = False) -> FencedOutcome:
+                     marks: Mapping[int, str], new_epoch: bool = False,
+                     previous: Mapping[int, str] | None = None) -> FencedOutcome:
         lost = tuple(sorted(p for p, g in fences.items() if self.fences.get(p, -1) > g))
         if lost:
             return FencedOutcome(lost=lost)
@@ -365,7 +368,10 @@ class MemoryProjection:
                 continue
             self.counts[(case.municipality, case.case_id)] = case.events
             written += self.write_cases([(case.municipality, case.case_id, case.facts_json)])
-        self.marks.update(marks)
+        for p, mark in marks.items():
+            before = (previous or {}).get(p)
+            if not before or self.marks.get(p) == before:
+                self.marks[p] = mark
         if new_epoch:
             self.epoch = time.time()
         if health is not None:

@@ -13,8 +13,9 @@ Three guards, each cheap and each enough for one way of going wrong:
   the newer. ``{p}:count:{municipality}`` keeps each case's event count; a write holding fewer
   events than stored is skipped (an equal count is the same set and rewrites the same bytes).
 - **Write marks**: ``{p}:written:{partition}`` is set to the writer's ``generation:sequence``
-  with every write; the worker compares it with what it last wrote and re-projects a partition
-  whose mark is missing or different (Redis wiped, or back from an older snapshot or AOF).
+  with every write, but only over the writer's previous mark (a chain); the worker compares it
+  with what it last wrote and re-projects a partition whose mark is missing or different (Redis
+  wiped, or back from an older snapshot or AOF), however many batches were written since.
 """
 from __future__ import annotations
 
@@ -59,7 +60,12 @@ for m, _ in pairs(touched) do
   table.insert(ms, m)
 end
 if #ms > 0 then redis.call('SADD', p .. ':municipalities', unpack(ms)) end
-for _, mark in ipairs(h.marks) do redis.call('SET', p .. ':written:' .. mark[1], mark[2]) end
+for _, mark in ipairs(h.marks) do
+  -- a chain: set only over the writer's previous mark, so a mark that vanished (a flush) or went
+  -- back (an older snapshot) stays different from the writer's until it re-projects
+  local k = p .. ':written:' .. mark[1]
+  if mark[3] == '' or redis.call('GET', k) == mark[3] then redis.call('SET', k, mark[2]) end
+end
 if h.epoch then redis.call('SET', p .. ':epoch', h.epoch) end
 local key = p .. ':pipeline'
 for _, kv in ipairs(h.incr) do redis.call('HINCRBY', key, kv[1], kv[2]) end
@@ -74,10 +80,10 @@ return {1, {written, skipped}}
 
 def fenced_args(prefix: str, cases: Iterable[CaseWrite], fences: Mapping[int, int], marks: Mapping[int, str],
                 incr: Mapping[str, int], newest: float | None, fields: Mapping[str, str],
-                epoch: str | None) -> list:
+                epoch: str | None, previous: Mapping[int, str] | None = None) -> list:
     """The script's ARGV: the prefix, a JSON header, then four values per case."""
     header = {"fences": [[str(p), str(g)] for p, g in sorted(fences.items())],
-              "marks": [[str(p), m] for p, m in sorted(marks.items())],
+              "marks": [[str(p), m, (previous or {}).get(p) or ""] for p, m in sorted(marks.items())],
               "incr": [[k, int(n)] for k, n in incr.items() if n],
               "newest": None if newest is None else repr(newest),
               "set": [[k, v] for k, v in fields.items()],

@@ -70,3 +70,15 @@ def test_an_oversized_record_is_dead_lettered_without_its_value():
     marker = withheld(small, "MessageSizeTooLargeError")
     assert orjson.loads(marker.value)["withheld"] == "MessageSizeTooLargeError"
     assert dict(marker.headers)["reason"] == b"missing_field"
+
+
+def test_a_flushed_write_mark_stays_missing_however_many_batches_follow():
+    store = MemoryProjection()
+    store.write_fenced([_case(1)], None, {0: 1}, {0: "1:w:1"})
+    store.marks.clear()  # FLUSHDB (or an older snapshot without the mark)
+    store.write_fenced([_case(2)], None, {0: 1}, {0: "1:w:2"}, previous={0: "1:w:1"})
+    store.write_fenced([_case(3)], None, {0: 1}, {0: "1:w:3"}, previous={0: "1:w:2"})
+    assert store.written_marks([0]) == {0: None}  # the worker sees it differs and re-projects
+    store.write_fenced([], None, {0: 1}, {0: "1:w:4"})  # the re-projection's mark, no chain
+    store.write_fenced([_case(4)], None, {0: 1}, {0: "1:w:5"}, previous={0: "1:w:4"})
+    assert store.written_marks([0]) == {0: "1:w:5"}
