@@ -16,12 +16,15 @@ RUN groupadd --system --gid 10001 casewatch \
  && chown -R casewatch:casewatch /var/lib/casewatch /data
 
 WORKDIR /app
-# Install the project (and its pinned dependency ranges) from the source tree.
+# The runtime dependencies exactly as locked (every file's sha256 checked), then the project
+# itself without resolving anything more.
+COPY requirements-runtime.lock ./
+RUN pip install --require-hashes --no-deps -r requirements-runtime.lock
 COPY pyproject.toml README.md ./
 COPY streams ./streams
 COPY services ./services
 COPY dashboards ./dashboards
-RUN pip install . \
+RUN pip install --no-deps --no-build-isolation . \
  && casewatch --help >/dev/null
 
 # The threshold file is read from the source tree (it is configuration, not code).

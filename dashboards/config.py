@@ -61,6 +61,12 @@ class MixinConfig:
     scrape_interval: str = "15s"
     evaluation_interval: str = "15s"
     scrape_timeout: str = "5s"
+    # A scrape with more samples than this fails whole (the target shows up, `up` stays 1 but
+    # `scrape_samples_post_metric_relabeling` stops): a faulty source inventing units cannot
+    # flood Prometheus. The exporter: 50 KPI series per unit x 4,000 units; the worker: its own health.
+    exporter_sample_limit: int = 200_000
+    worker_sample_limit: int = 10_000
+    label_value_length_limit: int = 200
     exporter_targets: tuple[str, ...] = ("127.0.0.1:9464",)
     alertmanager_targets: tuple[str, ...] = ("127.0.0.1:9093",)
 

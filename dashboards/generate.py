@@ -1,6 +1,6 @@
 """The one generator behind `casewatch generate`: every committed artefact, in one call.
 
-* ``streams/schema/case-event.v1.json`` (:mod:`streams.contract.schema`);
+* ``streams/schema/case-event.v2.json`` (:mod:`streams.contract.schema`);
 * ``dashboards/generated/``: rules, Alertmanager config and templates, prometheus.yml
   (:func:`dashboards.build.build`);
 * ``dashboards/grafana/generated/*.json`` and ``deploy/prometheus/prometheus.compose.yml``

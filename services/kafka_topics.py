@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import TopicAlreadyExistsError, TopicAuthorizationFailedError
+
+from streams.kafka_security import KafkaSecurity, client_options
 
 CASE_TOPIC = "casewatch.case-events"
 DEAD_LETTER_TOPIC = "casewatch.dead-letter"
@@ -42,14 +44,18 @@ def ensure_topics(
     partitions: int = 4,
     replication_factor: int | None = None,
     timeout_s: float = 30.0,
+    security: KafkaSecurity | None = None,
 ) -> dict:
     """Create the case-event and dead-letter topics unless they exist; wait until usable.
 
     Returns ``{"bootstrap": ..., "created": [...], "existing": [...],
     "topics": {name: {"partitions": n, "configs": {...}}}}``.  An existing topic is left
-    as it is (its partition count is reported, never changed: that would move keys).
+    as it is (its partition count is reported, never changed: that would move keys). A principal
+    without the right to create topics (a service under per-service ACLs) only checks that they
+    exist: creating them is the Kafka admin's job then.
     """
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="casewatch-topics", request_timeout_ms=int(timeout_s * 1000))
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="casewatch-topics",
+                             request_timeout_ms=int(timeout_s * 1000), **client_options(security))
     try:
         rf = _replication_factor(admin, replication_factor)
         created, existing = [], []
@@ -62,6 +68,12 @@ def ensure_topics(
                 created.append(name)
                 log.info("created topic %s (%d partitions, rf %d)", name, partitions, rf)
             except TopicAlreadyExistsError:
+                existing.append(name)
+            except TopicAuthorizationFailedError:
+                if name not in set(admin.list_topics()):
+                    raise TopicAuthorizationFailedError(
+                        f"topic {name} does not exist and this principal may not create it; "
+                        "create it as the Kafka admin") from None
                 existing.append(name)
         admin.wait_for_topics([case_topic, dead_letter_topic], timeout_ms=int(timeout_s * 1000))
         described = admin.describe_topics([case_topic, dead_letter_topic])

@@ -103,11 +103,11 @@ def as_current(event: EventT) -> Iterator[None]:
         _current_event.reset(token)
 
 
-def _validate(value: Optional[bytes]):
+def _validate(value: Optional[bytes], registry=None):
     if value is None:  # a tombstone or an empty record: nothing to read
         return Rejection("invalid_json")
     try:
-        return validate_line(value)
+        return validate_line(value, registry)
     except Exception:  # noqa: BLE001 - the validator never raises; if it ever did, no crash
         log.exception("validator raised; message dead-lettered")
         return Rejection("invalid_json")
@@ -122,6 +122,8 @@ class CaseWorker:
         self.app = app
         self.settings = settings
         self.store = store
+        unit_registry = getattr(settings, "unit_registry", lambda: None)()  # CONTRACT.md §7; None: any unit
+        self.registry = unit_registry.pairs if unit_registry is not None else None
         self.batch_max = batch_max
         self.batch_within = batch_within
         raw = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
@@ -246,7 +248,7 @@ class CaseWorker:
                     or not await self.offsets.admit(message)):
                 continue  # another worker owns it now, or it comes again after a seek back
             partitions.add(message.partition)
-            outcome = _validate(event.value)
+            outcome = _validate(event.value, self.registry)
             if type(outcome) is not Rejection and message.key != outcome.case_id.encode():
                 # The contract keys messages by case_id: a case spread over two partitions
                 # would be folded in two places and each fold would overwrite the other.

@@ -48,6 +48,8 @@ def app_config(settings: Settings, table_store: str = "rocksdb", session_timeout
         autodiscover=False,
         # Faust's own default logging config would install handlers; the command sets logging.
         logging_config=None,
+        # TLS / SASL for Faust's consumer, producer and admin client (streams/kafka_security.py)
+        **settings.kafka_security().faust(),
     )
 
 
@@ -56,7 +58,8 @@ def create_app(settings: Settings, store: Optional[Projection] = None, *,
                **worker_options: Any) -> faust.App:
     """A Faust app consuming ``settings.case_topic`` into the Redis projection."""
     app = faust.App(settings.consumer_group, **app_config(settings, table_store, session_timeout))
-    store = store or RedisProjection.from_url(settings.redis_url, settings.redis_prefix)
+    store = store or RedisProjection.from_url(settings.redis_url, settings.redis_prefix,
+                                                  password=settings.redis_secret())
     app.casewatch = CaseWorker(app, settings, store, **worker_options)  # type: ignore[attr-defined]
     return app
 

@@ -7,17 +7,20 @@ from typing import Iterator
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
+from streams.kafka_security import KafkaSecurity, client_options
+
 
 class KafkaLogError(RuntimeError):
     pass
 
 
-def read_case_log(bootstrap: str, topic: str, stall_s: float = 30.0) -> Iterator[bytes]:
+def read_case_log(bootstrap: str, topic: str, stall_s: float = 30.0,
+                  security: KafkaSecurity | None = None) -> Iterator[bytes]:
     """Every message value on ``topic`` from the beginning up to the end offsets as they are when
     the read starts (later messages wait for the next run). No consumer group, no commits."""
     try:
         consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
-                                 request_timeout_ms=int(stall_s * 1000))
+                                 request_timeout_ms=int(stall_s * 1000), **client_options(security))
     except KafkaError as exc:
         raise KafkaLogError(f"Kafka at {bootstrap} is unreachable ({type(exc).__name__})") from None
     try:
@@ -54,12 +57,13 @@ class GroupOffsets:
     failed to deliver. Blocking (kafka-python); the worker calls it off its event loop.
     """
 
-    def __init__(self, bootstrap: str, group_id: str, timeout_s: float = 10.0) -> None:
+    def __init__(self, bootstrap: str, group_id: str, timeout_s: float = 10.0,
+                 security: KafkaSecurity | None = None) -> None:
         self._timeout_ms = int(timeout_s * 1000)
         self._consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id,
                                        enable_auto_commit=False, auto_offset_reset="earliest",
                                        request_timeout_ms=max(self._timeout_ms, 5000),
-                                       max_poll_records=1)
+                                       max_poll_records=1, **client_options(security))
 
     def committed(self, tps: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
         """The group's committed offset per partition; the log start where nothing is committed

@@ -161,7 +161,8 @@ class OffsetKeeper:
     @property
     def broker(self) -> GroupOffsets:
         if self._broker is None:
-            self._broker = GroupOffsets(self.settings.kafka_bootstrap, self.settings.consumer_group)
+            self._broker = GroupOffsets(self.settings.kafka_bootstrap, self.settings.consumer_group,
+                                        security=self.settings.kafka_security())
         return self._broker
 
     async def _ask_broker(self, question: Callable[[GroupOffsets], Any]) -> Any:

@@ -144,10 +144,13 @@ class RedisProjection:
         self.prefix = prefix
 
     @classmethod
-    def from_url(cls, url: str, prefix: str = "cw") -> "RedisProjection":
+    def from_url(cls, url: str, prefix: str = "cw", password: str | None = None) -> "RedisProjection":
+        """``password``: the URL user's password kept outside the URL (``Settings.redis_secret()``);
+        ``rediss://`` URLs speak TLS (``?ssl_ca_certs=`` names the CA)."""
         import redis
 
-        return cls(redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5), prefix)
+        extra = {"password": password} if password is not None else {}
+        return cls(redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5, **extra), prefix)
 
     def ping(self) -> None:
         self.client.ping()

@@ -3,22 +3,35 @@
 Every service builds one frozen :class:`Settings` in its command and passes it down; nothing
 reads the environment behind the caller's back. Secrets are ``SecretStr`` and print masked.
 Precedence: explicit arguments > environment (``CASEWATCH_*``) > the YAML file > defaults.
+
+Every secret can come from a file instead (a secrets mount): ``CASEWATCH_KAFKA_PASSWORD_FILE``,
+``CASEWATCH_REDIS_PASSWORD_FILE``, ``CASEWATCH_PSEUDONYM_KEY_FILE``, ``CASEWATCH_GRAFANA_TOKEN_FILE``;
+the file is read at start, and giving both a secret and its file is an error. Kafka security
+(TLS, SASL/SCRAM, client certificates) is checked at start too: :meth:`Settings.kafka_security`
+hands every Kafka client its options (streams/kafka_security.py).
 """
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Literal, Optional
 
 import yaml
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from streams.credentials import SecretFileError, mask_url, read_secret_file
+from streams.kafka_security import KafkaSecurity
+
+# secret field -> the field naming a file that holds it
+SECRET_FILES = {"kafka_password": "kafka_password_file", "redis_password": "redis_password_file",
+                "pseudonym_key": "pseudonym_key_file", "grafana_token": "grafana_token_file"}
 
 CONFIG_FILE_ENV = "CASEWATCH_CONFIG_FILE"
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CASEWATCH_", frozen=True, extra="forbid")
+    model_config = SettingsConfigDict(env_prefix="CASEWATCH_", frozen=True, extra="forbid", hide_input_in_errors=True)
 
     kafka_bootstrap: str = Field("127.0.0.1:9092", description="host:port[,host:port]")
     case_topic: str = "casewatch.case-events"
@@ -34,8 +47,27 @@ class Settings(BaseSettings):
     # A fixed instant for the exporter's clock (tests, what-if); None means wall-clock time.
     as_of: Optional[str] = None
     thresholds_file: Optional[Path] = None
+    # CONTRACT.md §7: the (municipality, unit) pairs there are; None accepts every well-formed unit.
+    unit_registry_file: Optional[Path] = None
     pseudonym_key: Optional[SecretStr] = None
+    pseudonym_key_file: Optional[Path] = None
+    pseudonym_key_id: Optional[str] = Field(None, pattern=r"^[a-z0-9]{1,12}$")
     grafana_token: Optional[SecretStr] = None
+    grafana_token_file: Optional[Path] = None
+    # Kafka security (streams/kafka_security.py; docs/SECURITY.md "Transport")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_username: Optional[str] = None
+    kafka_password: Optional[SecretStr] = None
+    kafka_password_file: Optional[Path] = None
+    kafka_ca_file: Optional[Path] = None
+    kafka_cert_file: Optional[Path] = None
+    kafka_key_file: Optional[Path] = None
+    # Redis: the password of the URL's user, kept out of the URL (rediss://user@host/0 + this)
+    redis_password: Optional[SecretStr] = None
+    redis_password_file: Optional[Path] = None
+    # TLS and basic auth of the HTTP endpoints (exporter, ingest API): services/web_config.py
+    web_config_file: Optional[Path] = None
 
     @field_validator("kafka_bootstrap")
     @classmethod
@@ -53,19 +85,69 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _secrets_from_files(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        for secret, file_field in SECRET_FILES.items():
+            path = data.get(file_field)
+            if not path:
+                continue
+            if data.get(secret):
+                raise ValueError(f"give {secret} or {file_field}, not both")
+            try:
+                data = {**data, secret: read_secret_file(path, secret.replace("_", " "))}
+            except SecretFileError as exc:
+                raise ValueError(str(exc)) from None
+        return data
+
+    @model_validator(mode="after")
+    def _kafka_security_is_consistent(self) -> "Settings":
+        self.kafka_security()  # raises with a clear message at start, not at the first connect
+        return self
+
+    def kafka_security(self) -> KafkaSecurity:
+        """The Kafka client security every client of this process uses."""
+        return KafkaSecurity(protocol=self.kafka_security_protocol, sasl_mechanism=self.kafka_sasl_mechanism,
+                             username=self.kafka_username, password=self.kafka_password,
+                             ca_file=self.kafka_ca_file, cert_file=self.kafka_cert_file, key_file=self.kafka_key_file)
+
+    def redis_secret(self) -> Optional[str]:
+        """The Redis password kept beside the URL (None: the URL says everything)."""
+        return self.redis_password.get_secret_value() if self.redis_password is not None else None
+
+    @field_validator("unit_registry_file")
+    @classmethod
+    def _registry(cls, value: Optional[Path]) -> Optional[Path]:
+        # Read and checked at start, so a wrong file stops the command, not the first event.
+        if value is not None:
+            from streams.contract.unit_registry import RegistryError, load_registry
+
+            try:
+                load_registry(value)
+            except RegistryError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    def unit_registry(self):
+        """The configured :class:`~streams.contract.unit_registry.UnitRegistry`, or None."""
+        if self.unit_registry_file is None:
+            return None
+        from streams.contract.unit_registry import load_registry
+
+        return load_registry(self.unit_registry_file)
+
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
                                    file_secret_settings) -> tuple[PydanticBaseSettingsSource, ...]:
         return init_settings, env_settings, _YamlSource(settings_cls)
 
     def redacted(self) -> dict[str, Any]:
-        """For logs: secrets masked by pydantic, credentials stripped from URLs."""
+        """For logs: secrets masked, passwords in URLs masked however they are given."""
         shown = self.model_dump()
-        url = shown["redis_url"]
-        if "@" in url:
-            scheme, rest = url.split("://", 1)
-            shown["redis_url"] = f"{scheme}://***@{rest.split('@', 1)[1]}"
-        for key in ("pseudonym_key", "grafana_token"):
+        shown["redis_url"] = mask_url(shown["redis_url"])
+        for key in SECRET_FILES:
             shown[key] = "**********" if shown[key] else None
         return shown
 

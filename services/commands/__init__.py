@@ -12,6 +12,7 @@ from .dashboards import app as dashboards_app
 from .demo import demo_command
 from .dlq import app as dlq_app
 from .exporter import exporter_command
+from .gallra import gallra_command
 from .generate import generate_command
 from .import_csv import import_csv_command
 from .ingest import ingest_command
@@ -20,6 +21,7 @@ from .replay import replay_command
 from .simulate import simulate_command
 from .snapshot import ivo_report_command, snapshot_command
 from .stack import app as stack_app
+from .web_config import app as web_config_app
 from .worker import worker_command
 
 app = typer.Typer(rich_markup_mode=None, 
@@ -48,7 +50,9 @@ app.add_typer(dlq_app, name="dlq", help="Dead-letter tools: list reasons, re-sub
 app.command("snapshot")(snapshot_command)
 app.command("ivo-report")(ivo_report_command)
 app.command("generate")(generate_command)
+app.command("gallra")(gallra_command)
 app.add_typer(dashboards_app, name="dashboards", help="Grafana dashboards as code: build the JSON, push to a Grafana")
+app.add_typer(web_config_app, name="web-config", help="Web config files (TLS, basic auth) of the metrics endpoints")
 app.add_typer(stack_app, name="stack", help="Local Kafka (KRaft) and Redis (and Prometheus, Alertmanager) on loopback")
 
 

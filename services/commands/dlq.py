@@ -27,12 +27,15 @@ app = typer.Typer(rich_markup_mode=None, help="Dead-letter topic: counts by reas
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 
-def read_topic(bootstrap: str, topic: str, timeout_s: float = 60.0) -> Iterator:
+def read_topic(bootstrap: str, topic: str, timeout_s: float = 60.0, security=None) -> Iterator:
     """Every record of ``topic`` from the beginning up to the end offsets seen at the start."""
     from kafka import KafkaConsumer, TopicPartition
 
+    from streams.kafka_security import client_options
+
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                             auto_offset_reset="earliest", client_id="casewatch-dlq", consumer_timeout_ms=1000)
+                             auto_offset_reset="earliest", client_id="casewatch-dlq", consumer_timeout_ms=1000,
+                             **client_options(security))
     try:
         partitions = consumer.partitions_for_topic(topic)
         if not partitions:
@@ -151,7 +154,8 @@ def list_command(
 ) -> None:
     """Count dead letters by reason, field and source (never a value)."""
     settings = _settings(kafka_bootstrap, None, dead_letter_topic)
-    counts = count_dead_letters(read_topic(settings.kafka_bootstrap, settings.dead_letter_topic))
+    counts = count_dead_letters(read_topic(settings.kafka_bootstrap, settings.dead_letter_topic,
+                                           security=settings.kafka_security()))
     if as_json:
         import orjson
 
@@ -189,7 +193,8 @@ def replay_command(
     settings = _settings(kafka_bootstrap, case_topic, dead_letter_topic)
     sink = None if dry_run else open_sink(settings)
     try:
-        result = replay_dead_letters(read_topic(settings.kafka_bootstrap, settings.dead_letter_topic), sink,
+        result = replay_dead_letters(read_topic(settings.kafka_bootstrap, settings.dead_letter_topic,
+                                                security=settings.kafka_security()), sink,
                                      reason=reason, source=source, dry_run=dry_run)
     finally:
         if sink is not None:

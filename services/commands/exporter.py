@@ -28,13 +28,21 @@ def exporter_command(
     thresholds_file: Optional[Path] = typer.Option(None, "--thresholds", help="Thresholds YAML (default: settings, "
                                                    "else dashboards/thresholds.yaml)"),
     log_level: str = typer.Option("info", "--log-level", help="debug, info, warning or error"),
+    web_config_file: Optional[Path] = typer.Option(None, "--web-config-file", help="TLS and basic-auth users for "
+                                                   "/metrics, as Prometheus exporters read it (default: settings)"),
 ) -> None:
     """Serve the KPIs in Redis as Prometheus metrics on /metrics (and /healthz)."""
     from streams.settings import load_settings
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s")
     settings = load_settings(exporter_host=host, exporter_port=port, redis_url=redis_url, as_of=as_of,
-                             thresholds_file=thresholds_file)
+                             thresholds_file=thresholds_file, web_config_file=web_config_file)
+    from services.web_config import WebConfigError, load_web_config
+
+    try:
+        web = load_web_config(settings.web_config_file)
+    except WebConfigError as exc:
+        raise _fail(str(exc)) from None
 
     from streams.thresholds import ThresholdsError
     from streams.contract.validate import parse_instant
@@ -55,14 +63,14 @@ def exporter_command(
     except ThresholdsError as exc:
         raise _fail(f"thresholds: {exc}") from None
 
-    store = RedisProjection.from_url(settings.redis_url, settings.redis_prefix)
+    store = RedisProjection.from_url(settings.redis_url, settings.redis_prefix, password=settings.redis_secret())
     collector = KpiCollector(store, thresholds=thresholds, **kwargs)
     registry = build_registry(collector)
     # Read and parse the whole projection now, not in Prometheus' first scrape: at national
     # scale that takes ~30 s, three times the default scrape timeout.
     threading.Thread(target=collector.exposition, name="casewatch-exporter-warm-up", daemon=True).start()
     try:
-        server, bound = serve(registry, settings.exporter_host, settings.exporter_port)
+        server, bound = serve(registry, settings.exporter_host, settings.exporter_port, web)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise _fail(f"port {settings.exporter_port} on {settings.exporter_host} is already in use "
@@ -71,8 +79,9 @@ def exporter_command(
                     f"{exc.strerror or exc}") from None
 
     where = settings.redacted()["redis_url"]
-    typer.echo(f"casewatch exporter: http://{settings.exporter_host}:{bound}/metrics "
-               f"(Redis {where}, prefix {settings.redis_prefix})", err=True)
+    scheme = "https" if web.tls else "http"
+    typer.echo(f"casewatch exporter: {scheme}://{settings.exporter_host}:{bound}/metrics ({web.describe()}; "
+               f"Redis {where}, prefix {settings.redis_prefix})", err=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

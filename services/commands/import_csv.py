@@ -56,12 +56,12 @@ def import_csv_command(
 
     from services.csv_import.importer import ImportError_, import_csv
     from services.csv_import.mapping import MappingError, load_mapping
-    from services.csv_import.pseudonymise import PseudonymKeyError, Pseudonymiser, key_from_settings
+    from services.csv_import.pseudonymise import PseudonymKeyError, pseudonymiser_from_settings
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     settings = load_settings(kafka_bootstrap=kafka_bootstrap, case_topic=case_topic, dead_letter_topic=dead_letter_topic)
     try:
-        pseudonymiser = Pseudonymiser(key_from_settings(settings))
+        pseudonymiser = pseudonymiser_from_settings(settings)
         spec = load_mapping(mapping)
     except (PseudonymKeyError, MappingError) as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -69,7 +69,8 @@ def import_csv_command(
     if create_topics:
         from services.kafka_topics import ensure_topics
 
-        ensure_topics(settings.kafka_bootstrap, settings.case_topic, settings.dead_letter_topic, settings.partitions)
+        ensure_topics(settings.kafka_bootstrap, settings.case_topic, settings.dead_letter_topic, settings.partitions,
+                      security=settings.kafka_security())
     sink = open_sink(settings)
     try:
         summary = import_csv(file, spec, pseudonymiser, sink, state_dir=state_dir, batch_size=batch_size,

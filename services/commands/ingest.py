@@ -87,7 +87,7 @@ def ingest_command(
 
         try:
             ensure_topics(settings.kafka_bootstrap, settings.case_topic, settings.dead_letter_topic,
-                          settings.partitions, timeout_s=TOPIC_TIMEOUT_S)
+                          settings.partitions, timeout_s=TOPIC_TIMEOUT_S, security=settings.kafka_security())
         except Exception as exc:  # noqa: BLE001 - any failure here means we cannot go on
             raise _fail(f"could not create or find the topics on {settings.kafka_bootstrap}: {exc}", 2) from None
 
@@ -96,7 +96,7 @@ def ingest_command(
         try:
             if stdin:
                 summary = ingest_lines(sys.stdin.buffer, tracker, settings.case_topic, settings.dead_letter_topic,
-                                       source_name)
+                                       source_name, registry=_registry(settings))
             else:
                 with open(file, "rb", buffering=1 << 20) as stream:
                     summary = _ingest_stream(stream, tracker, settings, source_name)
@@ -121,4 +121,10 @@ def _ingest_stream(stream: BinaryIO, tracker: DeliveryTracker, settings, source_
         from services.ingest import ingest_lines
 
         return ingest_lines(stream, tracker, settings.case_topic, settings.dead_letter_topic, source_name,
-                            progress=progress)
+                            progress=progress, registry=_registry(settings))
+
+
+def _registry(settings):
+    """The configured unit registry's pairs (CONTRACT.md §7), or None."""
+    registry = settings.unit_registry()
+    return registry.pairs if registry is not None else None

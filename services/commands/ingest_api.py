@@ -33,13 +33,20 @@ def ingest_api_command(
     create_topics: bool = typer.Option(True, "--create-topics/--no-create-topics",
                                        help="Create the topics if missing (idempotent)"),
     log_level: str = typer.Option("info", "--log-level"),
+    web_config_file: Optional[Path] = typer.Option(None, "--web-config-file", envvar="CASEWATCH_WEB_CONFIG_FILE",
+                                                   help="TLS (HTTPS served directly) and basic-auth users for "
+                                                        "/metrics and /openapi.json, as Prometheus exporters read it"),
+    audit_log: Optional[Path] = typer.Option(None, "--audit-log", envvar="CASEWATCH_INGEST_API_AUDIT_LOG",
+                                             help="Append the audit trail (one JSON line per request) to this file"),
 ) -> None:
     """Serve POST /v1/events, /healthz, /readyz, /metrics and /openapi.json."""
     from streams.settings import load_settings
 
     from services.ingest_api.app import create_app
     from services.ingest_api.auth import SourcesError, load_sources
+    from services.audit import audit_to_file
     from services.ingest_api.server import bind, server_for
+    from services.web_config import WebConfigError, load_web_config
     from services.ingest_api.sink import open_sink
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -51,19 +58,27 @@ def ingest_api_command(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     settings = load_settings(kafka_bootstrap=kafka_bootstrap, case_topic=case_topic, dead_letter_topic=dead_letter_topic)
+    try:
+        web = load_web_config(web_config_file)
+    except WebConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if audit_log is not None:
+        audit_to_file(audit_log)
     if create_topics:
         from services.kafka_topics import ensure_topics
 
-        ensure_topics(settings.kafka_bootstrap, settings.case_topic, settings.dead_letter_topic, settings.partitions)
+        ensure_topics(settings.kafka_bootstrap, settings.case_topic, settings.dead_letter_topic, settings.partitions,
+                      security=settings.kafka_security())
     sink = open_sink(settings)
     try:
-        application = create_app(settings, configured, sink, max_body_bytes=max_body_bytes)
+        application = create_app(settings, configured, sink, max_body_bytes=max_body_bytes, web=web)
         sock = bind(host, port)
         bound_host, bound_port = sock.getsockname()[:2]
         logging.getLogger("casewatch.ingest_api").info(
-            "ingest API on http://%s:%d (%d sources; topics %s, %s)", bound_host, bound_port, len(configured),
-            settings.case_topic, settings.dead_letter_topic)
-        server_for(application, log_level).run(sockets=[sock])
+            "ingest API on %s://%s:%d (%s; %d sources; topics %s, %s)", "https" if web.tls else "http",
+            bound_host, bound_port, web.describe(), len(configured), settings.case_topic, settings.dead_letter_topic)
+        server_for(application, log_level, web.uvicorn_options()).run(sockets=[sock])
     finally:
         sink.close()
 
@@ -81,11 +96,13 @@ def _serve(
     dead_letter_topic: Optional[str] = typer.Option(None, "--dead-letter-topic"),
     create_topics: bool = typer.Option(True, "--create-topics/--no-create-topics"),
     log_level: str = typer.Option("info", "--log-level"),
+    web_config_file: Optional[Path] = typer.Option(None, "--web-config-file", envvar="CASEWATCH_WEB_CONFIG_FILE"),
+    audit_log: Optional[Path] = typer.Option(None, "--audit-log", envvar="CASEWATCH_INGEST_API_AUDIT_LOG"),
 ) -> None:
     """Serve the ingest API (or run a subcommand)."""
     if ctx.invoked_subcommand is None:
         ingest_api_command(sources, host, port, max_body_bytes, kafka_bootstrap, case_topic, dead_letter_topic,
-                           create_topics, log_level)
+                           create_topics, log_level, web_config_file, audit_log)
 
 
 @app.command("hash-token")

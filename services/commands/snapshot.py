@@ -37,7 +37,8 @@ def _events(events: Optional[Path], from_kafka: bool):
 
     settings = load_settings()
     try:
-        return load_replay(read_case_log(settings.kafka_bootstrap, settings.case_topic))
+        return load_replay(read_case_log(settings.kafka_bootstrap, settings.case_topic,
+                                         security=settings.kafka_security()))
     except KafkaLogError as exc:
         _fail(f"kan inte läsa händelseloggen: {exc}")
 

@@ -32,6 +32,8 @@ def up(
     ),
     no_install: bool = typer.Option(False, "--no-install", help="Do not apt-get/mvn anything; fail if missing."),
     timeout: float = typer.Option(120.0, help="Seconds to wait for Kafka to become ready."),
+    secure: bool = typer.Option(False, "--secure", help="Kafka with TLS, SCRAM, mTLS and ACLs per service; "
+                                                        "Redis with TLS and an ACL user."),
 ) -> None:
     """Install what is missing, start the stack (or reuse it) and wait until it answers."""
     from services.stack.state import StackError
@@ -39,7 +41,8 @@ def up(
     try:
         from services.stack.lifecycle import up_stack
 
-        stack = up_stack(with_monitoring, prometheus_config, alertmanager_config, install=not no_install, timeout=timeout)
+        stack = up_stack(with_monitoring, prometheus_config, alertmanager_config, install=not no_install, timeout=timeout,
+                         secure=secure)
     except StackError as exc:
         _fail(exc)
     for name, entry in stack.items():
@@ -77,11 +80,16 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
 
 
 @app.command()
-def env() -> None:
+def env(principal: Optional[str] = typer.Option(None, "--as", help="Secure stack: the Kafka principal "
+                                                 "(admin, worker, ingest, reader, nobody); default admin.")) -> None:
     """Print `export CASEWATCH_...=...` lines for the running stack (use with eval)."""
     from services.stack.lifecycle import env_lines
+    from services.stack.state import StackError
 
-    lines = env_lines()
+    try:
+        lines = env_lines(principal=principal)
+    except StackError as exc:
+        _fail(exc)
     if not lines:
         typer.echo("casewatch stack: nothing is running; run `casewatch stack up` first", err=True)
         raise typer.Exit(1)

@@ -33,7 +33,7 @@ def check_redis(settings: Settings):
 
     from streams.projection import RedisProjection
 
-    store = RedisProjection.from_url(settings.redis_url, settings.redis_prefix)
+    store = RedisProjection.from_url(settings.redis_url, settings.redis_prefix, password=settings.redis_secret())
     shown = settings.redacted()["redis_url"]
     try:
         store.ping()
@@ -71,12 +71,14 @@ def check_kafka(settings: Settings, create_topics: bool = True, timeout_s: float
         if create_topics:
             summary = ensure_topics(settings.kafka_bootstrap, case_topic=settings.case_topic,
                                     dead_letter_topic=settings.dead_letter_topic,
-                                    partitions=settings.partitions, timeout_s=timeout_s)
+                                    partitions=settings.partitions, timeout_s=timeout_s,
+                                    security=settings.kafka_security())
             partitions = summary["topics"][settings.case_topic]["partitions"]
         else:
             consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap,
                                      request_timeout_ms=int(timeout_s * 1000) + 1000,
-                                     api_version_auto_timeout_ms=int(timeout_s * 1000))
+                                     api_version_auto_timeout_ms=int(timeout_s * 1000),
+                                     **settings.kafka_security().kafka_python())
             try:
                 found = consumer.partitions_for_topic(settings.case_topic)
             finally:

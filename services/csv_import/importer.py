@@ -31,6 +31,7 @@ from typing import Callable, Iterator
 
 import orjson
 
+from streams.contract.canonical import canonical_bytes
 from streams.contract.validate import Rejection, validate_object
 
 from .mapping import Mapping, RowError
@@ -257,7 +258,8 @@ def import_csv(path: Path, mapping: Mapping, pseudonymiser: Pseudonymiser, sink,
                         tally.duplicates_in_file += 1
                         continue
                     seen_ids.add(key)
-                    accepted.append((outcome.case_id.encode("utf-8"), raw))
+                    # The contract's fields only, as every path passes events on (CONTRACT.md §1a).
+                    accepted.append((outcome.case_id.encode("utf-8"), canonical_bytes(event, outcome.type)))
                 if len(accepted) + len(rejected) >= batch_size:
                     commit(row_number, False)
                     show(chars_read)

@@ -5,7 +5,12 @@ Everything an adapter derives from a person is a keyed HMAC-SHA256 (the key is
 reversed by trying the ~10^9 possible personal identity numbers. The key is never logged,
 written or put in an error message.
 
-A pseudonym is ``<prefix>-<24 hex>``. Hex can, rarely, hold a run of 10 digits that passes
+A pseudonym is ``<prefix>-<key id>-<24 hex>``: the key id names the key that made it, so a
+key can be rotated (docs/SECURITY.md) and data made under two keys is told apart. The id is
+``Settings.pseudonym_key_id`` or, by default, ``k`` + 6 hex of a keyed fingerprint (it says
+nothing about the key). The key must carry 256 bits (streams/key_strength.py); with the key
+every pseudonym of a personal identity number can be reversed by trying them all, so the key
+is what protects them. Hex can, rarely, hold a run of 10 digits that passes
 the date and Luhn test and would then be rejected downstream as a personal id (CONTRACT.md
 1a); such a digest is re-keyed with a counter until it does not, so pseudonyms are still a pure
 function of (key, kind, value).
@@ -19,17 +24,18 @@ import unicodedata
 from datetime import date
 
 from streams.contract.personal_id import contains_personal_id, valid_date as _valid_date
+from streams.key_strength import WeakKeyError, require_strong_key
 
 PSEUDONYM_HEX = 24
 EVENT_ID_HEX = 40
-MIN_KEY_LENGTH = 16
+KEY_ID = re.compile(r"[a-z0-9]{1,12}")
 
 _PERSONAL_ID = re.compile(r"(\d{2})?(\d{6})([-+]?)(\d{4})")
 _SPACES = re.compile(r"\s+")
 
 
 class PseudonymKeyError(ValueError):
-    """The pseudonymisation key is missing or too short (the message never shows it)."""
+    """The pseudonymisation key is missing or weak, or its id malformed (never shows the key)."""
 
 
 def key_from_settings(settings) -> bytes:
@@ -38,12 +44,24 @@ def key_from_settings(settings) -> bytes:
     value = secret.get_secret_value() if secret is not None else ""
     if not value:
         raise PseudonymKeyError(
-            "no pseudonymisation key: set CASEWATCH_PSEUDONYM_KEY (or pseudonym_key in the "
-            "config file) to a secret of at least 16 characters; keep it the same for every "
-            "import, or pseudonyms and event ids change")
-    if len(value) < MIN_KEY_LENGTH:
-        raise PseudonymKeyError(f"the pseudonymisation key is too short: use at least {MIN_KEY_LENGTH} characters")
+            "no pseudonymisation key: set CASEWATCH_PSEUDONYM_KEY_FILE (a file holding the key; or "
+            "CASEWATCH_PSEUDONYM_KEY) to a secret of 256 bits (`openssl rand -hex 32`); keep it the "
+            "same for every import, or pseudonyms and event ids change")
+    try:
+        require_strong_key(value)
+    except WeakKeyError as exc:
+        raise PseudonymKeyError(str(exc)) from None
     return value.encode("utf-8")
+
+
+def key_id_of(key: bytes) -> str:
+    """The default key id: a keyed fingerprint, stable for a key, useless for finding it."""
+    return "k" + hmac.new(key, b"casewatch-pseudonym-key-id-v1", hashlib.sha256).hexdigest()[:6]
+
+
+def pseudonymiser_from_settings(settings) -> "Pseudonymiser":
+    """A :class:`Pseudonymiser` with the settings' key and key id (checked; clear errors)."""
+    return Pseudonymiser(key_from_settings(settings), getattr(settings, "pseudonym_key_id", None))
 
 
 def normalise_text(value: str) -> str:
@@ -84,14 +102,17 @@ def normalise_personal_id(value: str, today: date | None = None) -> str | None:
 class Pseudonymiser:
     """Derives pseudonyms and event ids with one key. Caches per value (a person recurs)."""
 
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, key_id: str | None = None) -> None:
         if not key:
             raise PseudonymKeyError("empty pseudonymisation key")
+        if key_id is not None and not KEY_ID.fullmatch(key_id):
+            raise PseudonymKeyError("the pseudonymisation key id must be 1-12 lower-case letters or digits")
         self._key = key
+        self.key_id = key_id or key_id_of(key)
         self._cache: dict[tuple[str, str], str] = {}
 
     def __repr__(self) -> str:  # never show the key
-        return "Pseudonymiser(key=***)"
+        return f"Pseudonymiser(key=***, key_id={self.key_id})"
 
     def _digest(self, *parts: str) -> str:
         # length-prefixed, so no choice of values can make two different lists collide
@@ -113,11 +134,12 @@ class Pseudonymiser:
         if found is None:
             if len(self._cache) > 200_000:
                 self._cache.clear()
-            found = self._cache[key] = self._safe(prefix, PSEUDONYM_HEX, "casewatch-pseudonym-v1", kind, normalised)
+            found = self._cache[key] = self._safe(f"{prefix}-{self.key_id}", PSEUDONYM_HEX,
+                                                  "casewatch-pseudonym-v1", kind, normalised)
         return found
 
     def personal_id(self, value: str) -> str:
-        """``p-<24 hex>`` for a personal identity/coordination number; ValueError when
+        """``p-<key id>-<24 hex>`` for a personal identity/coordination number; ValueError when
         ``value`` is not a valid one (the message never contains it)."""
         found = self._cache.get(("raw_personal_id", value))
         if found is not None:
@@ -129,14 +151,14 @@ class Pseudonymiser:
         return found
 
     def case_number(self, value: str) -> str:
-        """``c-<24 hex>`` for a case number (ärendenummer/aktnummer) as the source writes it."""
+        """``c-<key id>-<24 hex>`` for a case number (ärendenummer/aktnummer) as the source writes it."""
         normalised = normalise_text(value).upper()
         if not normalised:
             raise ValueError("empty case number")
         return self._cached("case_number", normalised, "c")
 
     def identifier(self, value: str) -> str:
-        """``i-<24 hex>`` for any other source identifier (placement, decision, staff number)."""
+        """``i-<key id>-<24 hex>`` for any other source identifier (placement, decision, staff number)."""
         normalised = normalise_text(value)
         if not normalised:
             raise ValueError("empty identifier")

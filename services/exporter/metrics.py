@@ -18,7 +18,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.utils import floatToGoString
 
 from streams.projection import OUTCOMES, PipelineStats
-from streams.contract.catalogue import EMPLOYMENTS, PLACEMENT_TYPES
+from streams.contract.catalogue import EMPLOYMENTS, PLACEMENT_LEGAL_BASES, PLACEMENT_TYPES
 from streams.contract.validate import REASONS
 from streams.dead_letter import WORKER_REASONS
 
@@ -72,6 +72,15 @@ POINT_IN_TIME: tuple[KpiMetric, ...] = (
               "Reports with occurred_at in the 7 days up to scrape time."),
     KpiMetric("casewatch_reports_received_weekly_mean_12w", "reports_received_weekly_mean_12w",
               "Weekly mean of reports in the 12 weeks before those 7 days."),
+    # contract v2
+    KpiMetric("casewatch_investigations_linked_open", "investigations_linked_open",
+              "Open child investigations continuing an earlier episode's clock (linked)."),
+    KpiMetric("casewatch_enforcements_interrupted", "enforcements_interrupted",
+              "Enforced decisions whose enforcement is interrupted now."),
+    KpiMetric("casewatch_interruptions_reportable", "interruptions_reportable",
+              "Interrupted SoL enforcements, interrupted for more than 3 months: reportable to IVO."),
+    KpiMetric("casewatch_placements_active_by_legal_basis", "placements_active_by_legal_basis",
+              "Placements started and not ended, by legal basis.", "legal_basis", PLACEMENT_LEGAL_BASES),
 )
 
 # The contract's default period at scrape time: the month so far.
@@ -94,6 +103,35 @@ MONTH_TO_DATE: tuple[KpiMetric, ...] = (
               "placement_type", PLACEMENT_TYPES),
     KpiMetric("casewatch_month_consultant_cost_sek", "consultant_cost_sek", "Consultant cost this month so far, SEK."),
     KpiMetric("casewatch_month_payments_sek", "payments_sek", "Economic assistance paid this month so far, SEK."),
+    # contract v2
+    KpiMetric("casewatch_month_households_paid", "households_paid",
+              "Cases (households) with a payment this month so far."),
+    KpiMetric("casewatch_month_new_applicant_wait_days_mean", "new_applicant_wait_days_mean",
+              "Mean days from application to decision for new applicants, decisions this month (absent while none).",
+              nullable=True),
+    KpiMetric("casewatch_month_protection_assessments_done", "protection_assessments_done",
+              "Reports whose protection clock was resolved this month so far."),
+    KpiMetric("casewatch_month_protection_assessments_done_within_limit", "protection_assessments_done_within_limit",
+              "Of those, resolved within 24 hours."),
+    KpiMetric("casewatch_month_screenings_done", "screenings_done", "Reports screened this month so far."),
+    KpiMetric("casewatch_month_screenings_done_within_limit", "screenings_done_within_limit",
+              "Of those, screened within 14 days."),
+    KpiMetric("casewatch_month_child_investigations_closed", "child_investigations_closed",
+              "Child investigations closed this month so far."),
+    KpiMetric("casewatch_month_child_investigations_closed_within_limit", "child_investigations_closed_within_limit",
+              "Of those, closed at or before their deadline."),
+    KpiMetric("casewatch_month_child_investigation_days_mean", "child_investigation_days_mean",
+              "Mean days from opening to closing of child investigations closed this month (absent while none).",
+              nullable=True),
+    KpiMetric("casewatch_month_decisions_enforced", "decisions_enforced", "Decisions enforced this month so far."),
+    KpiMetric("casewatch_month_decisions_enforced_within_limit", "decisions_enforced_within_limit",
+              "Of those, enforced within 3 months of the decision."),
+    KpiMetric("casewatch_month_transfers_in", "transfers_in", "Cases transferred into the unit this month so far."),
+    KpiMetric("casewatch_month_transfers_out", "transfers_out", "Cases transferred out of the unit this month so far."),
+    KpiMetric("casewatch_month_permanent_staff_left", "permanent_staff_left",
+              "Permanent staff whose employment ended this month so far."),
+    KpiMetric("casewatch_month_permanent_staff_mean", "permanent_staff_mean",
+              "Mean number of permanent staff (heads) active per day of the month so far."),
 )
 
 KPI_METRICS: tuple[KpiMetric, ...] = POINT_IN_TIME + MONTH_TO_DATE

@@ -21,6 +21,8 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, ThreadingWSGI
 
 from streams.thresholds import Thresholds
 
+from ..web_config import WebConfig, wsgi_basic_auth
+
 from .collector import Families, FactsSource, KpiCollector, only
 
 
@@ -99,13 +101,19 @@ def _server_class(host: str) -> type[ThreadingWSGIServer]:
     return _Server
 
 
-def serve(registry: CollectorRegistry, host: str = "127.0.0.1", port: int = 9464):
+def serve(registry: CollectorRegistry, host: str = "127.0.0.1", port: int = 9464, web: WebConfig | None = None):
     """Serve in a daemon thread; returns ``(server, bound_port)``. ``server.shutdown()`` stops it.
 
-    Raises ``OSError`` (``errno.EADDRINUSE`` when the port is taken) before anything is served.
+    ``web`` (a web config file, services/web_config.py): HTTPS and basic auth on every path but
+    ``/healthz``. Raises ``OSError`` (``errno.EADDRINUSE`` when the port is taken) before anything
+    is served.
     """
-    server = make_server(host, port, make_app(registry), server_class=_server_class(host),
+    web = web or WebConfig()
+    server = make_server(host, port, wsgi_basic_auth(make_app(registry), web), server_class=_server_class(host),
                          handler_class=_QuietHandler)
+    context = web.ssl_context()
+    if context is not None:
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, name="casewatch-exporter-http", daemon=True)
     thread.start()
     return server, server.server_port

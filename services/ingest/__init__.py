@@ -1,10 +1,11 @@
 """`casewatch ingest`: a JSONL file of case events onto Kafka, validated line by line.
 
-Each line goes through the contract's validator. Accepted events are produced unchanged (their
-original bytes) to the case-event topic keyed by ``case_id``; rejected lines go to the
-dead-letter topic (:mod:`.dead_letter`). A second event with an event id already seen for the
-same municipality and case in this file is a duplicate: counted, not produced again. The worker
-deduplicates across files and re-runs, so ingesting a file twice changes no figure.
+Each line goes through the contract's validator. Accepted events are produced re-serialised with
+the contract's fields only (never the bytes received: CONTRACT.md §1a) to the case-event topic
+keyed by ``case_id``; rejected lines go to the dead-letter topic (:mod:`streams.dead_letter`). A
+second event with an event id already seen for the same municipality and case in this file is a
+duplicate: counted, not produced again. The worker deduplicates across files and re-runs, so
+ingesting a file twice changes no figure.
 
 Memory is constant in the file size except for the per-case event-id sets of the duplicate
 count; blank lines are layout and skipped, as ``casewatch replay`` does, so the summary's
@@ -17,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from streams.contract.validate import Rejection, validate_line
+from streams.contract.validate import Rejection, validate_line_canonical
 from streams.dead_letter import dead_letter_record
 
 from .producer import DeliveryError, DeliveryTracker, KafkaUnreachable, make_producer
@@ -57,7 +58,7 @@ class IngestSummary:
 
 def ingest_lines(lines: Iterable[bytes], tracker: DeliveryTracker, case_topic: str, dead_letter_topic: str,
                  source_file: str, progress: Callable[[int], None] | None = None,
-                 progress_every: int = 10_000) -> IngestSummary:
+                 progress_every: int = 10_000, registry=None) -> IngestSummary:
     """Validate and send every line; returns the counts once Kafka acknowledged everything.
 
     ``progress(bytes_read)`` is called every ``progress_every`` lines. Raises
@@ -77,7 +78,7 @@ def ingest_lines(lines: Iterable[bytes], tracker: DeliveryTracker, case_topic: s
         body = line.strip()
         if not body:
             continue  # blank lines are layout, not events
-        event = validate_line(body)
+        event, canonical = validate_line_canonical(body, registry)
         if type(event) is Rejection:
             rejected[event.reason] += 1
             letter = dead_letter_record(line.rstrip(b"\r\n"), event, source=INGEST_SOURCE,
@@ -91,7 +92,7 @@ def ingest_lines(lines: Iterable[bytes], tracker: DeliveryTracker, case_topic: s
             duplicates += 1
             continue
         ids.add(event.event_id)
-        send(case_topic, body, event.case_id.encode("utf-8"))
+        send(case_topic, canonical, event.case_id.encode("utf-8"))
         accepted += 1
     tracker.finish()
     if progress is not None:

@@ -14,6 +14,8 @@ from typing import Iterable
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
+from streams.kafka_security import client_options
+
 BOOTSTRAP_TIMEOUT_S = 8.0
 DELIVERY_TIMEOUT_S = 30.0
 
@@ -49,8 +51,9 @@ def probe(bootstrap: str, timeout_s: float = 3.0) -> None:
 
 def make_producer(settings_or_bootstrap, *, client_id: str = "casewatch-ingest", linger_ms: int = 5,
                   bootstrap_timeout_s: float = BOOTSTRAP_TIMEOUT_S) -> KafkaProducer:
-    """An idempotent, acks=all producer for a :class:`~streams.settings.Settings` or a bootstrap
-    string. Raises :class:`KafkaUnreachable` when no broker answers in ``bootstrap_timeout_s``."""
+    """An idempotent, acks=all producer for a :class:`~streams.settings.Settings` (with its Kafka
+    security) or a bootstrap string (plaintext). Raises :class:`KafkaUnreachable` when no broker
+    answers in ``bootstrap_timeout_s``."""
     bootstrap = getattr(settings_or_bootstrap, "kafka_bootstrap", settings_or_bootstrap)
     probe(bootstrap, timeout_s=min(3.0, bootstrap_timeout_s))
     try:
@@ -66,6 +69,7 @@ def make_producer(settings_or_bootstrap, *, client_id: str = "casewatch-ingest",
             max_block_ms=int(DELIVERY_TIMEOUT_S * 1000),
             request_timeout_ms=15_000,
             delivery_timeout_ms=int(DELIVERY_TIMEOUT_S * 1000),
+            **client_options(settings_or_bootstrap),
         )
     except KafkaError as exc:
         raise KafkaUnreachable(f"Kafka at {bootstrap} did not answer within {bootstrap_timeout_s:g} s ({exc})") \

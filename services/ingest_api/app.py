@@ -16,8 +16,16 @@ this request)"; it is a hint from a bounded in-memory window, not a guarantee. T
 deduplicates authoritatively per ``(municipality, case_id, event_id)``, so an event sent twice
 never counts twice whatever this service says.
 
-Order of checks: bearer token (401), rate limit (429 + Retry-After), body size (413),
-media type (415), per-source event types (403, naming the catalogue type, nothing produced).
+Order of checks: bearer token (401), request rate and an empty event bucket (429 +
+Retry-After), media type (415), body size (413) and time (408), events per request (413,
+counted before any is validated), event rate (429, the request's events are the cost),
+per-source event types, municipalities and registry units (403, naming the catalogue type or
+the SCB codes and units, nothing produced). The answer lists one outcome per event, at most
+the per-request cap, and ``rejected_by_reason`` sums them up.
+
+Every POST leaves one audit line (services/audit.py: source, client address, request id, status,
+counts; never a payload) and answers with its ``X-Request-ID``. With a web config file
+(services/web_config.py) ``/metrics`` and ``/openapi.json`` need its basic-auth users too.
 """
 from __future__ import annotations
 
@@ -36,9 +44,13 @@ from starlette.routing import Route
 
 from streams.contract.validate import REASONS, Event, Rejection
 
+from ..audit import AuditLog, request_id_from
+from ..web_config import REALM, WebConfig
 from .auth import Source, Sources
-from .limits import DEFAULT_MAX_BODY, BodyTooLarge, RateLimiter, RecentIds, read_body
-from .parsing import NDJSON_TYPES, UnsupportedMediaType, media_type, parse_body
+from .limits import (DEFAULT_BODY_TIMEOUT_S, DEFAULT_MAX_BODY, DEFAULT_MAX_EVENTS, BodyTooLarge, RateLimiter,
+                     RecentIds, read_body)
+from .parsing import NDJSON_TYPES, Item, TooManyEvents, UnsupportedMediaType, media_type, split_body
+from .parsing import _item as parse_event
 
 log = logging.getLogger("casewatch.ingest_api")
 
@@ -78,13 +90,21 @@ def _error(status: int, code: str, detail: str, headers: dict[str, str] | None =
 class IngestService:
     def __init__(self, settings, sources: Sources, sink: EventSink, *, max_body_bytes: int = DEFAULT_MAX_BODY,
                  recent: RecentIds | None = None, limiter: RateLimiter | None = None,
-                 ready_timeout_s: float = 2.0) -> None:
+                 ready_timeout_s: float = 2.0, max_events: int = DEFAULT_MAX_EVENTS,
+                 body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S, registry=None,
+                 audit: AuditLog | None = None, web: WebConfig | None = None) -> None:
         self.settings = settings
+        self.audit = audit if audit is not None else AuditLog()
+        self.web = web if web is not None else WebConfig()
         self.sources = sources
         self.sink = sink
         self.max_body = max_body_bytes
+        self.max_events = max_events
+        self.body_timeout = body_timeout_s
+        self.registry = registry
         self.recent = recent if recent is not None else RecentIds()
         self.limiter = limiter if limiter is not None else RateLimiter()
+        self.event_limiter = RateLimiter(self.limiter.clock)
         self.metrics = Metrics()
         self.ready_timeout = ready_timeout_s
         for source in sources:  # every series exists from the start, at 0
@@ -97,13 +117,19 @@ class IngestService:
         started = time.perf_counter()
         source = self.sources.authenticate(request.headers.get("authorization"))
         name = source.name if source else UNAUTHENTICATED
+        request_id = request_id_from(request.headers.get("x-request-id"))
         try:
             response = await self._post(request, source)
         except Exception:  # noqa: BLE001 - never a traceback with input in it to the client
-            log.exception("ingest request failed unexpectedly (source=%s)", name)
+            log.exception("ingest request failed unexpectedly (source=%s request_id=%s)", name, request_id)
             response = _error(500, "internal_error", "the request could not be processed; retry later")
+        response.headers["X-Request-ID"] = request_id
         self.metrics.requests.labels(name, str(response.status_code)).inc()
         self.metrics.seconds.labels(name).observe(time.perf_counter() - started)
+        counts = getattr(request.state, "counts", None) or {}
+        self.audit.record(actor=name, action="events.post", outcome=str(response.status_code),
+                          client=request.client.host if request.client else None, request_id=request_id,
+                          **counts)
         return response
 
     async def _post(self, request: Request, source: Source | None) -> Response:
@@ -116,6 +142,8 @@ class IngestService:
             log.info("ingest: 429 source=%s retry_after=%s", source.name, retry)
             return _error(429, "rate_limited", f"too many requests from this source; retry after {retry} s",
                           {"Retry-After": str(retry)}, retry_after_s=retry)
+        if not self.event_limiter.available(source.name, source.events_per_second, source.event_burst):
+            return self._rate_limited(source, 1, "events")
         try:
             kind = media_type(request.headers.get("content-type"))
         except UnsupportedMediaType:
@@ -125,8 +153,13 @@ class IngestService:
                           supported=["application/json", *NDJSON_TYPES])
         declared = request.headers.get("content-length")
         try:
-            body = await read_body(request.receive, self.max_body,
-                                   int(declared) if declared and declared.isdigit() else None)
+            with anyio.fail_after(self.body_timeout):
+                body = await read_body(request.receive, self.max_body,
+                                       int(declared) if declared and declared.isdigit() else None)
+        except TimeoutError:
+            log.info("ingest: 408 source=%s", source.name)
+            return _error(408, "request_timeout",
+                          f"the body did not arrive within {self.body_timeout:g} s", {"Connection": "close"})
         except BodyTooLarge as exc:
             log.info("ingest: 413 source=%s", source.name)
             return _error(413, "payload_too_large",
@@ -135,14 +168,25 @@ class IngestService:
         except ConnectionAbortedError:
             return _error(400, "incomplete_body", "the client disconnected before sending the whole body")
 
-        items = await anyio.to_thread.run_sync(parse_body, body, kind)
-        forbidden = sorted({item.type for item in items if item.type is not None and not source.may_send(item.type)})
-        if forbidden:
-            log.info("ingest: 403 source=%s types=%s", source.name, ",".join(forbidden))
-            return _error(403, "event_type_not_allowed",
-                          f"source {source.name} may not send event type(s): {', '.join(forbidden)}; "
-                          "nothing from this request was stored",
-                          types=forbidden)
+        try:
+            parts = await anyio.to_thread.run_sync(split_body, body, kind, self.max_events)
+        except TooManyEvents as exc:
+            log.info("ingest: 413 source=%s (over %d events)", source.name, exc.limit)
+            return _error(413, "too_many_events",
+                          f"more than {exc.limit} events in one request; split the batch", limit_events=exc.limit)
+        del body
+        if type(parts) is not Item:
+            retry = self.event_limiter.check(source.name, source.events_per_second, source.event_burst,
+                                             min(len(parts), source.event_burst))
+            if retry:
+                return self._rate_limited(source, retry, "events")
+        pairs = self.registry.pairs if self.registry is not None else None
+        items = [parts] if type(parts) is Item else await anyio.to_thread.run_sync(
+            lambda: [parse_event(part, pairs) for part in parts])
+        del parts
+        refused = self._refused(source, items)
+        if refused is not None:
+            return refused
 
         results: list[dict] = []
         accepted: list[tuple[bytes, bytes]] = []
@@ -150,8 +194,12 @@ class IngestService:
         fresh: list[tuple] = []
         in_request: set[tuple] = set()
         counts = {"accepted": 0, "duplicate": 0, "rejected": 0}
+        by_reason: dict[str, int] = {}
+        registry = self.registry
         for index, item in enumerate(items):
             outcome = item.outcome
+            if type(outcome) is Event and registry is not None and (outcome.municipality, outcome.unit) not in registry:
+                outcome = Rejection("unknown_unit", "unit")
             if type(outcome) is Event:
                 key = (source.name, outcome.municipality, outcome.case_id, outcome.event_id)
                 if key in in_request or key in self.recent:
@@ -170,6 +218,7 @@ class IngestService:
                 results.append(entry)
                 rejected.append((item.raw, outcome))
                 counts["rejected"] += 1
+                by_reason[outcome.reason] = by_reason.get(outcome.reason, 0) + 1
 
         if accepted or rejected:
             try:
@@ -186,7 +235,43 @@ class IngestService:
             self.metrics.rejections.labels(source.name, rejection.reason).inc()
         log.info("ingest: 200 source=%s accepted=%d duplicate=%d rejected=%d", source.name,
                  counts["accepted"], counts["duplicate"], counts["rejected"])
-        return Response(orjson.dumps({**counts, "results": results}), media_type="application/json")
+        request.state.counts = counts
+        return Response(orjson.dumps({**counts, "rejected_by_reason": by_reason, "results": results}),
+                        media_type="application/json")
+
+    def _rate_limited(self, source: Source, retry: int, what: str) -> Response:
+        log.info("ingest: 429 source=%s (%s) retry_after=%s", source.name, what, retry)
+        return _error(429, "rate_limited", f"too many {what} from this source; retry after {retry} s",
+                      {"Retry-After": str(retry)}, retry_after_s=retry)
+
+    def _refused(self, source: Source, items: list[Item]) -> Response | None:
+        """403 when the request holds an event this source may not send: a type it is not
+        allowed, a municipality it is not bound to, or a registry unit that names other sources.
+        Nothing from such a request is stored."""
+        forbidden = sorted({item.type for item in items if item.type is not None and not source.may_send(item.type)})
+        if forbidden:
+            log.info("ingest: 403 source=%s types=%s", source.name, ",".join(forbidden))
+            return _error(403, "event_type_not_allowed",
+                          f"source {source.name} may not send event type(s): {', '.join(forbidden)}; "
+                          "nothing from this request was stored",
+                          types=forbidden)
+        events = [item.outcome for item in items if type(item.outcome) is Event]
+        places = sorted({e.municipality for e in events if not source.may_write_for(e.municipality)})
+        if places:
+            log.info("ingest: 403 source=%s municipalities=%s", source.name, ",".join(places))
+            return _error(403, "municipality_not_allowed",
+                          f"source {source.name} may not send events for municipality {', '.join(places)}; "
+                          "nothing from this request was stored", municipalities=places)
+        registry = self.registry
+        if registry is not None:
+            units = sorted({f"{e.municipality}/{e.unit}" for e in events if (e.municipality, e.unit) in registry
+                            and not registry.may_write(source.name, e.municipality, e.unit)})
+            if units:
+                log.info("ingest: 403 source=%s units=%s", source.name, ",".join(units))
+                return _error(403, "unit_not_allowed",
+                              f"source {source.name} may not send events for unit(s) {', '.join(units)}; "
+                              "nothing from this request was stored", units=units)
+        return None
 
     # -- the rest
 
@@ -202,11 +287,23 @@ class IngestService:
             return JSONResponse({"status": "ready", "kafka": "reachable"})
         return JSONResponse({"status": "not_ready", "kafka": "unreachable"}, status_code=503)
 
+    def _refused(self, request: Request) -> Response | None:
+        """401 when a web config names users and the request is not one of them."""
+        if self.web.authorised(request.headers.get("authorization")) is not None:
+            return None
+        return _error(401, "unauthorized", "this endpoint needs basic auth", {"WWW-Authenticate": REALM})
+
     async def metrics_endpoint(self, request: Request) -> Response:
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
         return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     async def openapi(self, request: Request) -> Response:
-        return Response(orjson.dumps(openapi_document(self.max_body)), media_type="application/json")
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        return Response(orjson.dumps(openapi_document(self.max_body, self.web.auth)), media_type="application/json")
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
@@ -216,13 +313,18 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
 
 
 def create_app(settings, sources: Sources, producer, *, max_body_bytes: int = DEFAULT_MAX_BODY,
-               recent: RecentIds | None = None, limiter: RateLimiter | None = None) -> Starlette:
+               recent: RecentIds | None = None, limiter: RateLimiter | None = None,
+               max_events: int = DEFAULT_MAX_EVENTS, body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S,
+               registry=None, audit: AuditLog | None = None, web: WebConfig | None = None) -> Starlette:
     """The ASGI app. ``producer`` is an :class:`EventSink` or the ingest producer, which is then
     wrapped with the dead-letter writer for ``settings``' topics (see :mod:`.sink`)."""
     from .sink import as_sink
 
+    if registry is None and getattr(settings, "unit_registry_file", None) is not None:
+        registry = settings.unit_registry()
     service = IngestService(settings, sources, as_sink(producer, settings), max_body_bytes=max_body_bytes,
-                            recent=recent, limiter=limiter)
+                            recent=recent, limiter=limiter, max_events=max_events, body_timeout_s=body_timeout_s,
+                            registry=registry, audit=audit, web=web)
     app = Starlette(
         routes=[
             Route("/v1/events", service.post_events, methods=["POST"]),
@@ -242,7 +344,7 @@ def create_app(settings, sources: Sources, producer, *, max_body_bytes: int = DE
 def _event_schemas() -> dict:
     """The contract's event schema as OpenAPI likes it: one object schema per catalogue type
     (``type`` as a const discriminator) instead of the integrators' if/then form in
-    ``streams/schema/case-event.v1.json``; both come from the same catalogue."""
+    ``streams/schema/case-event.v2.json``; both come from the same catalogue."""
     from streams.contract.catalogue import CATALOGUE
     from streams.contract.schema import SCHEMA_PATH, _field_schema
 
@@ -270,7 +372,7 @@ def _error_schema() -> dict:
             "properties": {"error": {"type": "string"}, "detail": {"type": "string"}}}
 
 
-def openapi_document(max_body_bytes: int = DEFAULT_MAX_BODY) -> dict:
+def openapi_document(max_body_bytes: int = DEFAULT_MAX_BODY, metrics_auth: bool = False) -> dict:
     error = {"$ref": "#/components/schemas/Error"}
     json_error = {"application/json": {"schema": error}}
     result = {
@@ -280,6 +382,8 @@ def openapi_document(max_body_bytes: int = DEFAULT_MAX_BODY) -> dict:
             "accepted": {"type": "integer", "minimum": 0},
             "duplicate": {"type": "integer", "minimum": 0},
             "rejected": {"type": "integer", "minimum": 0},
+            "rejected_by_reason": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1},
+                                   "description": "rejected events summed up by contract reason"},
             "results": {"type": "array", "items": {
                 "type": "object", "required": ["index", "status"], "additionalProperties": False,
                 "properties": {
@@ -321,9 +425,12 @@ def openapi_document(max_body_bytes: int = DEFAULT_MAX_BODY) -> dict:
                     "400": {"description": "the body was cut short", "content": json_error},
                     "401": {"description": "missing or unknown bearer token", "content": json_error,
                             "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}}},
-                    "403": {"description": "the source may not send an event type in the request; nothing stored",
+                    "403": {"description": "the source may not send an event type, or for a municipality or unit, "
+                                           "in the request; nothing stored",
                             "content": json_error},
-                    "413": {"description": f"body larger than {max_body_bytes} bytes", "content": json_error},
+                    "408": {"description": "the body did not arrive in time", "content": json_error},
+                    "413": {"description": f"body larger than {max_body_bytes} bytes, or more events than the "
+                                           "per-request cap", "content": json_error},
                     "415": {"description": "unsupported Content-Type", "content": json_error},
                     "429": {"description": "rate limit of the source exceeded", "content": json_error,
                             "headers": {"Retry-After": {"schema": {"type": "string"}, "required": True}}},
@@ -339,12 +446,14 @@ def openapi_document(max_body_bytes: int = DEFAULT_MAX_BODY) -> dict:
                                     "200": {"description": "ready", "content": {"application/json": {"schema": {"type": "object"}}}},
                                     "503": {"description": "Kafka unreachable", "content": {"application/json": {"schema": {"type": "object"}}}},
                                 }}},
-            "/metrics": {"get": {"operationId": "metrics", "security": [], "summary": "Prometheus metrics",
+            "/metrics": {"get": {"operationId": "metrics", "security": [{"basic": []}] if metrics_auth else [],
+                                 "summary": "Prometheus metrics",
                                  "responses": {"200": {"description": "text exposition format",
                                                        "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
         },
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                **({"basic": {"type": "http", "scheme": "basic"}} if metrics_auth else {})},
             "schemas": {**_event_schemas(), "IngestResult": result, "Error": _error_schema()},
         },
     }

@@ -9,6 +9,10 @@ The sources file (YAML) lists each case system allowed to post events::
         allowed_types: [report.received, report.screened, investigation.opened]
         rate_per_second: 20             # requests; optional (default 20)
         burst: 40                       # optional (default 2 x rate)
+        events_per_second: 1000         # events, whatever the batching; optional (default 1000)
+        event_burst: 10000              # optional (default: the larger of 2 x events_per_second
+                                        #   and the per-request event cap)
+        municipalities: ["0138"]        # SCB codes this source may write for; optional (all)
 
 Tokens are never stored, only their SHA-256 (``casewatch ingest-api hash-token`` prints it).
 A presented token is hashed and compared with every active hash of every source using
@@ -29,7 +33,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from streams.contract.catalogue import CATALOGUE
 
+from .limits import DEFAULT_MAX_EVENTS
+
 DEFAULT_RATE = 20.0
+DEFAULT_EVENT_RATE = 1000.0
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -52,6 +59,17 @@ class _SourceModel(BaseModel):
     allowed_types: list[str] = Field(min_length=1)
     rate_per_second: float = Field(DEFAULT_RATE, gt=0, le=100_000)
     burst: Optional[float] = Field(None, ge=1, le=1_000_000)
+    events_per_second: float = Field(DEFAULT_EVENT_RATE, gt=0, le=1_000_000)
+    event_burst: Optional[float] = Field(None, ge=1, le=10_000_000)
+    municipalities: Optional[list[str]] = None
+
+    @field_validator("municipalities")
+    @classmethod
+    def _codes(cls, values: Optional[list[str]]) -> Optional[list[str]]:
+        if values is not None and (not values or not all(isinstance(v, str) and re.fullmatch(r"[0-9]{4}", v)
+                                                          for v in values)):
+            raise ValueError("a non-empty list of four-digit SCB codes, quoted (\"0138\")")
+        return values
 
     @field_validator("token_sha256", mode="before")
     @classmethod
@@ -91,9 +109,15 @@ class Source:
     allowed_types: frozenset[str]
     rate_per_second: float = DEFAULT_RATE
     burst: float = 2 * DEFAULT_RATE
+    events_per_second: float = DEFAULT_EVENT_RATE
+    event_burst: float = 2 * DEFAULT_EVENT_RATE
+    municipalities: Optional[frozenset[str]] = None  # None: any municipality
 
     def may_send(self, event_type: str) -> bool:
         return event_type in self.allowed_types
+
+    def may_write_for(self, municipality: str) -> bool:
+        return self.municipalities is None or municipality in self.municipalities
 
     def __repr__(self) -> str:  # hashes are not secrets, but there is no reason to print them
         return f"Source(name={self.name!r}, allowed_types={sorted(self.allowed_types)})"
@@ -145,12 +169,15 @@ class Sources:
         return cls._build(parsed)
 
     @classmethod
-    def _build(cls, parsed: _SourcesFile) -> "Sources":
+    def _build(cls, parsed: _SourcesFile, max_events_per_request: int = DEFAULT_MAX_EVENTS) -> "Sources":
         out = []
         for s in parsed.sources:
             allowed = frozenset(CATALOGUE) if "*" in s.allowed_types else frozenset(s.allowed_types)
             out.append(Source(s.name, tuple(bytes.fromhex(h) for h in s.token_sha256), allowed,
-                              s.rate_per_second, s.burst or max(1.0, 2 * s.rate_per_second)))
+                              s.rate_per_second, s.burst or max(1.0, 2 * s.rate_per_second),
+                              s.events_per_second,
+                              s.event_burst or max(2 * s.events_per_second, float(max_events_per_request)),
+                              frozenset(s.municipalities) if s.municipalities is not None else None))
         return cls(out)
 
 

@@ -1,4 +1,11 @@
-"""Request limits: body size, a per-source token bucket, and the recently-seen id window."""
+"""Request limits: body size, events per request, per-source token buckets (requests and
+events), the time a client may take, and the recently-seen id window.
+
+What bounds the service's memory under a flood: at most ``limit_concurrency`` requests in
+flight (uvicorn answers 503 beyond), each body at most ``max_body`` bytes read under a deadline,
+at most ``max_events`` events parsed from it (a longer array or NDJSON body is refused 413 after
+counting, before any event is validated or a dead letter written), so an answer lists at most
+``max_events`` outcomes."""
 from __future__ import annotations
 
 import math
@@ -8,6 +15,12 @@ from collections import OrderedDict
 from typing import Awaitable, Callable
 
 DEFAULT_MAX_BODY = 1 << 20  # 1 MiB
+DEFAULT_MAX_EVENTS = 5000  # per request: ~200 B each fills the 1 MiB body
+DEFAULT_BODY_TIMEOUT_S = 30.0  # the whole body must arrive within this
+DEFAULT_HEADER_TIMEOUT_S = 10.0  # the request line and headers must arrive within this
+DEFAULT_IDLE_TIMEOUT_S = 5.0  # a kept-alive connection with no new request is closed
+DEFAULT_MAX_CONNECTIONS = 256  # uvicorn's limit_concurrency: 503 beyond
+MAX_HEADER_BYTES = 16 * 1024
 
 
 class BodyTooLarge(Exception):
@@ -68,14 +81,23 @@ class RateLimiter:
         self.buckets: dict[str, TokenBucket] = {}
         self.lock = threading.Lock()
 
-    def check(self, source: str, rate: float, burst: float) -> int:
-        """0 when the request may go on, else the Retry-After in whole seconds (>= 1)."""
+    def check(self, source: str, rate: float, burst: float, cost: float = 1.0) -> int:
+        """0 when the request may go on (``cost`` tokens are taken), else the Retry-After in
+        whole seconds (>= 1). A cost above ``burst`` can never be paid: the caller caps it."""
         bucket = self.buckets.get(source)
         if bucket is None:
             with self.lock:
                 bucket = self.buckets.setdefault(source, TokenBucket(rate, burst, self.clock))
-        wait = bucket.take()
+        wait = bucket.take(cost)
         return 0 if wait <= 0 else max(1, math.ceil(wait))
+
+    def available(self, source: str, rate: float, burst: float) -> bool:
+        """Whether ``source``'s bucket holds at least one token now (nothing is taken)."""
+        bucket = self.buckets.get(source)
+        if bucket is None:
+            return True
+        with bucket.lock:
+            return bucket.tokens + (bucket.clock() - bucket.stamp) * bucket.rate >= 1
 
 
 class RecentIds:

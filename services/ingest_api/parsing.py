@@ -1,9 +1,13 @@
 """Request bodies into events: one JSON object, a JSON array of objects, or NDJSON.
 
-Each event goes through the contract's validator (:mod:`streams.contract.validate`); the result
-is an :class:`Item` per event, in request order, carrying the bytes to put on Kafka (or on the
-dead-letter topic, redacted there) and, for the per-source type check, the catalogue type the
-event names, if any. Nothing here raises on input.
+Each event goes through the contract's validator on its own bytes
+(:func:`streams.contract.validate.validate_line_canonical`), so a repeated key or deep nesting
+in one array element is that element's rejection. The result is an :class:`Item` per event, in
+request order, carrying the bytes to put on Kafka: for an accepted event its canonical form (the
+contract's fields only, never the bytes received), for a rejected one the element's bytes, which
+the dead-letter writer redacts. Also, for the per-source type check, the catalogue type the event
+names, if any. Nothing here raises on input except :class:`TooManyEvents`, before any event is
+validated.
 """
 from __future__ import annotations
 
@@ -12,7 +16,8 @@ from typing import NamedTuple
 import orjson
 
 from streams.contract.catalogue import CATALOGUE
-from streams.contract.validate import Event, Rejection, validate_line, validate_object
+from streams.contract.decode import TooManyElements, split_array
+from streams.contract.validate import Event, Rejection, validate_line_canonical
 
 JSON_TYPES = ("application/json",)
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines",
@@ -23,6 +28,12 @@ _TYPED_REJECTIONS = frozenset({"personal_id_in_payload", "missing_field", "bad_t
 
 class UnsupportedMediaType(ValueError):
     pass
+
+
+class TooManyEvents(ValueError):
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit} events in one request")
+        self.limit = limit
 
 
 class Item(NamedTuple):
@@ -43,7 +54,11 @@ def media_type(content_type: str | None) -> str:
     raise UnsupportedMediaType(base)
 
 
-def _type_of(obj: object) -> str | None:
+def _type_of(raw: bytes) -> str | None:
+    try:
+        obj = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
     if type(obj) is dict:
         value = obj.get("type")
         if type(value) is str and value in CATALOGUE:
@@ -51,55 +66,49 @@ def _type_of(obj: object) -> str | None:
     return None
 
 
-def _from_object(obj: object) -> Item:
-    outcome = validate_object(obj)
+def _item(raw: bytes, registry=None) -> Item:
+    outcome, canonical = validate_line_canonical(raw, registry)
     if type(outcome) is Event:
-        kind = outcome.type
-    else:
-        kind = _type_of(obj)
-    try:
-        raw = orjson.dumps(obj)
-    except (TypeError, orjson.JSONEncodeError):  # pragma: no cover - decoded JSON re-encodes
-        return Item(b"", Rejection("invalid_json"), None)
+        return Item(canonical, outcome, outcome.type)
+    kind = _type_of(raw) if outcome.reason in _TYPED_REJECTIONS else None
     return Item(raw, outcome, kind)
 
 
-def _from_line(line: bytes) -> Item:
-    outcome = validate_line(line)
-    if type(outcome) is Event:
-        return Item(line, outcome, outcome.type)
-    kind = None
-    if outcome.reason in _TYPED_REJECTIONS:
-        try:
-            kind = _type_of(orjson.loads(line))
-        except orjson.JSONDecodeError:
-            kind = None
-    return Item(line, outcome, kind)
+def split_body(body: bytes, kind: str, max_events: int | None = None) -> list[bytes] | Item:
+    """The raw bytes of each event in a body, or one rejected :class:`Item` for a body that is
+    not JSON at all; raises :class:`TooManyEvents` past ``max_events``."""
+    if kind == "ndjson":
+        lines = []
+        for line in body.split(b"\n"):
+            line = line.strip()
+            if line:
+                lines.append(line)
+                if max_events is not None and len(lines) > max_events:
+                    raise TooManyEvents(max_events)
+        return lines
+    stripped = body.strip()
+    if not stripped.startswith(b"["):
+        return [stripped]
+    try:
+        orjson.loads(stripped)
+    except orjson.JSONDecodeError:
+        # An unreadable array is one rejection (too_deep or invalid_json), not one per element.
+        outcome, _ = validate_line_canonical(stripped)
+        return Item(stripped, outcome, None)
+    try:
+        return split_array(stripped, max_events)
+    except TooManyElements:
+        raise TooManyEvents(max_events) from None
 
 
-def parse_body(body: bytes, kind: str) -> list[Item]:
+def parse_body(body: bytes, kind: str, max_events: int | None = None) -> list[Item]:
     """The events of a request body (``kind`` from :func:`media_type`), in order.
 
     JSON: an object is one event, an array is a list of events (each element validated; a
     non-object element is rejected ``bad_type``), anything unparseable is one ``invalid_json``
-    event. NDJSON: one event per non-blank line (``\\n`` or ``\\r\\n``).
+    (or ``too_deep``) event. NDJSON: one event per non-blank line (``\\n`` or ``\\r\\n``).
     """
-    if kind == "ndjson":
-        items = []
-        for line in body.split(b"\n"):
-            line = line.strip()
-            if line:
-                items.append(_from_line(line))
-        return items
-    stripped = body.strip()
-    try:
-        decoded = orjson.loads(stripped)
-    except orjson.JSONDecodeError:
-        return [Item(stripped, Rejection("invalid_json"), None)]
-    if type(decoded) is list:
-        return [_from_object(element) for element in decoded]
-    if type(decoded) is dict:
-        outcome = validate_line(stripped)
-        kind_ = outcome.type if type(outcome) is Event else _type_of(decoded)
-        return [Item(stripped, outcome, kind_)]
-    return [Item(stripped, Rejection("bad_type", "event"), None)]
+    parts = split_body(body, kind, max_events)
+    if type(parts) is Item:
+        return [parts]
+    return [_item(part) for part in parts]

@@ -28,6 +28,7 @@ APT_BINARIES = {
     "redis-server": "redis-server",
     "prometheus": "prometheus",
     "prometheus-alertmanager": "prometheus-alertmanager",
+    "openssl": "openssl",  # the secure stack makes its CA and certificates with it
 }
 JAVA_PACKAGES = {"java": "default-jre-headless", "mvn": "maven"}
 # The board report renders its PDF with WeasyPrint (Pango, a font) and its tests read the PDF
@@ -113,7 +114,7 @@ def apt_install(packages: list[str]) -> None:
 
 
 def ensure_system_packages(with_monitoring: bool = True, with_kafka_tools: bool = True) -> None:
-    wanted = ["redis-server"]
+    wanted = ["redis-server", "openssl"]
     if with_monitoring:
         wanted += ["prometheus", "prometheus-alertmanager"]
     missing = [APT_BINARIES[b] for b in wanted if not _have(b)]

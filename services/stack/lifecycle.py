@@ -1,17 +1,23 @@
 """``casewatch stack``: the local Kafka + Redis (+ Prometheus + Alertmanager) stack in one command.
 
-    casewatch stack up [--with-monitoring]   # install what is missing, start, wait until ready
-    eval "$(casewatch stack env)"            # CASEWATCH_KAFKA_BOOTSTRAP, CASEWATCH_REDIS_URL, ...
+    casewatch stack up [--with-monitoring] [--secure]   # install what is missing, start, wait until ready
+    eval "$(casewatch stack env [--as worker])"         # CASEWATCH_KAFKA_BOOTSTRAP, CASEWATCH_REDIS_URL, ...
     casewatch stack status
     casewatch stack down                     # stop everything and delete its data
 
 Everything binds 127.0.0.1 only, on free ports, and lives in ``$CASEWATCH_STACK_DIR`` or
 ``<repo>/.stack/``.  ``up`` reuses services that are already running and healthy.
+
+``--secure``: Kafka only over TLS (SASL/SCRAM-SHA-512 and mutual TLS listeners) with ACLs per
+service principal, Redis only over TLS with an ACL user; the CA, certificates and passwords are
+made in the state dir (kafka_secure.py, redis_server.py, tls.py). ``env --as PRINCIPAL`` prints
+the settings one service needs (default: the admin principal).
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import time
 from pathlib import Path
@@ -57,9 +63,13 @@ def service_healthy(name: str, entry: dict | None) -> bool:
     if not entry or not pid_alive(entry.get("pid"), entry.get("marker")):
         return False
     if name == "kafka":
+        if entry.get("secure"):
+            from .kafka_secure import admin_options
+
+            return kafka_healthy(entry["bootstrap"], options=admin_options(entry))
         return kafka_healthy(entry["bootstrap"])
     if name == "redis":
-        return redis_healthy(entry["url"])
+        return redis_healthy(entry["url"], password_file=entry.get("password_file"))
     return http_service_ready(entry["url"])
 
 
@@ -112,13 +122,19 @@ def up_stack(
     alertmanager_config: Path | None = None,
     install: bool = True,
     timeout: float = 120.0,
+    secure: bool = False,
+    base: Path | None = None,
 ) -> dict:
     """Start (or reuse) the stack and return its description, as in stack.json.
+
+    ``secure``: Kafka and Redis with TLS, authentication and ACLs; a running stack of the other
+    kind is stopped and started afresh (its data deleted: the formats differ). ``base``: another
+    state dir than ``stack_dir()`` (the tests keep a secure stack beside the plain one).
 
     Each returned entry also carries ``"started": True`` when this call started it
     (``False`` when a running, healthy service was reused); that key is not persisted.
     """
-    base = stack_dir()
+    base = base or stack_dir()
     t0 = time.monotonic()
     with stack_lock(base):
         current = read_stack(base)
@@ -136,6 +152,11 @@ def up_stack(
                     _stop_entry(name, entry)
                     current.pop(name, None)
                 continue
+            if entry and name in CORE and bool(entry.get("secure")) != secure:
+                log(f"{name} runs {'with' if entry.get('secure') else 'without'} --secure; restarting it")
+                _stop_entry(name, entry)
+                shutil.rmtree(base / name, ignore_errors=True)
+                entry = None
             if entry and service_healthy(name, entry):
                 wanted_cfg = (
                     _wanted_config(base, name, prometheus_config, alertmanager_config) if name in MONITORING else None
@@ -152,6 +173,10 @@ def up_stack(
                         )
                     if name in MONITORING:
                         reload_service(entry["url"])  # pick up a regenerated config file
+                    if name == "kafka" and entry.get("secure"):
+                        from .kafka_secure import apply_acls
+
+                        apply_acls(entry)  # the ACL table may have changed since it started
                     log(f"{name}: reusing running instance (pid {entry['pid']})")
                     result[name] = dict(entry, started=False)
                     continue
@@ -159,9 +184,10 @@ def up_stack(
                 _stop_entry(name, entry)  # alive but unhealthy, or dead: start afresh
             prev_port = (entry or {}).get("port")
             if name == "kafka":
-                new = start_kafka(base, port=prev_port, controller_port=(entry or {}).get("controller_port"), timeout=timeout)
+                new = start_kafka(base, port=prev_port, controller_port=(entry or {}).get("controller_port"),
+                                  timeout=timeout, secure=secure, mtls_port=(entry or {}).get("mtls_port"))
             elif name == "redis":
-                new = start_redis(base, port=prev_port)
+                new = start_redis(base, port=prev_port, secure=secure)
             elif name == "alertmanager":
                 new = alertmanager_entry(_alertmanager_config(base, alertmanager_config), base, port=prev_port)
             else:  # prometheus, after alertmanager so a minimal config can point at it
@@ -177,9 +203,10 @@ def up_stack(
     return result
 
 
-def down_stack(services: tuple[str, ...] | list[str] | None = None, keep_data: bool = False) -> list[str]:
+def down_stack(services: tuple[str, ...] | list[str] | None = None, keep_data: bool = False,
+               base: Path | None = None) -> list[str]:
     """Stop the given services (default: all), delete their data, and update stack.json."""
-    base = stack_dir()
+    base = base or stack_dir()
     names = list(services or SERVICES)
     stopped = []
     with stack_lock(base):
@@ -193,6 +220,9 @@ def down_stack(services: tuple[str, ...] | list[str] | None = None, keep_data: b
                 stopped.append(name)
             if not keep_data:
                 shutil.rmtree(base / name, ignore_errors=True)
+        if not keep_data and not any(n in current for n in CORE):
+            for material in ("tls", "secrets"):  # the secure stack's CA, keys and passwords
+                shutil.rmtree(base / material, ignore_errors=True)
         if current:
             write_stack(current, base)
         else:
@@ -205,13 +235,33 @@ def stack_status() -> dict:
     return {name: dict(entry, healthy=service_healthy(name, entry)) for name, entry in read_stack().items()}
 
 
-def env_lines(stack: dict | None = None) -> list[str]:
+def env_lines(stack: dict | None = None, principal: str | None = None) -> list[str]:
+    """``export`` lines for a shell; on a secure stack the Kafka settings of ``principal``
+    (default the admin) and the Redis user's password file (paths only, never a secret)."""
     stack = read_stack() if stack is None else stack
     lines = []
     if "kafka" in stack:
         lines.append(f"export CASEWATCH_KAFKA_BOOTSTRAP={stack['kafka']['bootstrap']}")
+        if stack["kafka"].get("secure"):
+            from .kafka_secure import ADMIN
+
+            who = principal or ADMIN
+            if not who.startswith("casewatch-"):
+                who = f"casewatch-{who}"
+            creds = stack["kafka"]["principals"].get(who)
+            if creds is None:
+                raise StackError(f"no principal {who!r} (known: {', '.join(stack['kafka']['principals'])})")
+            lines += [
+                "export CASEWATCH_KAFKA_SECURITY_PROTOCOL=SASL_SSL",
+                f"export CASEWATCH_KAFKA_SASL_MECHANISM={stack['kafka']['sasl_mechanism']}",
+                f"export CASEWATCH_KAFKA_USERNAME={who}",
+                f"export CASEWATCH_KAFKA_PASSWORD_FILE={creds['password_file']}",
+                f"export CASEWATCH_KAFKA_CA_FILE={stack['kafka']['ca_file']}",
+            ]
     if "redis" in stack:
-        lines.append(f"export CASEWATCH_REDIS_URL={stack['redis']['url']}")
+        lines.append(f"export CASEWATCH_REDIS_URL={shlex.quote(stack['redis']['url'])}")  # '?' in TLS URLs
+        if stack["redis"].get("password_file"):
+            lines.append(f"export CASEWATCH_REDIS_PASSWORD_FILE={stack['redis']['password_file']}")
     if "prometheus" in stack:
         lines.append(f"export CASEWATCH_PROMETHEUS_URL={stack['prometheus']['url']}")
     if "alertmanager" in stack:

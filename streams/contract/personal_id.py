@@ -1,17 +1,49 @@
 """Detection of Swedish personal identity and coordination numbers (CONTRACT.md §1a).
 
-A candidate is a run of 10 or 12 digits not touching other digits, optionally with ``-`` or
-``+`` before the last four. It is a personal identity number when its date part is a valid
-date (day + 60 for a samordningsnummer), a 12-digit form starts with 18, 19 or 20, and the last
-digit passes the Luhn check over the 10-digit form. Nothing here ever returns or logs the value.
+A candidate is a run of 10 or 12 digits not touching other digits, optionally with one separator
+before the last four. It is a personal identity number when its date part is a valid date
+(day + 60 for a samordningsnummer), a 12-digit form starts with 18, 19 or 20, and the last digit
+passes the Luhn check over the 10-digit form.
+
+Text is read as a person reads it (:func:`readable`): JSON ``\\u`` escapes decoded, Unicode NFKC,
+invisible characters (zero-width, soft hyphen, other format characters, variation selectors)
+removed, every Unicode decimal digit read as its ASCII digit; the separator may be ``-``, ``+``,
+any Unicode space, dash or minus sign. A JSON number is read as its decimal digits written out
+without exponent. Nothing here ever returns or logs the value.
+
+:func:`may_contain_personal_id` is the cheap pre-filter on raw JSON bytes. Its invariant (held by
+a property test): whenever :func:`value_has_personal_id` finds one in the decoded document, the
+pre-filter said True. It is exact only for pure-ASCII lines without escapes; anything else goes
+the full way.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
+from decimal import Decimal
 
-_CANDIDATE = re.compile(r"(?<!\d)(\d{6}|\d{8})[-+]?(\d{4})(?!\d)")
+# Unicode spaces (category Zs), dashes (category Pd) and minus signs. NFKC already folds most of
+# them to " " or "-"; the rest are listed so that the separator rule does not depend on it.
+SPACES = "\u0020\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000"
+DASHES = ("\u002d\u058a\u05be\u1400\u1806\u2010\u2011\u2012\u2013\u2014\u2015\u2e17\u2e1a\u2e3a\u2e3b"
+          "\u2e40\u2e5d\u301c\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d\U00010ead")
+MINUS_SIGNS = "\u2212\u207b\u208b\u2796"
+SEPARATORS = "+" + SPACES + DASHES + MINUS_SIGNS
 
+# Invisible characters a reader does not see between two digits: all format characters
+# (category Cf: zero-width space/joiners, soft hyphen, word joiner, BOM, bidi controls, tags),
+# the combining grapheme joiner, Hangul fillers and the variation selectors.
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f\U000e0100-\U000e01ef]"
+)
+_SEP_CLASS = "[" + re.escape(SEPARATORS) + "]"
+_CANDIDATE = re.compile(r"(?<![0-9])([0-9]{6}|[0-9]{8})" + _SEP_CLASS + r"?([0-9]{4})(?![0-9])")
+_NON_ASCII_DIGIT = re.compile(r"(?![0-9])\d")
+_JSON_ESCAPE = re.compile(r"\\u([dD][89abAB][0-9a-fA-F]{2})\\u([dD][c-fC-F][0-9a-fA-F]{2})|\\u([0-9a-fA-F]{4})")
 
 
 def valid_date(year: int, month: int, day: int) -> bool:
@@ -48,27 +80,89 @@ def _is_personal_id(head: str, tail: str) -> bool:
     return _luhn_ok(head + tail)
 
 
+def _unescape(m: re.Match[str]) -> str:
+    if m.group(3) is not None:
+        code = int(m.group(3), 16)
+        return m.group(0) if 0xD800 <= code <= 0xDFFF else chr(code)
+    high, low = int(m.group(1), 16), int(m.group(2), 16)
+    return chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+
+
+def readable(text: str) -> str:
+    """``text`` as a person reads it: escapes decoded, NFKC, invisibles gone, ASCII digits.
+
+    ASCII text without a backslash is returned as it is (the common case, and cheap)."""
+    if "\\" in text:
+        text = _JSON_ESCAPE.sub(_unescape, text)
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE.sub("", text)
+    return _NON_ASCII_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group(0))), text)
+
+
 def contains_personal_id(text: str) -> bool:
-    for m in _CANDIDATE.finditer(text):
+    for m in _CANDIDATE.finditer(readable(text)):
         if _is_personal_id(m.group(1), m.group(2)):
             return True
     return False
 
 
+def number_digits(value: int | float) -> str:
+    """A JSON number as a reader sees its digits: the decimal value written out, no exponent."""
+    if type(value) is int:
+        return str(value)
+    if value != value or value in (float("inf"), float("-inf")):
+        return ""
+    return format(Decimal(repr(value)), "f")
+
+
+def value_has_personal_id(value: object) -> bool:
+    """Walk a decoded JSON value without recursion: strings, object keys and numbers."""
+    stack = [value]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is str:
+            if contains_personal_id(item):
+                return True
+        elif kind is dict:
+            for key in item:
+                if contains_personal_id(key):
+                    return True
+            push(item.values())
+        elif kind is list:
+            push(item)
+        elif kind is int or kind is float:
+            if contains_personal_id(number_digits(item)):
+                return True
+    return False
+
+
+# Kept for callers that only knew strings: numbers are read too now.
+any_string_has_personal_id = value_has_personal_id
+
 # Every ASCII digit becomes "0": a six-digit run then shows up as a plain substring search,
 # far cheaper than a regex scan of every line.
 _DIGITS_TO_ZERO = bytes.maketrans(b"0123456789", b"0000000000")
+_ASCII_SEPARATORS = b"-+ "
+_EXPONENT = re.compile(rb"0[eE][-+]?0")
 
 
 def may_contain_personal_id(raw: bytes) -> bool:
-    """Cheap pre-filter on a raw JSON line: False means no string in it can hold one.
+    """Cheap pre-filter on a raw JSON line: False means no value in it can hold one.
 
-    Exact only for lines without escapes; callers must fall back to the decoded strings when
-    the line contains a backslash (a ``\\u0031`` can hide a digit).
+    Exact for pure-ASCII lines without escapes; any other line (a ``\\u0031``, a fullwidth digit,
+    a zero-width space, a no-break space) answers True and takes the full check. A number with an
+    exponent, or with ten or more digits after its point, may be written out differently from its
+    text, so it answers True too.
     """
-    if b"\\" in raw:
+    if b"\\" in raw or not raw.isascii():
         return True
     zeros = raw.translate(_DIGITS_TO_ZERO)
+    if b".0000000000" in zeros or ((b"0e" in zeros or b"0E" in zeros) and _EXPONENT.search(zeros)):
+        return True
     start = zeros.find(b"000000")
     n = len(zeros)
     while start != -1:
@@ -79,27 +173,24 @@ def may_contain_personal_id(raw: bytes) -> bool:
         run = end - start
         if run in (10, 12):
             return True
-        if run in (6, 8) and end + 5 <= n and zeros[end] in b"-+" and zeros[end + 1:end + 5] == b"0000" \
-                and (end + 5 == n or zeros[end + 5] != 48):
+        if run in (6, 8) and end + 5 <= n and zeros[end] in _ASCII_SEPARATORS \
+                and zeros[end + 1:end + 5] == b"0000" and (end + 5 == n or zeros[end + 5] != 48):
             return True
         start = zeros.find(b"000000", end)
     return False
 
 
-def any_string_has_personal_id(value: object) -> bool:
-    """Walk a decoded JSON value; keys are strings too."""
-    if isinstance(value, str):
-        return contains_personal_id(value)
-    if isinstance(value, dict):
-        return any(contains_personal_id(k) or any_string_has_personal_id(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(any_string_has_personal_id(v) for v in value)
-    return False
-
-
 def redact(text: str, mask: str = "[personnummer]") -> str:
-    """``text`` with every personal identity number replaced: safe to store in a dead letter."""
+    """``text`` with every personal identity number replaced: safe to store in a dead letter.
+
+    Text that hides a number behind escapes or Unicode comes back in its readable form (see
+    :func:`readable`), masked; plain ASCII text keeps every other character as it was."""
     def _sub(m: re.Match[str]) -> str:
         return mask if _is_personal_id(m.group(1), m.group(2)) else m.group(0)
 
-    return _CANDIDATE.sub(_sub, text)
+    plain = _CANDIDATE.sub(_sub, text)
+    shown = readable(plain)
+    if shown == plain:
+        return plain
+    masked = _CANDIDATE.sub(_sub, shown)
+    return masked if masked != shown else plain

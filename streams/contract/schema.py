@@ -1,6 +1,6 @@
 """JSON Schema (2020-12) for integrators, generated from the catalogue.
 
-`casewatch generate` rewrites ``streams/schema/case-event.v1.json``; a test keeps
+`casewatch generate` rewrites ``streams/schema/case-event.v2.json``; a test keeps
 the committed file equal to the generated one and checks the schema agrees with the validator.
 Two rules cannot be written as schema and are stated in the descriptions instead: the Luhn and
 date test for personal identity numbers, and that a staff event's ``case_id`` equals its
@@ -13,16 +13,20 @@ from pathlib import Path
 
 from .catalogue import CATALOGUE, Field
 
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "case-event.v1.json"
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "case-event.v2.json"
 # Shape only; the validator additionally checks that the date and clock values exist.
+UNIT_PATTERN = "^[a-z0-9-]{1,40}$"
 TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
 
 
 def _field_schema(field: Field) -> dict:
     if field.kind == "enum":
-        return {"type": "string", "enum": list(field.choices)}
+        schema = {"type": "string", "enum": list(field.choices)}
+        return schema if field.default is None else {**schema, "default": field.default}
     if field.kind == "bool":
-        return {"type": "boolean"}
+        return {"type": "boolean"} if field.default is None else {"type": "boolean", "default": field.default}
+    if field.kind == "unit":
+        return {"type": "string", "pattern": UNIT_PATTERN}
     if field.kind == "id":
         return {"type": "string", "minLength": 1, "maxLength": 64}
     if field.kind == "number":
@@ -53,12 +57,15 @@ def build_schema() -> dict:
         })
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://casewatch.example/schema/case-event.v1.json",
-        "title": "casewatch case event, contract v1",
+        "$id": "https://casewatch.example/schema/case-event.v2.json",
+        "title": "casewatch case event, contract v2",
         "description": (
             "One case event. No string anywhere may hold a Swedish personal identity or coordination "
             "number (10 or 12 digits with a valid date and Luhn digit); such events are rejected "
             "with reason personal_id_in_payload. For staff.* events case_id must equal data.staff_id. "
+            "investigation.opened without data.child is about a child when data.area is barn_unga. "
+            "When a unit registry is configured, unit and data.to_unit must name a registered "
+            "(municipality, unit) pair (reason unknown_unit). Every contract v1 event is a valid v2 event. "
             "Unknown extra fields are ignored."
         ),
         "type": "object",
@@ -68,7 +75,7 @@ def build_schema() -> dict:
             "type": {"type": "string", "enum": list(CATALOGUE)},
             "occurred_at": {"type": "string", "pattern": TIMESTAMP_PATTERN},
             "municipality": {"type": "string", "pattern": "^[0-9]{4}$"},
-            "unit": {"type": "string", "pattern": "^[a-z0-9-]{1,40}$"},
+            "unit": {"type": "string", "pattern": UNIT_PATTERN},
             "case_id": {"type": "string", "minLength": 1, "maxLength": 64},
             "data": {"type": "object"},
             "recorded_at": {"type": "string", "pattern": TIMESTAMP_PATTERN},

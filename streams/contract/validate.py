@@ -9,12 +9,12 @@ from __future__ import annotations
 import math
 import re
 from datetime import datetime
-from typing import Callable, NamedTuple
+from typing import AbstractSet, Callable, NamedTuple
 
-import orjson
 
 from .catalogue import CATALOGUE, EventSpec, Field
-from .personal_id import any_string_has_personal_id, may_contain_personal_id
+from .canonical import canonical_bytes
+from .decode import check_decoded, decode_event
 
 REASONS = (
     "invalid_json",
@@ -24,6 +24,9 @@ REASONS = (
     "bad_timestamp",
     "bad_value",
     "personal_id_in_payload",
+    "duplicate_key",
+    "too_deep",
+    "unknown_unit",
 )
 
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
@@ -145,6 +148,14 @@ def _check_text(value: object, path: str) -> str:
     return value
 
 
+def _check_unit(value: object, path: str) -> str:
+    if type(value) is not str:
+        raise _Reject("bad_type", path)
+    if _UNIT.fullmatch(value) is None:
+        raise _Reject("bad_value", path)
+    return value
+
+
 def _enum_check(choices: tuple[str, ...]) -> Check:
     # Returns the catalogue's own string, so millions of kept events share a handful of objects.
     allowed = {choice: choice for choice in choices}
@@ -171,6 +182,7 @@ def _compile(field: Field) -> Check:
         "fte": _check_fte,
         "timestamp": parse_timestamp,
         "text": _check_text,
+        "unit": _check_unit,
     }[field.kind]
 
 
@@ -178,6 +190,7 @@ class _CompiledSpec(NamedTuple):
     spec: EventSpec
     fields: tuple[tuple[str, str, bool, object, Check], ...]  # name, path, required, default, check
     is_staff: bool
+    unit_fields: tuple[int, ...]  # payload positions naming a unit (to_unit), for the registry
 
 
 _COMPILED = {
@@ -185,6 +198,7 @@ _COMPILED = {
         spec,
         tuple((f.name, "data." + f.name, f.required, f.default, _compile(f)) for f in spec.fields),
         name.startswith("staff."),
+        tuple(i for i, f in enumerate(spec.fields) if f.kind == "unit"),
     )
     for name, spec in CATALOGUE.items()
 }
@@ -210,7 +224,20 @@ def _check_place(municipality: object, unit: object) -> tuple[str, str]:
     return place
 
 
-def _event(obj: dict) -> Event:
+# A unit registry (CONTRACT.md §7): the (municipality, unit) pairs configured. None: no registry,
+# every well-formed unit is accepted.
+Registry = AbstractSet[tuple[str, str]]
+
+
+def _check_registry(registry: Registry, municipality: str, unit: str, payload: list, compiled: _CompiledSpec) -> None:
+    if (municipality, unit) not in registry:
+        raise _Reject("unknown_unit", "unit")
+    for i in compiled.unit_fields:
+        if (municipality, payload[i]) not in registry:
+            raise _Reject("unknown_unit", compiled.fields[i][1])
+
+
+def _event(obj: dict, registry: Registry | None = None) -> Event:
     try:
         type_ = obj["type"]
         event_id = obj["event_id"]
@@ -251,37 +278,59 @@ def _event(obj: dict) -> Event:
     if compiled.is_staff and payload[0] != case_id:
         # The staff id is the Kafka key of staff events, so a join and a leave meet on one partition.
         raise _Reject("bad_value", "data.staff_id")
+    if registry is not None:
+        _check_registry(registry, municipality, unit, payload, compiled)
     return Event(event_id, type_, compiled.spec.code, ts, municipality, unit, case_id, tuple(payload))
 
 
 _MISSING = object()
 
 
-def validate_object(obj: object) -> Event | Rejection:
-    """Validate an already decoded JSON value."""
-    if type(obj) is not dict:
-        return Rejection("bad_type", "event")
-    if any_string_has_personal_id(obj):
-        return Rejection("personal_id_in_payload")
+def _rejection(reason: str) -> Rejection:
+    return Rejection(reason, "event" if reason == "bad_type" else None)
+
+
+def _checked(obj: dict, registry: Registry | None = None) -> Event | Rejection:
     try:
-        return _event(obj)
+        return _event(obj, registry)
     except _Reject as rejected:
         return rejected.rejection
 
 
-def validate_line(line: bytes | str) -> Event | Rejection:
-    """Validate one JSONL line (bytes or str; surrounding whitespace is ignored)."""
+def validate_object(obj: object, registry: Registry | None = None) -> Event | Rejection:
+    """Validate an already decoded JSON value; ``registry`` as for :func:`validate_line` (a
+    repeated key can no longer be seen in it: prefer :func:`validate_line` on the bytes)."""
+    reason = check_decoded(obj)
+    if reason is not None:
+        return _rejection(reason)
+    return _checked(obj, registry)
+
+
+def validate_line(line: bytes | str, registry: Registry | None = None) -> Event | Rejection:
+    """Validate one JSONL line (bytes or str; surrounding whitespace is ignored). With a unit
+    ``registry`` (a set of (municipality, unit) pairs) an event naming another pair in ``unit``
+    or ``to_unit`` is rejected as ``unknown_unit``."""
     if type(line) is str:
         line = line.encode("utf-8", "surrogatepass")
+    obj = decode_event(line)
+    if type(obj) is str:
+        return _rejection(obj)
     try:
-        obj = orjson.loads(line)
-    except (orjson.JSONDecodeError, UnicodeError):
-        return Rejection("invalid_json")
-    if type(obj) is not dict:
-        return Rejection("bad_type", "event")
-    if may_contain_personal_id(line) and any_string_has_personal_id(obj):
-        return Rejection("personal_id_in_payload")
-    try:
-        return _event(obj)
+        return _event(obj, registry)
     except _Reject as rejected:
         return rejected.rejection
+
+
+def validate_line_canonical(line: bytes | str,
+                            registry: Registry | None = None) -> tuple[Event | Rejection, bytes | None]:
+    """Validate one line and, when accepted, give the bytes to pass on: the event re-serialised
+    with the contract's fields only (:func:`streams.contract.canonical.canonical_bytes`)."""
+    if type(line) is str:
+        line = line.encode("utf-8", "surrogatepass")
+    obj = decode_event(line)
+    if type(obj) is str:
+        return _rejection(obj), None
+    outcome = _checked(obj, registry)
+    if type(outcome) is Event:
+        return outcome, canonical_bytes(obj, outcome.type)
+    return outcome, None

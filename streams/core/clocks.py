@@ -51,6 +51,9 @@ class Clocks:
     investigation: ClockRule
     enforcement: ClockRule
     extra: tuple[ClockRule, ...] = field(default=())
+    # A child investigation opened within this time of a no_action close of the previous child
+    # investigation continues its clock (JO's criticism of restarted clocks; CONTRACT.md §3).
+    link_window: Duration = Duration(14, "days")
 
     def all(self) -> tuple[ClockRule, ...]:
         return (self.protection, self.screening, self.investigation, self.enforcement, *self.extra)
@@ -77,7 +80,8 @@ DEFAULT_CLOCKS = Clocks(
 
 
 def clocks_from_mapping(raw: dict) -> Clocks:
-    """Override durations from configuration, e.g. ``{"screening": {"amount": 14, "unit": "days"}}``."""
+    """Override durations from configuration, e.g. ``{"screening": {"duration": {"amount": 14, "unit": "days"}},
+    "link_window": {"amount": 14, "unit": "days"}}``."""
     kwargs = {}
     for name in ("protection", "screening", "investigation", "enforcement"):
         rule: ClockRule = getattr(DEFAULT_CLOCKS, name)
@@ -89,4 +93,9 @@ def clocks_from_mapping(raw: dict) -> Clocks:
         if duration.unit not in ("hours", "days", "months"):
             raise ValueError(f"clock {name}: unit must be hours, days or months")
         kwargs[name] = ClockRule(rule.id, rule.title_sv, duration, warn, rule.sol_2001_453, rule.sol_2025_400, rule.valid_from)
+    if raw.get("link_window"):
+        window = Duration(**raw["link_window"])
+        if window.unit not in ("hours", "days", "months") or window.amount < 0:
+            raise ValueError("link_window: a non-negative amount of hours, days or months")
+        kwargs["link_window"] = window
     return Clocks(**kwargs)

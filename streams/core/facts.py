@@ -17,6 +17,8 @@ import orjson
 
 from streams.contract.catalogue import CATALOGUE
 
+from .clocks import DEFAULT_CLOCKS, Clocks
+
 # An event as the fold keeps it: (occurred_at as POSIX seconds, catalogue code, event_id, unit, payload).
 Record = tuple
 
@@ -33,6 +35,14 @@ class InvestigationItem(NamedTuple):
     opened: float
     closed: float | None
     extensions: tuple  # ((decided_at, new_due), ...) in event-time order
+    # v2 fields last, with v1's meaning as defaults, so projections written before v2 still load.
+    child: bool = True  # about a child: only then on the legal clock (SoL 11 kap. 2 §)
+    clock_start: float | None = None  # linked: the opening of the first episode of the chain
+    inherited_due: float | None = None  # linked: the deadline the previous episode extended to
+
+    @property
+    def linked(self) -> bool:
+        return self.clock_start is not None
 
 
 class DecisionItem(NamedTuple):
@@ -41,6 +51,13 @@ class DecisionItem(NamedTuple):
     intervention: str
     resolved: float | None  # first enforcement or ending
     decision_id: str | None = None  # the IVO list names decisions; last, so older projections still load
+    legal_basis: str = "sol"
+    sex: str | None = None
+    enforced: float | None = None  # first enforcement
+    ended: float | None = None  # first ending
+    # ((interrupted_at, closed_at | None, "resumed" | "ended" | None), ...) in event-time order
+    interruptions: tuple = ()
+    delay_reasons: tuple = ()  # ((occurred_at, reason), ...) in event-time order
 
 
 class PlacementItem(NamedTuple):
@@ -49,12 +66,14 @@ class PlacementItem(NamedTuple):
     started: float
     ended: float | None
     costs: tuple  # ((from_instant, daily_cost_sek), ...) sorted; the start's own cost included
+    legal_basis: str = "sol"
 
 
 class ApplicationItem(NamedTuple):
     unit: str
     received: float
     decided: float | None
+    new_applicant: bool = False
 
 
 class PaymentItem(NamedTuple):
@@ -73,6 +92,23 @@ class StaffItem(NamedTuple):
     left: float | None
 
 
+class CaseTransfer(NamedTuple):
+    """A ``case.transferred``: from ``at`` on, the case is in ``unit`` (the event's ``to_unit``).
+    The field is called ``unit`` like every item's, the unit the fact belongs to afterwards."""
+
+    unit: str
+    at: float
+    from_unit: str  # the envelope's unit: transfers_out counts there
+
+
+class UnitNamed(NamedTuple):
+    """A unit the case's events name (``unit`` or ``to_unit``), with the first instant they do:
+    the contract lists every named unit from then on, with zeros if nothing else is there."""
+
+    unit: str
+    at: float
+
+
 class CaseFacts(NamedTuple):
     municipality: str
     reports: tuple[ReportItem, ...] = ()
@@ -82,16 +118,31 @@ class CaseFacts(NamedTuple):
     applications: tuple[ApplicationItem, ...] = ()
     payments: tuple[PaymentItem, ...] = ()
     staff: tuple[StaffItem, ...] = ()
+    transfers: tuple[CaseTransfer, ...] = ()  # in event-time order; none to the unit it leaves
+    units: tuple[UnitNamed, ...] = ()
 
 
 _C = {name: spec.code for name, spec in CATALOGUE.items()}
 (REPORT, PROTECTED, SCREENED, INV_OPENED, INV_EXTENDED, INV_CLOSED, DEC_MADE, DEC_ENFORCED,
  DEC_ENDED, PL_STARTED, PL_COST, PL_ENDED, APP_RECEIVED, APP_DECIDED, PAYMENT, STAFF_JOINED,
- STAFF_LEFT) = (_C[t] for t in CATALOGUE)
+ STAFF_LEFT, DEC_INTERRUPTED, DEC_RESUMED, DEC_DELAY_REASON, TRANSFERRED) = (_C[t] for t in CATALOGUE)
+# Events that follow a decision's enforcement, folded per decision after the case's loop.
+_DECISION_FOLLOW_UPS = frozenset((DEC_ENFORCED, DEC_ENDED, DEC_INTERRUPTED, DEC_RESUMED, DEC_DELAY_REASON))
 
 
-def fold_case(municipality: str, records: Iterable[Record], as_of: float | None = None) -> CaseFacts:
-    """The facts of one case from its distinct events (those after ``as_of`` ignored)."""
+def _opt(payload: tuple, i: int, default: object = None) -> object:
+    """Payload field ``i``, or ``default`` for events kept before the field existed (worker state)."""
+    if len(payload) > i:
+        value = payload[i]
+        return default if value is None else value
+    return default
+
+
+def fold_case(municipality: str, records: Iterable[Record], as_of: float | None = None,
+              clocks: Clocks = DEFAULT_CLOCKS) -> CaseFacts:
+    """The facts of one case from its distinct events (those after ``as_of`` ignored).
+    ``clocks`` gives the window within which a new child investigation continues the previous
+    one's clock (CONTRACT.md §3, linked investigations)."""
     if as_of is not None:
         records = [r for r in records if r[0] <= as_of]
     reports: list[list] = []
@@ -99,8 +150,9 @@ def fold_case(municipality: str, records: Iterable[Record], as_of: float | None 
     awaiting_screening: list[list] = []
     investigations: list[list] = []
     open_investigation: list | None = None
+    last_outcome: str | None = None  # of the most recent closed episode
     decisions: dict[str, list] = {}
-    resolutions: dict[str, float] = {}
+    follow_ups: dict[str, list] = {}
     placements: dict[str, list] = {}
     placement_ends: dict[str, float] = {}
     cost_changes: dict[str, list] = {}
@@ -109,9 +161,13 @@ def fold_case(municipality: str, records: Iterable[Record], as_of: float | None 
     payments: list[PaymentItem] = []
     staff: list[list] = []
     open_staff: list | None = None
+    transfers: list[CaseTransfer] = []
+    named: dict[str, float] = {}
 
     # Records sort as tuples: (ts, code, event_id) decide, since event ids are unique in a case.
     for ts, code, _event_id, unit, payload in sorted(records):
+        if unit not in named:
+            named[unit] = ts  # sorted: the first time is the earliest
         if code == REPORT:
             report = [unit, ts, None, None]
             reports.append(report)
@@ -127,7 +183,15 @@ def fold_case(municipality: str, records: Iterable[Record], as_of: float | None 
             awaiting_screening.clear()
         elif code == INV_OPENED:
             if open_investigation is None:  # an "open" while open is a re-export, not a new clock
-                open_investigation = [unit, ts, None, []]
+                child = _opt(payload, 1)
+                child = payload[0] == "barn_unga" if child is None else child
+                clock_start = inherited = None
+                previous = investigations[-1] if investigations else None
+                if (child and previous is not None and previous[4] and last_outcome == "no_action"
+                        and ts <= clocks.link_window.after(previous[2])):
+                    clock_start = previous[1] if previous[5] is None else previous[5]
+                    inherited = previous[3][-1][1] if previous[3] else previous[6]
+                open_investigation = [unit, ts, None, [], child, clock_start, inherited]
                 investigations.append(open_investigation)
         elif code == INV_EXTENDED:
             if open_investigation is not None:
@@ -136,19 +200,21 @@ def fold_case(municipality: str, records: Iterable[Record], as_of: float | None 
             if open_investigation is not None:
                 open_investigation[2] = ts
                 open_investigation = None
+                last_outcome = payload[0]
         elif code == DEC_MADE:
-            decisions.setdefault(payload[0], [unit, ts, payload[1]])
-        elif code == DEC_ENFORCED or code == DEC_ENDED:
-            resolutions.setdefault(payload[0], ts)
+            if payload[0] not in decisions:
+                decisions[payload[0]] = [unit, ts, payload[1], _opt(payload, 2, "sol"), _opt(payload, 3)]
+        elif code in _DECISION_FOLLOW_UPS:
+            follow_ups.setdefault(payload[0], []).append((ts, code, payload))
         elif code == PL_STARTED:
-            placements.setdefault(payload[0], [unit, payload[1], ts, payload[2]])
+            placements.setdefault(payload[0], [unit, payload[1], ts, payload[2], _opt(payload, 4, "sol")])
         elif code == PL_COST:
             cost_changes.setdefault(payload[0], []).append((ts, payload[1]))
         elif code == PL_ENDED:
             placement_ends.setdefault(payload[0], ts)
         elif code == APP_RECEIVED:
             if open_application is None:  # first contact counts; repeats while pending do not
-                open_application = [unit, ts, None]
+                open_application = [unit, ts, None, bool(_opt(payload, 0, False))]
                 applications.append(open_application)
         elif code == APP_DECIDED:
             if open_application is not None:
@@ -165,31 +231,76 @@ def fold_case(municipality: str, records: Iterable[Record], as_of: float | None 
             if open_staff is not None:
                 open_staff[6] = ts
                 open_staff = None
+        elif code == TRANSFERRED:
+            to_unit = payload[0]
+            if to_unit not in named:
+                named[to_unit] = ts
+            if to_unit != unit:  # "a transfer to the unit it leaves changes nothing"
+                transfers.append(CaseTransfer(to_unit, ts, unit))
 
     return CaseFacts(
         municipality,
         tuple(ReportItem(*r) for r in reports),
-        tuple(InvestigationItem(u, o, c, tuple(ext)) for u, o, c, ext in investigations),
+        tuple(InvestigationItem(u, o, c, tuple(ext), child, start, inherited)
+              for u, o, c, ext, child, start, inherited in investigations),
         tuple(
-            DecisionItem(u, made, intervention, resolutions.get(decision_id), decision_id)
-            for decision_id, (u, made, intervention) in sorted(decisions.items())
+            _decision(decision_id, fields, follow_ups.get(decision_id, ()))
+            for decision_id, fields in sorted(decisions.items())
         ),
         tuple(
             PlacementItem(
                 u, ptype, started, placement_ends.get(pid),
-                tuple(sorted([(started, cost), *cost_changes.get(pid, ())])),
+                tuple(sorted([(started, cost), *cost_changes.get(pid, ())])), basis,
             )
-            for pid, (u, ptype, started, cost) in sorted(placements.items())
+            for pid, (u, ptype, started, cost, basis) in sorted(placements.items())
         ),
         tuple(ApplicationItem(*a) for a in applications),
         tuple(payments),
         tuple(StaffItem(*s) for s in staff),
+        tuple(transfers),
+        tuple(UnitNamed(u, at) for u, at in sorted(named.items())),
     )
+
+
+def _decision(decision_id: str, fields: list, follow_ups) -> DecisionItem:
+    """A decision with what followed it, in event-time order: the first enforcement and ending;
+    interruptions of an enforced, not ended decision, each closed by a resumption or an ending;
+    the reasons for delay given."""
+    unit, made, intervention, legal_basis, sex = fields
+    enforced = ended = None
+    interruptions: list[list] = []
+    open_interruption: list | None = None
+    reasons = []
+    for ts, code, payload in follow_ups:
+        if code == DEC_ENFORCED:
+            if enforced is None:
+                enforced = ts
+        elif code == DEC_ENDED:
+            if ended is None:
+                ended = ts
+                if open_interruption is not None:
+                    open_interruption[1:] = [ts, "ended"]
+                    open_interruption = None
+        elif code == DEC_INTERRUPTED:
+            # Only an enforcement under way can be interrupted; a repeat while interrupted is the same one.
+            if enforced is not None and ended is None and open_interruption is None:
+                open_interruption = [ts, None, None]
+                interruptions.append(open_interruption)
+        elif code == DEC_RESUMED:
+            if open_interruption is not None:
+                open_interruption[1:] = [ts, "resumed"]
+                open_interruption = None
+        else:
+            reasons.append((ts, payload[1]))
+    resolved = ended if enforced is None else enforced if ended is None else min(enforced, ended)
+    return DecisionItem(unit, made, intervention, resolved, decision_id, legal_basis, sex, enforced, ended,
+                        tuple(map(tuple, interruptions)), tuple(reasons))
 
 
 # --- (de)serialisation for projections --------------------------------------------------------
 
-_ITEM_TYPES = (ReportItem, InvestigationItem, DecisionItem, PlacementItem, ApplicationItem, PaymentItem, StaffItem)
+_ITEM_TYPES = (ReportItem, InvestigationItem, DecisionItem, PlacementItem, ApplicationItem, PaymentItem, StaffItem,
+               CaseTransfer, UnitNamed)
 
 
 def _plain(value: object) -> object:
@@ -203,14 +314,50 @@ def facts_to_json(facts: CaseFacts) -> bytes:
     return orjson.dumps(_plain(facts))
 
 
+def _pairs(values) -> tuple:
+    return tuple(map(tuple, values))
+
+
+def _investigation(u, o, c, ext, *v2) -> InvestigationItem:
+    return InvestigationItem(u, o, c, _pairs(ext), *v2)
+
+
+def _decision_item(*fields) -> DecisionItem:
+    if len(fields) > 9:
+        fields = (*fields[:9], _pairs(fields[9]), *(_pairs(f) for f in fields[10:]))
+    return DecisionItem(*fields)
+
+
+def _placement(u, t, s, e, costs, *v2) -> PlacementItem:
+    return PlacementItem(u, t, s, e, _pairs(costs), *v2)
+
+
+_BUILDERS = {InvestigationItem: _investigation, DecisionItem: _decision_item, PlacementItem: _placement}
+
+
 def facts_from_json(raw: bytes | str) -> CaseFacts:
+    """Facts as :func:`facts_to_json` wrote them, also by a worker from before contract v2: its
+    items take the v1 meaning of the new fields (every investigation on the child clock, every
+    decision and placement SoL), and its named units are those of its items."""
     municipality, *families = orjson.loads(raw)
     built = []
     for item_type, items in zip(_ITEM_TYPES, families):
-        if item_type is InvestigationItem:
-            built.append(tuple(InvestigationItem(u, o, c, tuple(map(tuple, ext))) for u, o, c, ext in items))
-        elif item_type is PlacementItem:
-            built.append(tuple(PlacementItem(u, t, s, e, tuple(map(tuple, costs))) for u, t, s, e, costs in items))
-        else:
-            built.append(tuple(item_type(*i) for i in items))
-    return CaseFacts(municipality, *built)
+        build = _BUILDERS.get(item_type, item_type)
+        built.append(tuple(build(*i) for i in items))
+    facts = CaseFacts(municipality, *built)
+    if len(families) < len(_ITEM_TYPES):
+        facts = facts._replace(units=units_of_items(facts))
+    return facts
+
+
+def units_of_items(facts: CaseFacts) -> tuple[UnitNamed, ...]:
+    """The units a case's items name, each with its first instant (facts from before v2)."""
+    first: dict[str, float] = {}
+    for family in facts[1:8]:
+        for item in family:
+            at = item[1] if type(item) is not PlacementItem else item.started
+            if type(item) is StaffItem:
+                at = item.joined
+            if at < first.get(item.unit, float("inf")):
+                first[item.unit] = at
+    return tuple(UnitNamed(u, at) for u, at in sorted(first.items()))

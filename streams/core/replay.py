@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterable
 
-from streams.contract.validate import Event, Rejection, validate_line
+from streams.contract.validate import Event, Registry, Rejection, validate_line
 
 from .clocks import DEFAULT_CLOCKS, Clocks
 from .facts import CaseFacts, fold_case
@@ -20,8 +20,9 @@ from .timeutil import format_ts
 class Replay:
     """Accumulates distinct events per case; :meth:`result` folds and computes."""
 
-    def __init__(self, clocks: Clocks = DEFAULT_CLOCKS) -> None:
+    def __init__(self, clocks: Clocks = DEFAULT_CLOCKS, registry: Registry | None = None) -> None:
         self.clocks = clocks
+        self.registry = registry  # the unit registry (CONTRACT.md §7), None when not configured
         # (municipality, case_id) -> {event_id: record}; dedup is per case, as the Kafka key is.
         self.cases: dict[tuple[str, str], dict[str, tuple]] = {}
         self.accepted = 0
@@ -30,7 +31,7 @@ class Replay:
         self.latest: float | None = None
 
     def add_line(self, line: bytes | str) -> Event | Rejection:
-        outcome = validate_line(line)
+        outcome = validate_line(line, self.registry)
         if type(outcome) is Rejection:
             self.rejected[outcome.reason] += 1
         else:
@@ -39,10 +40,10 @@ class Replay:
 
     def add_lines(self, lines: Iterable[bytes | str]) -> None:
         """The hot loop of a replay: :meth:`add_line` and :meth:`add_event` inlined."""
-        cases, rejected, latest = self.cases, self.rejected, self.latest
+        cases, rejected, latest, registry = self.cases, self.rejected, self.latest, self.registry
         accepted = duplicates = 0
         for line in lines:
-            event = validate_line(line)
+            event = validate_line(line, registry)
             if type(event) is Rejection:
                 if event.reason == "invalid_json" and not line.strip():
                     continue  # blank lines are layout, not events
@@ -81,7 +82,7 @@ class Replay:
 
     def facts(self, as_of: float | None = None) -> Iterable[CaseFacts]:
         for (municipality, _case_id), records in self.cases.items():
-            yield fold_case(municipality, records.values(), as_of)
+            yield fold_case(municipality, records.values(), as_of, self.clocks)
 
     def result(self, as_of: float | None = None, period: Period | None = None) -> dict:
         if as_of is None:

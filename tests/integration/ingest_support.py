@@ -17,6 +17,8 @@ TOKEN_ALL_ROTATED = "test-token-all-types-rotated-fedcba9876"
 TOKEN_REPORTS = "test-token-reports-only-0123456789abcd"
 TOKEN_SLOW = "test-token-slow-source-0123456789abcdef"
 WRONG_TOKEN = "test-token-nobody-has-this-one-00000000"
+# 256 bits (64 hex digits), as the key check demands; a test key, never used anywhere else
+TEST_PSEUDONYM_KEY = "4c1f8e0b9a7d3c2e5f6a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e"
 
 SOURCES = [
     {"name": "all-types", "token_sha256": [hash_token(TOKEN_ALL), hash_token(TOKEN_ALL_ROTATED)],
@@ -34,17 +36,17 @@ def auth(token: str = TOKEN_ALL) -> dict[str, str]:
 
 def settings_for(bootstrap: str, topics):
     return load_settings(kafka_bootstrap=bootstrap, case_topic=topics.case_topic,
-                         dead_letter_topic=topics.dead_letter_topic, pseudonym_key="test-key-0123456789abcdef-not-secret")
+                         dead_letter_topic=topics.dead_letter_topic, pseudonym_key=TEST_PSEUDONYM_KEY)
 
 
 @contextmanager
-def running_service(bootstrap: str, topics, sources=None, **kwargs):
+def running_service(bootstrap: str, topics, sources=None, server_limits=None, **kwargs):
     """The ingest API on 127.0.0.1 (a free port) against ``topics``; yields (url, app)."""
     settings = settings_for(bootstrap, topics)
     sink = open_sink(settings)
     try:
         app = create_app(settings, Sources.from_dicts(sources or SOURCES), sink, **kwargs)
-        with ServerThread(app) as url:
+        with ServerThread(app, **(server_limits or {})) as url:
             yield url, app
     finally:
         sink.close()

@@ -15,7 +15,7 @@ from streams.core.replay import Replay
 from tests.integration.ingest_support import captured_logs, record_has_personal_id, records
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "csv"
-KEY = "integration-test-pseudonym-key-0123456789"
+KEY = "7e3a9c1f5b2d8e4a6c0f1b3d5e7a9c2e4f6a8b0d1c3e5f7a9b2c4d6e8f0a1b3c"  # 256 bits, a test key
 
 cli = typer.Typer()
 cli.command()(import_csv_command)

@@ -111,6 +111,9 @@ def test_promtool_check_config(tmp_path):
     cfg = yaml.safe_load(text)
     job = cfg["scrape_configs"][0]
     assert job["job_name"] == "casewatch-exporter" and job["scrape_timeout"] == "1s"
+    assert job["sample_limit"] == 200_000 and job["label_value_length_limit"] == 200
+    for generated in (GEN / "prometheus.yml", GEN.parent.parent / "deploy" / "prometheus" / "prometheus.compose.yml"):
+        assert all(j["sample_limit"] > 0 for j in yaml.safe_load(generated.read_text())["scrape_configs"])
     assert cfg["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == ["127.0.0.1:19093"]
 
 

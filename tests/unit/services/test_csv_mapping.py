@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import re
 from pathlib import Path
 
 import orjson
@@ -54,7 +55,9 @@ def test_personal_id_forms_normalise_to_one_pseudonym():
     pseudonyms = {p.personal_id(f) for f in forms}
     assert len(pseudonyms) == 1
     (pseudo,) = pseudonyms
-    assert pseudo.startswith("p-") and len(pseudo) == 26 and not contains_personal_id(pseudo)
+    # p-<key id>-<24 hex> (the key id, k + 6 hex by default, names the key for rotation)
+    assert pseudo.startswith(f"p-{p.key_id}-") and len(pseudo) == 26 + len(p.key_id) + 1
+    assert re.fullmatch(r"p-k[0-9a-f]{6}-[0-9a-f]{24}", pseudo) and not contains_personal_id(pseudo)
     assert normalise_personal_id("120412+1326") is None or normalise_personal_id("120412+1326").startswith("18")
     with pytest.raises(ValueError) as info:
         p.personal_id("20150412-1327")  # Luhn fails
@@ -75,7 +78,23 @@ def test_missing_or_short_key_is_a_clear_error():
     with pytest.raises(PseudonymKeyError, match="too short") as info:
         key_from_settings(Settings(pseudonym_key="short"))
     assert "short" not in str(info.value).replace("too short", "")
-    assert key_from_settings(Settings(pseudonym_key="a-long-enough-secret-key")) == b"a-long-enough-secret-key"
+    # 24 characters were once enough; a key now carries 256 bits (docs/SECURITY.md, Pseudonyms)
+    with pytest.raises(PseudonymKeyError, match="too short"):
+        key_from_settings(Settings(pseudonym_key="a-long-enough-secret-key"))
+    with pytest.raises(PseudonymKeyError, match="repeats"):
+        key_from_settings(Settings(pseudonym_key="a" * 64))
+    strong = "9f1c2e7a4b8d0c3f5e6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a"
+    assert key_from_settings(Settings(pseudonym_key=strong)) == strong.encode()
+
+
+def test_the_key_id_is_part_of_every_pseudonym_and_can_be_chosen():
+    default, chosen = Pseudonymiser(KEY), Pseudonymiser(KEY, "k2027a")
+    assert default.key_id == Pseudonymiser(KEY).key_id != Pseudonymiser(KEY + b"x").key_id
+    assert chosen.case_number("IFO-1").startswith("c-k2027a-")
+    assert chosen.case_number("IFO-1").rsplit("-", 1)[1] == default.case_number("IFO-1").rsplit("-", 1)[1]
+    with pytest.raises(PseudonymKeyError, match="key id"):
+        Pseudonymiser(KEY, "K 2027")
+    assert "***" in repr(chosen) and KEY.decode() not in repr(chosen)
 
 
 @pytest.mark.parametrize("text,fmt,expected", [

@@ -87,7 +87,7 @@ def test_serialisation_round_trip_keeps_the_facts():
     assert facts_from_json(back.facts_json()) == state.fold()
     # payload types survive: bool, int, float, timestamps as floats
     assert raw[:1] == COMPRESSED  # issue 13: stored compressed, a case's bytes bounded
-    assert orjson.loads(zlib.decompress(raw[1:]))["pl1"][3] == ["pl1", "hvb", 4458.5, None]
+    assert orjson.loads(zlib.decompress(raw[1:]))["pl1"][3] == ["pl1", "hvb", 4458.5, None, "sol"]
 
 
 def test_batch_loads_each_case_once_and_counts():

@@ -36,7 +36,7 @@ def with_data(**changes) -> bytes:
 def test_a_valid_event_is_accepted_with_its_payload_in_catalogue_order():
     out = validate_line(line(GOOD))
     assert isinstance(out, Event)
-    assert out.payload == ("p1", "hvb", 4458, None)
+    assert out.payload == ("p1", "hvb", 4458, None, "sol")  # v2: legal_basis defaults to sol
     assert out.ts == 1709283600.0
 
 
