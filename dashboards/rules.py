@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 import yaml
 
 from streams.core.clocks import DEFAULT_CLOCKS, ClockRule
+from streams.vocabulary import REJECT_REASONS_SV
 
 from streams.thresholds import KINDS
 
+from . import alert_text
 from .config import DEFAULT_CONFIG, MixinConfig
 
 SEVERITIES = ("page", "ticket", "info")
@@ -179,15 +181,21 @@ def recording_rules(cfg: MixinConfig = DEFAULT_CONFIG) -> list[tuple[str, list[R
 
 @dataclass(frozen=True)
 class Alert:
+    """One alert, worded in Swedish only (docs/GLOSSARY.md) for a phone's lock screen.
+
+    The summary reads ``<title>: <headline> i <unit>[, äldsta sedan <date>]``: what, how many,
+    which unit (its registry name, else its code) and, for the legal clocks, since when the
+    oldest item has been late (``since`` names the exporter's clock). ``what`` is the longer
+    description; ``{{ $value }}`` in ``headline``/``what`` is printed with ``value_format``."""
     name: str
     severity: str
     expr: str
     for_: str
-    summary_sv: str
-    summary_en: str
-    what_sv: str  # sentence after "Enhet X (M): "; {n} is the formatted value
-    what_en: str
+    title: str
+    headline: str  # how many, e.g. "{{ $value }} orosanmälningar"; "" for none
+    what: str  # the description's sentence(s)
     value_format: str = "{{ $value }}"
+    since: str | None = None  # clock of casewatch_oldest_overdue_timestamp_seconds
     pipeline: bool = False
     stale_data: bool = False  # firing means unit figures are stale: inhibits unit alerts
     extra_labels: dict[str, str] = field(default_factory=dict)
@@ -199,20 +207,27 @@ class Alert:
 
 
 def _law(rule: ClockRule) -> str:
-    new = f"SoL (2025:400) {rule.sol_2025_400}" if rule.sol_2025_400 else "motsv. SoL (2025:400)"
-    return f"SoL (2001:453) {rule.sol_2001_453} / {new}"
+    new = f"SoL (2025:400) {rule.sol_2025_400}" if rule.sol_2025_400 else "motsvarande bestämmelse i SoL (2025:400)"
+    return f"SoL (2001:453) {rule.sol_2001_453}; {new}"
 
 
 def _dur_sv(amount: int, unit: str) -> str:
-    names = {"hours": ("timme", "timmar"), "days": ("dag", "dagar"), "months": ("månad", "månader")}
+    names = {"hours": ("timme", "timmar"), "days": ("dag", "dagar"), "months": ("månad", "månader"),
+             "minutes": ("minut", "minuter"), "seconds": ("sekund", "sekunder")}
     return f"{amount} {names[unit][amount != 1]}"
 
 
-def _dur_en(amount: int, unit: str) -> str:
-    return f"{amount} {unit[:-1] if amount == 1 else unit}"
+def _last_sv(window: str) -> str:
+    """A Prometheus window as Swedish words: ``15m`` → ``de senaste 15 minuterna``, ``1h`` →
+    ``den senaste timmen``."""
+    amount, unit = int(window[:-1]), window[-1]
+    singular = {"s": "sekunden", "m": "minuten", "h": "timmen", "d": "dygnet"}
+    plural = {"s": "sekunderna", "m": "minuterna", "h": "timmarna", "d": "dygnen"}
+    return f"den senaste {singular[unit]}" if amount == 1 else f"de senaste {amount} {plural[unit]}"
 
 
-def _threshold_value(cfg: MixinConfig, kind: str, fmt: str = "{{ . | first | value }}") -> str:
+def _threshold_value(cfg: MixinConfig, kind: str,
+                     fmt: str = '{{ . | first | value | printf "%g" | reReplaceAll "\\\\." "," }}') -> str:
     """Template text printing the unit's current threshold of ``kind`` (a query at alert time)."""
     query = (
         f'casewatch_threshold{{job="{cfg.exporter_job}",kind="{kind}",'
@@ -224,13 +239,32 @@ def _threshold_value(cfg: MixinConfig, kind: str, fmt: str = "{{ . | first | val
     )
 
 
+def _reason_sv() -> str:
+    """The ``reason`` label's Swedish name (streams/vocabulary.py), generated as a lookup."""
+    branches = "".join(f'{{{{ {"if" if i == 0 else "else if"} eq $labels.reason "{code}" }}}}{name[0].lower() + name[1:]}'
+                       for i, (code, name) in enumerate(REJECT_REASONS_SV.items()))
+    return branches + "{{ else }}{{ $labels.reason }}{{ end }}"
+
+
+PERCENT = '{{ $value | humanizePercentage | reReplaceAll "\\\\." "," | reReplaceAll "%" " %" }}'
+DECIMAL = '{{ printf "%.1f" $value | reReplaceAll "\\\\." "," }}'
+WHOLE = '{{ printf "%.0f" $value }}'
+
+
 def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> list[Alert]:
     c = DEFAULT_CLOCKS
     prot, scr, inv, enf = c.protection, c.screening, c.investigation, c.enforcement
-    d = {r: (_dur_sv(r.duration.amount, r.duration.unit), _dur_en(r.duration.amount, r.duration.unit))
-         for r in (prot, scr, inv, enf)}
+    d = {r: _dur_sv(r.duration.amount, r.duration.unit) for r in (prot, scr, inv, enf)}
     n_kinds = n_kinds or len(KINDS)
     n = "{{ $value }}"
+
+    def count(singular: str, plural: str) -> str:
+        """``1 orosanmälan``, ``3 orosanmälningar``: the noun agrees with the count."""
+        return f"{n} {{{{ if eq $value 1.0 }}}}{singular}{{{{ else }}}}{plural}{{{{ end }}}}"
+
+    reports = count("orosanmälan", "orosanmälningar")
+    child_investigations = count("barnutredning", "barnutredningar")
+    events = count("händelse", "händelser")
 
     def over(metric: str, kind: str) -> str:
         return f"{unit_max(cfg, metric)}\n> on (municipality, unit)\n{threshold(cfg, kind)}"
@@ -238,106 +272,99 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
     def limit(kind: str) -> str:
         return _threshold_value(cfg, kind)
 
+    def limit_pct(kind: str) -> str:
+        return _threshold_value(cfg, kind, '{{ . | first | value | humanizePercentage | reReplaceAll "\\\\." "," '
+                                           '| reReplaceAll "%" " %" }}')
+
+    minutes = (f'{{{{ with query `max({sel(cfg, "casewatch_worker_heartbeat_age_seconds")}) / 60` }}}}'
+               '{{ . | first | value | printf "%.0f" }}{{ end }}')
+    stale_minutes = (f'{{{{ with query `max({sel(cfg, "casewatch_projection_last_read_age_seconds")}) / 60` }}}}'
+                     '{{ . | first | value | printf "%.0f" }}{{ end }}')
     out = [
         # ---- legal clocks
         Alert(
             "CasewatchProtectionAssessmentOverdue", "page",
             f"{unit_max(cfg, 'casewatch_protection_assessments_overdue')} > 0", cfg.for_page,
-            "Skyddsbedömning saknas efter 24 timmar", "Protection assessment missing after 24 hours",
-            f"{n} orosanmälningar om barn saknar skyddsbedömning efter {d[prot][0]} (ska göras genast).",
-            f"{n} reports of concern about a child have no protection assessment after {d[prot][1]} "
-            "(due at once).",
+            f"Skyddsbedömning saknas efter {d[prot]}", f"{reports}",
+            f"{reports} om barn saknar skyddsbedömning mer än {d[prot]} efter ankomsten; "
+            "den ska göras genast. Socialjouren gör skyddsbedömningen nu.",
+            since="protection",
         ),
         Alert(
             "CasewatchScreeningOverdue", "page",
             f"{unit_max(cfg, 'casewatch_reports_screening_overdue')} > 0", cfg.for_page,
-            f"Förhandsbedömning över {d[scr][0]}", f"Screening past the {scr.duration.amount}-day limit",
-            f"{n} förhandsbedömningar har passerat {d[scr][0]} ({_law(scr)}).",
-            f"{n} screenings past the {scr.duration.amount}-day limit.",
+            f"Förhandsbedömning över {d[scr]}", f"{reports}",
+            f"{reports} har väntat mer än {d[scr]} på förhandsbedömning ({_law(scr)}).",
+            since="screening",
         ),
         Alert(
             "CasewatchInvestigationOverdue", "ticket",
             f"{unit_max(cfg, 'casewatch_investigations_overdue')} > 0", cfg.for_ticket,
-            f"Utredning över {d[inv][0]}", f"Investigation past {d[inv][1]}",
-            f"{n} barnutredningar har passerat {d[inv][0]} utan beslut om förlängning ({_law(inv)}).",
-            f"{n} child investigations past {d[inv][1]} without an extension decision.",
+            f"Barnutredning över {d[inv]}", f"{child_investigations}",
+            f"{child_investigations} har passerat {d[inv]} utan beslut om förlängd utredningstid ({_law(inv)}).",
+            since="investigation",
         ),
         Alert(
             "CasewatchDecisionReportableToIVO", "ticket",
             f"{unit_max(cfg, 'casewatch_decisions_reportable')} > 0", cfg.for_ticket,
-            "Ej verkställda beslut ska rapporteras till IVO", "Non-enforced decisions reportable to IVO",
-            f"{n} gynnande beslut är inte verkställda efter {d[enf][0]} och ska rapporteras till IVO "
-            f"({_law(enf)}).",
-            f"{n} favourable decisions not enforced after {d[enf][1]}, reportable to IVO.",
+            "Ej verkställda beslut ska rapporteras till IVO", f"{n} beslut",
+            f"{n} gynnande beslut är inte verkställda efter {d[enf]} och ska rapporteras till IVO ({_law(enf)}).",
+            since="enforcement",
         ),
         Alert(
             "CasewatchScreeningDueSoon", "info",
             f"{unit_max(cfg, 'casewatch_reports_screening_due_soon')} > 0", cfg.for_info,
-            "Förhandsbedömningar nära 14-dagarsgränsen", "Screenings close to the 14-day limit",
-            f"{n} förhandsbedömningar har mindre än {_dur_sv(scr.warn_before.amount, 'days')} kvar "
-            f"till {scr.duration.amount}-dagarsgränsen.",
-            f"{n} screenings have less than {_dur_en(scr.warn_before.amount, 'days')} left before the "
-            f"{scr.duration.amount}-day limit.",
+            f"Förhandsbedömningar nära {scr.duration.amount}-dagarsgränsen", f"{reports}",
+            f"{reports} har mindre än {_dur_sv(scr.warn_before.amount, 'days')} kvar "
+            f"till {scr.duration.amount}-dagarsgränsen för förhandsbedömning.",
         ),
         Alert(
             "CasewatchInvestigationDueSoon", "info",
             f"{unit_max(cfg, 'casewatch_investigations_due_soon')} > 0", cfg.for_info,
-            f"Utredningar nära {d[inv][0]}", f"Investigations close to {d[inv][1]}",
-            f"{n} barnutredningar har mindre än {_dur_sv(inv.warn_before.amount, 'months')} kvar till "
-            f"gränsen på {d[inv][0]}; besluta om förlängning eller avslut.",
-            f"{n} child investigations have less than {_dur_en(inv.warn_before.amount, 'months')} left "
-            f"before {d[inv][1]}; decide on extension or closure.",
+            f"Barnutredningar nära {d[inv]}", f"{child_investigations}",
+            f"{child_investigations} har mindre än {_dur_sv(inv.warn_before.amount, 'months')} kvar till "
+            f"gränsen på {d[inv]}; besluta om förlängd utredningstid eller avsluta.",
         ),
         Alert(
             "CasewatchDecisionEnforcementDueSoon", "info",
             f"{unit_max(cfg, 'casewatch_decisions_due_soon')} > 0", cfg.for_info,
-            "Beslut nära IVO-rapportering", "Decisions close to IVO reporting",
+            "Beslut nära rapportering till IVO", f"{n} beslut",
             f"{n} gynnande beslut blir rapporteringspliktiga till IVO inom "
             f"{_dur_sv(enf.warn_before.amount, 'months')} om de inte verkställs.",
-            f"{n} favourable decisions become reportable to IVO within "
-            f"{_dur_en(enf.warn_before.amount, 'months')} unless enforced.",
         ),
         # ---- backlogs and capacity against per-unit thresholds
         Alert(
             "CasewatchScreeningBacklogHigh", "ticket",
             over("casewatch_reports_awaiting_screening", "reports_awaiting_screening_max"), cfg.for_ticket,
-            "Många orosanmälningar väntar på förhandsbedömning", "Screening backlog above threshold",
+            "Många orosanmälningar väntar på förhandsbedömning", f"{n} orosanmälningar",
             f"{n} orosanmälningar väntar på förhandsbedömning (gränsvärde {limit('reports_awaiting_screening_max')}).",
-            f"{n} reports awaiting screening (threshold {limit('reports_awaiting_screening_max')}).",
         ),
         Alert(
             "CasewatchInvestigationBacklogHigh", "ticket",
             over("casewatch_investigations_open", "investigations_open_max"), cfg.for_ticket,
-            "Många pågående utredningar", "Open investigations above threshold",
+            "Många pågående utredningar", f"{n} utredningar",
             f"{n} pågående utredningar (gränsvärde {limit('investigations_open_max')}).",
-            f"{n} open investigations (threshold {limit('investigations_open_max')}).",
         ),
         Alert(
             "CasewatchDecisionsNotEnforcedHigh", "ticket",
             over("casewatch_decisions_not_enforced", "decisions_not_enforced_max"), cfg.for_ticket,
-            "Många ej verkställda beslut", "Non-enforced decisions above threshold",
+            "Många ej verkställda beslut", f"{n} beslut",
             f"{n} gynnande beslut väntar på verkställighet (gränsvärde {limit('decisions_not_enforced_max')}).",
-            f"{n} favourable decisions await enforcement (threshold {limit('decisions_not_enforced_max')}).",
         ),
         Alert(
             "CasewatchCaseloadHigh", "ticket",
             over("casewatch_caseload_per_social_worker", "caseload_per_social_worker_max"), cfg.for_ticket,
-            "Hög ärendebelastning per socialsekreterare", "Caseload per social worker above threshold",
-            f"{n} pågående utredningar per socialsekreterare (heltid) (gränsvärde "
+            "Många pågående utredningar per socialsekreterare", f"{n} per årsarbetare",
+            f"{n} pågående utredningar per socialsekreterare, räknat i årsarbetare (gränsvärde "
             f"{limit('caseload_per_social_worker_max')}).",
-            f"{n} open investigations per social worker FTE (threshold "
-            f"{limit('caseload_per_social_worker_max')}).",
-            value_format='{{ printf "%.1f" $value }}',
+            value_format=DECIMAL,
         ),
         Alert(
             "CasewatchConsultantShareHigh", "ticket",
             over("casewatch_consultant_share_ratio", "consultant_share_max"), cfg.for_ticket,
-            "Hög andel inhyrda konsulter", "Consultant share above target",
-            f"Konsulter utgör {n} av bemanningen (heltid) (mål högst "
-            f"{_threshold_value(cfg, 'consultant_share_max', '{{ . | first | value | humanizePercentage }}')}).",
-            f"Consultants are {n} of staff FTE (target at most "
-            f"{_threshold_value(cfg, 'consultant_share_max', '{{ . | first | value | humanizePercentage }}')}).",
-            value_format="{{ $value | humanizePercentage }}",
+            "Hög andel inhyrda konsulter", f"{n} av årsarbetarna",
+            f"Inhyrda konsulter utgör {n} av årsarbetarna (mål högst {limit_pct('consultant_share_max')}).",
+            value_format=PERCENT,
         ),
         Alert(
             "CasewatchInflowSpike", "ticket",
@@ -345,12 +372,10 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
             f"and on (municipality, unit)\n{unit_max(cfg, 'casewatch_reports_received_last_7d')}\n"
             f">= on (municipality, unit)\n{threshold(cfg, 'inflow_spike_min_reports')}",
             cfg.for_ticket,
-            "Ovanligt många orosanmälningar", "Inflow of reports far above normal",
-            f"Inflödet de senaste 7 dagarna är {n} gånger veckosnittet för de 12 veckorna före "
+            "Ovanligt många orosanmälningar", f"{n} gånger en normal vecka",
+            f"Orosanmälningarna de senaste 7 dagarna är {n} gånger veckosnittet för de 12 veckorna före "
             f"(gränsvärde {limit('inflow_spike_ratio')}).",
-            f"Reports in the last 7 days are {n} times the weekly mean of the 12 weeks before "
-            f"(threshold {limit('inflow_spike_ratio')}).",
-            value_format='{{ printf "%.1f" $value }}',
+            value_format=DECIMAL,
         ),
         Alert(
             "CasewatchPlacementCostAboveBudgetPace", "info",
@@ -358,12 +383,10 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
             f"and on (municipality, unit)\n{budget_deviation(cfg, placement_cost(cfg), 'placements')}\n"
             f"<= on (municipality, unit)\n({threshold(cfg, 'budget_deviation_pct')} / 100)",
             cfg.for_info,
-            "Placeringskostnad över budget (gul)", "Placement cost above budget pace (yellow)",
-            f"Placeringskostnaden hittills i månaden ligger {n} över budget (gul: högst "
+            "Placeringskostnad över budget (gul)", f"{n} över budgettakten",
+            f"Placeringskostnaden hittills i månaden ligger {n} över budgettakten (gul: högst "
             f"{limit('budget_deviation_pct')} % avvikelse).",
-            f"Month-to-date placement cost is {n} above budget pace (yellow: at most "
-            f"{limit('budget_deviation_pct')} % deviation).",
-            value_format="{{ $value | humanizePercentage }}",
+            value_format=PERCENT,
             extra_labels={"colour": "yellow"},
         ),
         Alert(
@@ -371,12 +394,10 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
             f"{budget_deviation(cfg, placement_cost(cfg), 'placements')}\n"
             f"> on (municipality, unit)\n({threshold(cfg, 'budget_deviation_pct')} / 100)",
             cfg.for_ticket,
-            "Placeringskostnad långt över budget (röd)", "Placement cost far above budget pace (red)",
-            f"Placeringskostnaden hittills i månaden ligger {n} över budget (röd: mer än "
+            "Placeringskostnad långt över budget (röd)", f"{n} över budgettakten",
+            f"Placeringskostnaden hittills i månaden ligger {n} över budgettakten (röd: mer än "
             f"{limit('budget_deviation_pct')} % avvikelse).",
-            f"Month-to-date placement cost is {n} above budget pace (red: more than "
-            f"{limit('budget_deviation_pct')} % deviation).",
-            value_format="{{ $value | humanizePercentage }}",
+            value_format=PERCENT,
             extra_labels={"colour": "red"},
         ),
         # ---- configuration
@@ -385,11 +406,9 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
             f"{unit_max(cfg, 'casewatch_reports_awaiting_screening')}\nunless on (municipality, unit)\n"
             f"(count by (municipality, unit) ({sel(cfg, 'casewatch_threshold')}) >= {n_kinds})",
             cfg.threshold_missing_for,
-            "Gränsvärden saknas för enheten", "Thresholds missing for the unit",
-            f"exportern publicerar färre än {n_kinds} gränsvärden (casewatch_threshold); "
-            "tröskellarm för enheten är blinda.",
-            f"the exporter publishes fewer than {n_kinds} thresholds (casewatch_threshold); "
-            "threshold alerts for the unit are blind.",
+            "Gränsvärden saknas", "",
+            f"Exportern publicerar färre än {n_kinds} gränsvärden för enheten, så larm om balanser för "
+            "enheten kan utebli.",
             pipeline=True,
         ),
         # ---- pipeline health (no unit label)
@@ -397,42 +416,38 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
             "CasewatchExporterDown", "page",
             f'up{{job="{cfg.exporter_job}"}} == 0\nor absent(up{{job="{cfg.exporter_job}"}})',
             cfg.exporter_down_for,
-            "Casewatch-exportern svarar inte", "casewatch exporter is down",
-            "Prometheus kan inte skrapa exportern; alla larm om enheter är blinda.",
-            "Prometheus cannot scrape the exporter; every unit alert is blind.",
+            "casewatch-exportern svarar inte", "",
+            "Prometheus når inte exportern; larm om enheter kan inte skickas. Kontrollera nya "
+            "orosanmälningar direkt i verksamhetssystemet.",
             pipeline=True, stale_data=True, unit_scoped=False,
         ),
         Alert(
             "CasewatchWorkerDown", "page",
             f"max({sel(cfg, 'casewatch_worker_heartbeat_age_seconds')}) > {cfg.worker_heartbeat_max_age_seconds}",
             cfg.worker_down_for,
-            "Casewatch-workern har slutat arbeta", "casewatch worker stopped",
-            f"workerns senaste livstecken är {n} gammalt (gräns {cfg.worker_heartbeat_max_age_seconds} s); "
-            "inga nya händelser behandlas och siffrorna åldras.",
-            f"the worker's last heartbeat is {n} old (limit {cfg.worker_heartbeat_max_age_seconds} s); "
-            "no new events are processed and the figures go stale.",
-            value_format="{{ $value | humanizeDuration }}",
+            "casewatch bearbetar inga händelser", "",
+            f"Bearbetningstjänstens senaste livstecken kom för {minutes} minuter sedan (gräns "
+            f"{_dur_sv(cfg.worker_heartbeat_max_age_seconds, 'seconds')}); siffrorna blir inaktuella. "
+            "Kontrollera nya orosanmälningar direkt i verksamhetssystemet.",
             pipeline=True, stale_data=True, unit_scoped=False,
         ),
         Alert(
             "CasewatchRedisDown", "page",
             f"min({sel(cfg, 'casewatch_redis_up')}) == 0",
             cfg.redis_down_for,
-            "Exportern når inte Redis", "Exporter cannot reach Redis",
-            "exportern når inte Redis; nyckeltalen kan inte läsas.",
-            "the exporter cannot reach Redis; no KPI can be read.",
+            "Exportern når inte Redis", "",
+            "Exportern når inte Redis, där siffrorna lagras; inga siffror kan läsas. Kontrollera nya "
+            "orosanmälningar direkt i verksamhetssystemet.",
             pipeline=True, stale_data=True, unit_scoped=False,
         ),
         Alert(
             "CasewatchFiguresStale", "page",
             f"max({sel(cfg, 'casewatch_projection_last_read_age_seconds')}) > {cfg.figures_stale_max_age_seconds}",
             "1m",
-            "Nyckeltalen är inaktuella", "Figures are stale",
-            f"exportern visar siffror som lästes för {n} sedan (gräns {cfg.figures_stale_max_age_seconds} s); "
-            "larmen bygger på de senast lästa siffrorna tills Redis svarar igen.",
-            f"the exporter serves figures read {n} ago (limit {cfg.figures_stale_max_age_seconds} s); "
-            "alerts rest on the last figures read until Redis answers again.",
-            value_format="{{ $value | humanizeDuration }}",
+            "Siffrorna är inaktuella", "",
+            f"Exportern visar siffror som lästes för {stale_minutes} minuter sedan (gräns "
+            f"{_dur_sv(cfg.figures_stale_max_age_seconds, 'seconds')}) eftersom Redis inte svarar; larmen bygger "
+            "på de senast lästa siffrorna. Kontrollera nya orosanmälningar direkt i verksamhetssystemet.",
             pipeline=True, unit_scoped=False,
         ),
         Alert(
@@ -440,23 +455,20 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
             f"max({sel(cfg, 'casewatch_consumer_lag_messages')}) > {cfg.consumer_lag_floor_messages}\n"
             f"and on ()\nmax(deriv({sel(cfg, 'casewatch_consumer_lag_messages')}[{cfg.consumer_lag_window}])) > 0",
             cfg.consumer_lag_for,
-            "Workern ligger efter och kön växer", "Worker falling behind, lag growing",
-            f"{n} händelser väntar i Kafka och kön har vuxit under {cfg.consumer_lag_window} "
-            f"(golv {cfg.consumer_lag_floor_messages}).",
-            f"{n} events wait in Kafka and the lag grew over {cfg.consumer_lag_window} "
-            f"(floor {cfg.consumer_lag_floor_messages}).",
-            value_format="{{ $value | humanize }}",
+            "casewatch ligger efter", f"{n} obearbetade händelser",
+            f"{n} händelser väntar på bearbetning och kön har vuxit {_last_sv(cfg.consumer_lag_window)} "
+            f"(golv {cfg.consumer_lag_floor_messages}); siffrorna släpar efter.",
+            value_format=WHOLE,
             pipeline=True, stale_data=True, unit_scoped=False,
         ),
         Alert(
             "CasewatchEventsRejected", "ticket",
             f"sum by (reason) (increase({sel(cfg, 'casewatch_events_rejected_total')}[{cfg.rejected_window}])) > 0",
             "0s",
-            "Händelser avvisade till dead-letter", "Events dead-lettered",
-            f"{n} händelser avvisades de senaste {cfg.rejected_window} med orsak "
-            "{{ $labels.reason }}.",
-            f"{n} events rejected in the last {cfg.rejected_window} with reason {{{{ $labels.reason }}}}.",
-            value_format='{{ printf "%.0f" $value }}',
+            "Händelser avvisade till felkön", f"{n} med orsak {_reason_sv()}",
+            f"{events} avvisades {_last_sv(cfg.rejected_window)} med orsak {_reason_sv()}; "
+            "de räknas inte, så siffrorna kan vara fel.",
+            value_format=WHOLE,
             pipeline=True, unit_scoped=False,
         ),
         Alert(
@@ -464,13 +476,10 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
             f"sum(increase({sel(cfg, 'casewatch_events_total')}[{cfg.no_events_window}])) == 0\n"
             f"and on ()\n{office_hours(cfg)}",
             cfg.no_events_for,
-            "Inga händelser under kontorstid", "No events during office hours",
-            f"inga händelser har kommit in de senaste {cfg.no_events_window} under kontorstid "
-            f"(vardagar {cfg.office_hours_start:02d}-{cfg.office_hours_end:02d} svensk tid); "
-            "kontrollera källsystemens export.",
-            f"no events arrived in the last {cfg.no_events_window} during office hours "
-            f"(weekdays {cfg.office_hours_start:02d}-{cfg.office_hours_end:02d} Stockholm time); "
-            "check the source systems' export.",
+            "Inga händelser under kontorstid", "",
+            f"Inga händelser har kommit in {_last_sv(cfg.no_events_window)} under kontorstid "
+            f"(vardagar kl. {cfg.office_hours_start:02d}–{cfg.office_hours_end:02d}); kontrollera exporten "
+            "från verksamhetssystemen.",
             pipeline=True, stale_data=True, unit_scoped=False,
         ),
     ]
@@ -481,23 +490,18 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
 
 
 def alert_rule(a: Alert, cfg: MixinConfig) -> dict:
-    value = a.value_format
-    what_sv = a.what_sv.replace("{{ $value }}", value)
-    what_en = a.what_en.replace("{{ $value }}", value)
-    if a.unit_scoped:
-        who_sv = "Enhet {{ $labels.unit }} ({{ $labels.municipality }}): "
-        who_en = "Unit {{ $labels.unit }} ({{ $labels.municipality }}): "
-        summary = (f"{a.summary_sv} i {{{{ $labels.unit }}}} ({{{{ $labels.municipality }}}}) / "
-                   f"{a.summary_en} in {{{{ $labels.unit }}}} ({{{{ $labels.municipality }}}})")
-        link = f"\nInstrumentpanel / Dashboard: {cfg.dashboard_url()}"
+    headline = a.headline.replace("{{ $value }}", a.value_format)
+    what = a.what.replace("{{ $value }}", a.value_format)
+    has_unit = a.unit_scoped  # every unit alert carries municipality and unit (ThresholdMissing too)
+    if has_unit:
+        unit = alert_text.unit_name()
+        since = alert_text.since(a.since, f'job="{cfg.exporter_job}"') if a.since else ""
+        summary = f"{a.title}: {headline} i {unit}{since}" if headline else f"{a.title} för {unit}"
+        description = (f"{what}\nEnhet {unit}, kommun {{{{ $labels.municipality }}}}."
+                       f"\nInstrumentpanel: {cfg.dashboard_url()}")
     else:
-        who_sv, who_en = "Casewatch: ", "casewatch: "
-        summary = f"{a.summary_sv} / {a.summary_en}"
-        link = ""
-    description = (
-        f"{who_sv}{what_sv} Gäller sedan minst {a.for_}.\n"
-        f"{who_en}{what_en} True for at least {a.for_}.{link}"
-    )
+        summary = f"{a.title}: {headline}" if headline else a.title
+        description = what
     labels = {"severity": a.severity}
     if a.pipeline:
         labels["pipeline"] = "true"

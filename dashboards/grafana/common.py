@@ -47,8 +47,11 @@ GREEN, YELLOW, RED, BLUE, GREY = "green", "yellow", "red", "blue", "text"
 
 # Units, from the SDK's constants.
 COUNT = units.Short
-SEK = units.SwedishKrona
-DAYS = units.Days
+# Money as the board reads it: whole kronor for prices, tkr for month sums (Grafana's own
+# currency unit abbreviates in English, "2.1 Mil"); vårddygn are a plain count, never a duration.
+KR = "suffix: kr"
+TKR = "suffix: tkr"
+PLAIN = units.NoUnit
 SHARE = units.PercentUnit
 SECONDS = units.Seconds
 FTE = units.NoUnit
@@ -94,6 +97,19 @@ def ratio(numerator: str, denominator: str) -> str:
 
 
 UNIT_LABELS = "municipality, unit"
+UNIT_LEGEND = "{{enhet}}"  # see per_unit
+
+
+def per_unit(function: str, metric: str, **labels: str) -> str:
+    """``function by (municipality, unit) (metric{...})`` plus the label ``enhet``: the unit's
+    display name from the registry, else its code (legend :data:`UNIT_LEGEND`)."""
+    from .vocabulary import with_unit_name
+
+    return with_unit_name(by(UNIT_LABELS, function, sel(metric, **labels)), sel("casewatch_unit_info"))
+
+
+def in_tkr(expr: str) -> str:
+    return f"({expr}) / 1000"
 
 
 # --------------------------------------------------------------------------- variables

@@ -8,14 +8,13 @@ from typing import Mapping, Optional
 from grafana_foundation_sdk.builders import dashboard
 
 from .common import (
-    COUNT, RED, UNIT_LABELS, YELLOW, BLUE, Query, any_is_bad, assemble, bargauge_panel, by,
-    new_dashboard, row, sel, stat_panel, timeseries_panel,
+    COUNT, RED, UNIT_LEGEND, YELLOW, BLUE, Query, any_is_bad, assemble, bargauge_panel,
+    new_dashboard, per_unit, row, sel, stat_panel, timeseries_panel,
 )
 
 UID_SUFFIX = "legal-deadlines"
 TITLE = "Lagstadgade tidsgränser"
 
-UNIT_LEGEND = "{{unit}} ({{municipality}})"
 
 
 @dataclass(frozen=True)
@@ -42,10 +41,10 @@ CLOCKS = (
           "casewatch_reports_awaiting_screening", "Väntar på förhandsbedömning",
           "casewatch_reports_screening_due_soon", "Snart försenade (dag 10–14)",
           "casewatch_reports_screening_overdue", "Försenade (över 14 dagar)"),
-    Clock("Utredning (4 månader)", "Utredningar",
+    Clock("Barnutredning (4 månader)", "Barnutredningar",
           "En utredning om ett barn ska vara klar inom 4 månader; nämnden kan besluta om förlängning. "
           "Varning från månad 3. Utredningar som avslutats och direkt öppnats igen räknas samman.",
-          "casewatch_investigations_open", "Pågående utredningar",
+          "casewatch_investigations_open", "Pågående utredningar (alla områden)",
           "casewatch_investigations_due_soon", "Snart försenade (månad 3–4)",
           "casewatch_investigations_overdue", "Försenade (över 4 månader)"),
     Clock("Ej verkställda beslut (3 månader, rapport till IVO)", "Ej verkställda beslut",
@@ -81,7 +80,7 @@ def clock_row(clock: Clock) -> list:
         bargauge_panel(
             f"{clock.name} per enhet: {clock.overdue_label}",
             clock.rule + " Antal just nu per enhet; rött vid minst ett ärende.",
-            COUNT, [Query(by(UNIT_LABELS, "sum", sel(clock.overdue_metric)), UNIT_LEGEND)],
+            COUNT, [Query(per_unit("sum", clock.overdue_metric), UNIT_LEGEND)],
             steps=any_is_bad(), span=8, decimals=0,
         ),
     ]
@@ -100,7 +99,7 @@ def ivo_row() -> list:
         timeseries_panel(
             "Beslut att rapportera till IVO per enhet",
             "Rapporteringspliktiga ej verkställda beslut per enhet över tid.",
-            COUNT, [Query(by(UNIT_LABELS, "sum", sel(reportable)), UNIT_LEGEND)],
+            COUNT, [Query(per_unit("sum", reportable), UNIT_LEGEND)],
             steps=any_is_bad(), span=16, decimals=0,
         ),
     ]

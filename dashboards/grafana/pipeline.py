@@ -13,12 +13,15 @@ from .common import (
 from grafana_foundation_sdk.models import units
 
 from dashboards.config import DEFAULT_CONFIG, MixinConfig
+from streams.vocabulary import EVENT_OUTCOMES_SV
+
+from .vocabulary import swedish_codes
 
 UID_SUFFIX = "pipeline"
 TITLE = "Driftstatus"
 
 EVENTS_PER_SECOND = units.OpsPerSecond
-OUTCOME_NAMES = {"accepted": "Godkända", "duplicate": "Dubbletter", "rejected": "Avvisade"}
+OUTCOME_NAMES = EVENT_OUTCOMES_SV
 
 
 def flow_row() -> list:
@@ -26,8 +29,8 @@ def flow_row() -> list:
         row("Händelseflöde"),
         timeseries_panel(
             "Behandlade händelser per sekund per utfall",
-            "Händelser som arbetaren (worker) behandlat per sekund: godkända, dubbletter (samma "
-            "event_id igen) och avvisade (till dead-letter-ämnet).",
+            "Händelser som bearbetningstjänsten behandlat per sekund: godkända, dubbletter (samma "
+            "händelse igen) och avvisade (till felkön).",
             EVENTS_PER_SECOND,
             [Query(by("outcome", "sum", f"rate({plain('casewatch_events_total')}[$__rate_interval])"),
                    "{{outcome}}")],
@@ -36,10 +39,11 @@ def flow_row() -> list:
         ),
         timeseries_panel(
             "Avvisade händelser per orsak",
-            "Händelser som lagts på dead-letter-ämnet per sekund, per maskinläsbar orsak. Avvisade "
+            "Händelser som lagts i felkön per sekund, per orsak. Avvisade "
             "händelser kan spelas upp igen efter rättning.",
             EVENTS_PER_SECOND,
-            [Query(by("reason", "sum", f"rate({plain('casewatch_events_rejected_total')}[$__rate_interval])"),
+            [Query(swedish_codes(by("reason", "sum",
+                                    f"rate({plain('casewatch_events_rejected_total')}[$__rate_interval])"), "reason"),
                    "{{reason}}")],
             span=12, decimals=2,
         ),
@@ -50,29 +54,29 @@ def health_row(config: MixinConfig) -> list:
     return [
         row("Hälsa just nu"),
         stat_panel(
-            "Konsumentfördröjning",
-            "Antal meddelanden på ämnet för ärendehändelser som arbetaren ännu inte läst. Gult från "
+            "Obearbetade händelser",
+            "Antal händelser i kön som bearbetningstjänsten ännu inte läst. Gult från "
             f"{config.consumer_lag_floor_messages} meddelanden (larmet kräver dessutom att fördröjningen växer).",
             COUNT, [Query(f"max({plain('casewatch_consumer_lag_messages')})", "Meddelanden")],
             steps=[(None, GREEN), (config.consumer_lag_floor_messages, YELLOW)], span=6, decimals=0,
         ),
         stat_panel(
             "Ålder på senaste händelse",
-            "Tid sedan den senaste händelsen som arbetaren sett inträffade (occurred_at). Växer den "
+            "Tid sedan den senaste händelsen som bearbetningstjänsten sett inträffade i verksamhetssystemet. Växer den "
             "stadigt kommer inga nya händelser in.",
             SECONDS, [Query(f"max({plain('casewatch_newest_event_age_seconds')})", "Ålder")],
             span=6, decimals=0,
         ),
         stat_panel(
-            "Tid sedan arbetarens senaste livstecken",
-            "Sekunder sedan arbetaren senast skrev sitt livstecken (heartbeat) i Redis. Rött från "
-            f"{config.worker_heartbeat_max_age_seconds} s, då arbetaren räknas som nere.",
+            "Tid sedan bearbetningstjänstens senaste livstecken",
+            "Sekunder sedan bearbetningstjänsten senast gav livstecken i Redis. Rött från "
+            f"{config.worker_heartbeat_max_age_seconds} s, då den räknas som nere.",
             SECONDS, [Query(f"max({plain('casewatch_worker_heartbeat_age_seconds')})", "Ålder")],
             steps=[(None, GREEN), (config.worker_heartbeat_max_age_seconds, RED)], span=6, decimals=0,
         ),
         stat_panel(
             "Redis nåbar",
-            "1 när exportören nådde Redis vid senaste skrapningen, annars 0.",
+            "1 när exportern nådde Redis vid senaste skrapningen, annars 0.",
             COUNT, [Query(f"min({plain('casewatch_redis_up')})", "Redis")],
             steps=[(None, RED), (1, GREEN)], span=6, decimals=0,
             mappings={"0": ("Nere", RED), "1": ("Uppe", GREEN)},
@@ -84,14 +88,14 @@ def trend_row() -> list:
     return [
         row("Över tid"),
         timeseries_panel(
-            "Konsumentfördröjning över tid",
-            "Olästa meddelanden på ämnet för ärendehändelser.",
+            "Obearbetade händelser över tid",
+            "Händelser i kön som bearbetningstjänsten ännu inte läst.",
             COUNT, [Query(f"max({plain('casewatch_consumer_lag_messages')})", "Fördröjning")],
             colors={"Fördröjning": YELLOW}, span=12, decimals=0,
         ),
         timeseries_panel(
             "Ålder på senaste händelse och livstecken",
-            "Tid sedan senaste händelsen inträffade och sedan arbetarens senaste livstecken.",
+            "Tid sedan senaste händelsen inträffade och sedan bearbetningstjänstens senaste livstecken.",
             SECONDS,
             [Query(f"max({plain('casewatch_newest_event_age_seconds')})", "Senaste händelse"),
              Query(f"max({plain('casewatch_worker_heartbeat_age_seconds')})", "Livstecken")],
@@ -104,7 +108,7 @@ def build(limits: Mapping[str, float], config: MixinConfig = DEFAULT_CONFIG) -> 
     del limits  # pipeline health has no unit thresholds; its global limits are in MixinConfig
     builder = new_dashboard(
         UID_SUFFIX, TITLE,
-        "Driftstatus för casewatch: händelseflöde, avvisade händelser, konsumentfördröjning, "
-        "aktualitet, arbetarens livstecken och Redis.",
+        "Driftstatus för casewatch: händelseflöde, avvisade händelser, obearbetade händelser, "
+        "aktualitet, bearbetningstjänstens livstecken och Redis.",
         unit_variables=False, time_from="now-6h")
     return assemble(builder, flow_row(), health_row(config), trend_row())

@@ -7,14 +7,20 @@ from typing import Mapping, Optional
 from grafana_foundation_sdk.builders import dashboard
 
 from .common import (
-    COUNT, DAYS, GREEN, RED, SEK, SHARE, YELLOW, Query, assemble, bargauge_panel, by, new_dashboard,
-    ratio, row, sel, stat_panel, timeseries_panel,
+    COUNT, GREEN, KR, PLAIN, RED, SHARE, TKR, YELLOW, Query, assemble, bargauge_panel, by, in_tkr,
+    new_dashboard, ratio, row, sel, stat_panel, timeseries_panel,
 )
+from .vocabulary import swedish_codes
 
 UID_SUFFIX = "placements"
 TITLE = "Placeringar och kostnad"
 
 TYPE_LEGEND = "{{placement_type}}"
+
+
+def per_type(metric: str) -> str:
+    """``sum by (placement_type)`` with the placement types' Swedish names (HVB, Arvoderat familjehem ...)."""
+    return swedish_codes(by("placement_type", "sum", sel(metric)), "placement_type")
 
 
 def budget_steps(limits: Mapping[str, float]) -> list[tuple[Optional[float], str]]:
@@ -34,15 +40,15 @@ def budget_panels(limits: Mapping[str, float], *, what: str, cost_metric: str, c
             f"{what} hittills i månaden mot budgettakt",
             f"{what} sedan månadens början för valda enheter (heldragen) mot budgettakten: månadens "
             "budget × förflutna dagar / dagar i månaden (streckad). Budgeten per månad står i "
-            "thresholds.yaml (budgets_month_sek).",
-            SEK,
-            [Query(cost, "Utfall hittills"), Query(budget, "Budgettakt")],
+            "`thresholds.yaml` (`budgets_month_sek`).",
+            TKR,
+            [Query(in_tkr(cost), "Utfall hittills"), Query(in_tkr(budget), "Budgettakt")],
             dashed_series=["^Budgettakt$"], colors={"Budgettakt": "text"}, span=span_series, decimals=0,
         ),
         stat_panel(
             f"{what} i procent av budgettakt",
             f"Utfall hittills i månaden delat med budgettakten. Grönt inom budget, gult upp till "
-            f"{pct:g} % över, rött därutöver (budget_deviation_pct).",
+            f"{pct:g} % över, rött därutöver (`budget_deviation_pct`).",
             SHARE, [Query(ratio(cost, budget), "Andel av budgettakt")],
             steps=budget_steps(limits), span=span_stat, decimals=1,
         ),
@@ -50,7 +56,7 @@ def budget_panels(limits: Mapping[str, float], *, what: str, cost_metric: str, c
 
 
 def placements_row() -> list:
-    active = by("placement_type", "sum", sel("casewatch_placements_active"))
+    active = per_type("casewatch_placements_active")
     return [
         row("Pågående placeringar"),
         timeseries_panel(
@@ -68,24 +74,24 @@ def placements_row() -> list:
 
 
 def month_row() -> list:
-    days = by("placement_type", "sum", sel("casewatch_month_placement_days"))
-    cost = by("placement_type", "sum", sel("casewatch_month_placement_cost_sek"))
+    days = per_type("casewatch_month_placement_days")
+    cost = per_type("casewatch_month_placement_cost_sek")
     return [
         row("Vårddygn och dygnspris denna månad"),
         bargauge_panel(
             "Vårddygn hittills i månaden",
-            "Antal vårddygn sedan månadens början per placeringsform.",
-            DAYS, [Query(days, TYPE_LEGEND)], span=8, decimals=0,
+            "Antal vårddygn sedan månadens början per placeringsform (ett vårddygn är en dag i placering).",
+            PLAIN, [Query(days, TYPE_LEGEND)], span=8, decimals=0,
         ),
         bargauge_panel(
             "Genomsnittligt dygnspris i månaden",
             "Kostnad hittills i månaden delat med vårddygn hittills i månaden, per placeringsform.",
-            SEK, [Query(ratio(cost, days), TYPE_LEGEND)], span=8, decimals=0,
+            KR, [Query(ratio(cost, days), TYPE_LEGEND)], span=8, decimals=0,
         ),
         bargauge_panel(
             "Genomsnittligt antal placerade i månaden",
             "Medelantal pågående placeringar per dag hittills i månaden, per placeringsform.",
-            COUNT, [Query(by("placement_type", "sum", sel("casewatch_month_placements_mean")), TYPE_LEGEND)],
+            COUNT, [Query(per_type("casewatch_month_placements_mean"), TYPE_LEGEND)],
             span=8, decimals=1,
         ),
     ]
@@ -98,8 +104,8 @@ def cost_row(limits: Mapping[str, float]) -> list:
                        category="placements"),
         timeseries_panel(
             "Placeringskostnad hittills i månaden per placeringsform",
-            "Kostnad sedan månadens början per placeringsform, valda enheter.",
-            SEK, [Query(by("placement_type", "sum", sel("casewatch_month_placement_cost_sek")), TYPE_LEGEND)],
+            "Kostnad sedan månadens början per placeringsform, valda enheter, i tusental kronor.",
+            TKR, [Query(in_tkr(per_type("casewatch_month_placement_cost_sek")), TYPE_LEGEND)],
             stacked=True, span=24, decimals=0,
         ),
     ]

@@ -6,17 +6,18 @@ from typing import Mapping
 
 from grafana_foundation_sdk.builders import dashboard
 
+from streams.vocabulary import EMPLOYMENTS_SV
+
 from .common import (
-    BLUE, FTE, SHARE, UNIT_LABELS, YELLOW, Query, above, assemble, by, new_dashboard, ratio, row, sel,
-    stat_panel, timeseries_panel,
+    BLUE, FTE, SHARE, UNIT_LEGEND, YELLOW, Query, above, assemble, by, new_dashboard, per_unit, ratio, row,
+    sel, stat_panel, timeseries_panel,
 )
+from .vocabulary import swedish_codes
 from .placements import budget_panels
 
 UID_SUFFIX = "staffing"
 TITLE = "Bemanning"
 
-UNIT_LEGEND = "{{unit}} ({{municipality}})"
-EMPLOYMENT_NAMES = {"permanent": "Egen personal", "consultant": "Inhyrda konsulter"}
 
 
 def fte_row(limits: Mapping[str, float]) -> list:
@@ -24,29 +25,30 @@ def fte_row(limits: Mapping[str, float]) -> list:
     consultants = f"sum({sel('casewatch_staff_active_fte', employment='consultant')})"
     everyone = f"sum({sel('casewatch_staff_active_fte')})"
     return [
-        row("Årsarbetare och konsultandel"),
+        row("Årsarbetare och andel inhyrda konsulter"),
         timeseries_panel(
             "Årsarbetare per anställningsform",
             "Aktiva årsarbetare (heltidsekvivalenter) i valda enheter: egen personal och inhyrda "
             "konsulter, staplat.",
-            FTE, [Query(by("employment", "sum", sel("casewatch_staff_active_fte")), "{{employment}}")],
+            FTE, [Query(swedish_codes(by("employment", "sum", sel("casewatch_staff_active_fte")), "employment"),
+                   "{{employment}}")],
             stacked=True, span=16, decimals=1,
-            colors={"permanent": BLUE, "consultant": YELLOW}, names=EMPLOYMENT_NAMES,
+            colors={EMPLOYMENTS_SV["permanent"]: BLUE, EMPLOYMENTS_SV["consultant"]: YELLOW},
         ),
         stat_panel(
-            "Konsultandel",
+            "Andel inhyrda konsulter",
             "Inhyrda konsulters andel av alla aktiva årsarbetare i valda enheter. Rött från tröskeln "
-            "(consultant_share_max).",
-            SHARE, [Query(ratio(consultants, everyone), "Konsultandel")],
+            "(`consultant_share_max`).",
+            SHARE, [Query(ratio(consultants, everyone), "Andel inhyrda konsulter")],
             steps=above(limits[kind]), span=8, decimals=1,
         ),
         timeseries_panel(
-            "Konsultandel per enhet",
+            "Andel inhyrda konsulter per enhet",
             "Inhyrda konsulters andel av enhetens årsarbetare. Streckad röd linje: standardtröskeln; "
             "serien 'Tröskel' visar enhetens egen tröskel.",
             SHARE,
-            [Query(by(UNIT_LABELS, "max", sel("casewatch_consultant_share_ratio")), UNIT_LEGEND),
-             Query(by(UNIT_LABELS, "max", sel("casewatch_threshold", kind=kind)), f"Tröskel {UNIT_LEGEND}")],
+            [Query(per_unit("max", "casewatch_consultant_share_ratio"), UNIT_LEGEND),
+             Query(per_unit("max", "casewatch_threshold", kind=kind), f"Tröskel {UNIT_LEGEND}")],
             steps=above(limits[kind]), dashed_series=["^Tröskel .*"], span=24, decimals=1,
         ),
     ]

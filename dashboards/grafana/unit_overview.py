@@ -7,18 +7,17 @@ from typing import Mapping
 from grafana_foundation_sdk.builders import dashboard
 
 from .common import (
-    COUNT, GREEN, SHARE, UNIT_LABELS, YELLOW, Query, above, any_is_bad, assemble, bargauge_panel, by,
-    new_dashboard, ratio, row, sel, stat_panel, timeseries_panel,
+    COUNT, GREEN, SHARE, UNIT_LEGEND, YELLOW, Query, above, any_is_bad, assemble, bargauge_panel,
+    new_dashboard, per_unit, ratio, row, sel, stat_panel, timeseries_panel,
 )
 
 UID_SUFFIX = "unit-overview"
 TITLE = "Enhetsöversikt"
 
-UNIT_LEGEND = "{{unit}} ({{municipality}})"
 
 
 def _per_unit(metric: str, function: str = "sum", **labels: str) -> str:
-    return by(UNIT_LABELS, function, sel(metric, **labels))
+    return per_unit(function, metric, **labels)
 
 
 def _unit_threshold(kind: str) -> Query:
@@ -42,7 +41,7 @@ def inflow_row(limits: Mapping[str, float]) -> list:
             "Inflöde i förhållande till normal",
             "Orosanmälningar de senaste 7 dagarna delat med veckosnittet de 12 veckorna innan. "
             "100 % är en normal vecka; rött från tröskeln för ovanligt högt inflöde "
-            "(inflow_spike_ratio i thresholds.yaml).",
+            "(`inflow_spike_ratio` i `thresholds.yaml`).",
             SHARE,
             [Query(ratio(_per_unit("casewatch_reports_received_last_7d"),
                          _per_unit("casewatch_reports_received_weekly_mean_12w")), UNIT_LEGEND)],
@@ -55,7 +54,7 @@ def _backlog(title: str, description: str, metric: str, kind: str, limits: Mappi
     return timeseries_panel(
         title,
         description + " Streckad röd linje: standardtröskeln; streckad serie 'Tröskel': enhetens "
-        "egen tröskel när den avviker (thresholds.yaml).",
+        "egen tröskel när den avviker (`thresholds.yaml`).",
         COUNT,
         [Query(_per_unit(metric), UNIT_LEGEND), _unit_threshold(kind)],
         steps=above(limits[kind]), dashed_series=["^Tröskel .*"], span=8, decimals=0,
@@ -69,7 +68,7 @@ def backlog_row(limits: Mapping[str, float]) -> list:
                  "Orosanmälningar där förhandsbedömningen inte är klar (tidsgräns 14 dagar).",
                  "casewatch_reports_awaiting_screening", "reports_awaiting_screening_max", limits),
         _backlog("Pågående utredningar",
-                 "Öppna barnavårdsutredningar (tidsgräns 4 månader).",
+                 "Pågående utredningar, alla områden (för barnutredningar gäller tidsgränsen 4 månader).",
                  "casewatch_investigations_open", "investigations_open_max", limits),
         _backlog("Ej verkställda beslut",
                  "Gynnande beslut som ännu inte verkställts (rapport till IVO efter 3 månader).",
@@ -89,8 +88,8 @@ def overdue_row() -> list:
         ("Förhandsbedömningar efter 14 dagar",
          "Orosanmälningar där förhandsbedömningen passerat 14 dagar.",
          "casewatch_reports_screening_overdue"),
-        ("Utredningar efter 4 månader",
-         "Utredningar som pågått längre än 4 månader (länkade utredningar räknas samman).",
+        ("Barnutredningar efter 4 månader",
+         "Barnutredningar som pågått längre än 4 månader (länkade utredningar räknas samman).",
          "casewatch_investigations_overdue"),
         ("Beslut att rapportera till IVO",
          "Gynnande beslut som inte verkställts inom 3 månader och ska rapporteras till IVO.",
@@ -100,8 +99,8 @@ def overdue_row() -> list:
         ("Förhandsbedömningar snart försenade",
          "Väntar på förhandsbedömning och har passerat dag 10 av 14.",
          "casewatch_reports_screening_due_soon"),
-        ("Utredningar snart försenade",
-         "Pågående utredningar som passerat 3 av 4 månader.",
+        ("Barnutredningar snart försenade",
+         "Pågående barnutredningar som passerat 3 av 4 månader.",
          "casewatch_investigations_due_soon"),
         ("Beslut snart rapporteringspliktiga",
          "Ej verkställda beslut som passerat 2 av 3 månader.",
@@ -125,15 +124,15 @@ def caseload_row(limits: Mapping[str, float]) -> list:
     return [
         row("Arbetsbelastning"),
         bargauge_panel(
-            "Ärenden per socialsekreterare just nu",
-            "Öppna utredningar per årsarbetare socialsekreterare, per enhet. Rött från tröskeln "
-            "(caseload_per_social_worker_max). Saknas när enheten inte har någon bemanning registrerad.",
+            "Pågående utredningar per socialsekreterare just nu",
+            "Pågående utredningar per socialsekreterare (räknat i årsarbetare), per enhet. Rött från tröskeln "
+            "(`caseload_per_social_worker_max`). Saknas när enheten inte har någon bemanning registrerad.",
             COUNT, [Query(caseload, UNIT_LEGEND)],
             steps=above(limits[kind]), span=8, decimals=1, maximum=2 * limits[kind],
         ),
         timeseries_panel(
-            "Ärenden per socialsekreterare över tid",
-            "Öppna utredningar per årsarbetare socialsekreterare. Streckad röd linje: standardtröskeln; "
+            "Pågående utredningar per socialsekreterare över tid",
+            "Pågående utredningar per socialsekreterare (räknat i årsarbetare). Streckad röd linje: standardtröskeln; "
             "serien 'Tröskel' visar enhetens egen tröskel.",
             COUNT, [Query(caseload, UNIT_LEGEND), _unit_threshold(kind)],
             steps=above(limits[kind]), dashed_series=["^Tröskel .*"], span=16, decimals=1,

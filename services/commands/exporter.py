@@ -10,7 +10,7 @@ import logging
 import signal
 import threading
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import typer
 
@@ -18,6 +18,16 @@ import typer
 def _fail(message: str) -> typer.Exit:
     typer.echo(f"casewatch exporter: {message}", err=True)
     return typer.Exit(2)
+
+
+def display_names(settings) -> Callable[[str, str], Optional[str]] | None:
+    """The unit registry's display names (CONTRACT.md §7) for ``casewatch_unit_info``, or None
+    without a registry."""
+    registry = settings.unit_registry()
+    if registry is None:
+        return None
+    return lambda municipality, unit: (
+        name if (name := registry.display_name(municipality, unit)) != unit else None)
 
 
 def exporter_command(
@@ -63,7 +73,10 @@ def exporter_command(
     except ThresholdsError as exc:
         raise _fail(f"thresholds: {exc}") from None
 
-    store = RedisProjection.from_url(settings.redis_url, settings.redis_prefix, password=settings.redis_secret())
+    names = display_names(settings)
+    if names is not None:
+        kwargs["display_names"] = names
+        store = RedisProjection.from_url(settings.redis_url, settings.redis_prefix, password=settings.redis_secret())
     collector = KpiCollector(store, thresholds=thresholds, **kwargs)
     registry = build_registry(collector)
     # Read and parse the whole projection now, not in Prometheus' first scrape: at national

@@ -47,6 +47,7 @@ from streams.core.clocks import DEFAULT_CLOCKS, Clocks
 from streams.projection import PipelineStats
 from streams.core.facts import CaseFacts, facts_from_json
 from streams.core.kpis import Period, UnitItems, change_instants, earliest_item, group_by_unit, unit_kpis
+from streams.core.overdue import oldest_overdue
 from streams.core.timeutil import day_start, local_day, month_bounds
 
 from .metrics import UNIT_FAMILIES, Scrape, UnitSample, family_header, render_samples, unit_samples
@@ -145,8 +146,11 @@ class KpiCollector:
 
     def __init__(self, source: FactsSource, thresholds: Thresholds | Callable[[], Thresholds] | None = None,
                  clock: Callable[[], float] = time.time, wall_clock: Callable[[], float] = time.time,
-                 clocks: Clocks = DEFAULT_CLOCKS, unavailable: tuple[type[BaseException], ...] = UNAVAILABLE) -> None:
+                 clocks: Clocks = DEFAULT_CLOCKS, unavailable: tuple[type[BaseException], ...] = UNAVAILABLE,
+                 display_names: Callable[[str, str], str | None] | None = None) -> None:
         self.source = source
+        # The unit registry's names (CONTRACT.md §7) for casewatch_unit_info; None: no registry.
+        self.display_names = display_names
         if thresholds is None:
             thresholds = load_thresholds()
         self._thresholds = thresholds if callable(thresholds) else (lambda: thresholds)
@@ -253,8 +257,10 @@ class KpiCollector:
     def _recompute(self, entry: _Unit, municipality: str, unit: str, as_of: float, period: Period,
                    thresholds: Thresholds, elapsed: float, midnight: float) -> None:
         figures = unit_kpis(entry.items, as_of, period, self.clocks)
+        name = self.display_names(municipality, unit) if self.display_names else None
         entry.samples = list(unit_samples(municipality, unit, figures, thresholds.for_unit(municipality, unit),
-                                          thresholds.budget_month_sek(municipality, unit), elapsed))
+                                          thresholds.budget_month_sek(municipality, unit), elapsed,
+                                          oldest_overdue(entry.items, as_of, self.clocks), name))
         if entry.instants is None or as_of < entry.instants_since:  # a clock set back (what-ifs, tests)
             entry.instants = change_instants(entry.items, self.clocks, since=as_of)
             entry.instants_since = as_of

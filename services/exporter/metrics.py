@@ -147,6 +147,10 @@ HEARTBEAT_AGE = "casewatch_worker_heartbeat_age_seconds"
 REDIS_UP = "casewatch_redis_up"
 STALE = "casewatch_projection_stale"
 LAST_READ_AGE = "casewatch_projection_last_read_age_seconds"
+# Since when a unit is late on a legal clock (streams.core.overdue): an instant, never a case.
+OLDEST_OVERDUE = "casewatch_oldest_overdue_timestamp_seconds"
+# The unit registry's display name (CONTRACT.md §7), for alert texts and legends; one series a unit.
+UNIT_INFO = "casewatch_unit_info"
 
 
 UnitSample = tuple[str, list[str], float]  # (family name, label values, value)
@@ -155,19 +159,27 @@ LABELS: Mapping[str, tuple[str, ...]] = {
     **{m.name: m.labels for m in KPI_METRICS},
     THRESHOLD: UNIT_LABELS + ("kind",),
     BUDGET: UNIT_LABELS + ("category",),
+    OLDEST_OVERDUE: UNIT_LABELS + ("clock",),
+    UNIT_INFO: UNIT_LABELS + ("name",),
 }
 HELP: Mapping[str, str] = {
     **{m.name: m.help for m in KPI_METRICS},
     THRESHOLD: "The unit's effective threshold of this kind (dashboards/thresholds.yaml).",
     BUDGET: "Budget pace: the month's budget x elapsed days (today included) / days in the month, SEK.",
+    OLDEST_OVERDUE: "The deadline the unit's oldest overdue item passed, by legal clock, Unix seconds "
+                    "(absent while none is overdue).",
+    UNIT_INFO: "1 for each unit the unit registry names; the label name is its display name.",
 }
 UNIT_FAMILIES: tuple[str, ...] = tuple(LABELS)  # in exposition order
 
 
 def unit_samples(municipality: str, unit: str, figures: Mapping[str, object], thresholds: Mapping[str, float],
-                 month_budget: Mapping[str, float], elapsed_fraction: float) -> Iterator[UnitSample]:
+                 month_budget: Mapping[str, float], elapsed_fraction: float,
+                 oldest_overdue: Mapping[str, float | None] | None = None,
+                 display_name: str | None = None) -> Iterator[UnitSample]:
     """Every sample of one unit: its KPI figures (``streams.core.kpis.unit_kpis`` output), its
-    thresholds and its budget pace."""
+    thresholds, its budget pace, since when each legal clock is late
+    (``streams.core.overdue.oldest_overdue``) and its display name when the registry has one."""
     place = [municipality, unit]
     for metric in KPI_METRICS:
         value = figures[metric.key]
@@ -183,6 +195,11 @@ def unit_samples(municipality: str, unit: str, figures: Mapping[str, object], th
         yield THRESHOLD, place + [kind], thresholds[kind]
     for category in sorted(month_budget):
         yield BUDGET, place + [category], month_budget[category] * elapsed_fraction
+    for clock, instant in sorted((oldest_overdue or {}).items()):
+        if instant is not None:
+            yield OLDEST_OVERDUE, place + [clock], instant
+    if display_name is not None:
+        yield UNIT_INFO, place + [display_name], 1.0
 
 
 # --- the text exposition format, for the unit families (what generate_latest writes) -------------

@@ -287,20 +287,20 @@ class IngestService:
             return JSONResponse({"status": "ready", "kafka": "reachable"})
         return JSONResponse({"status": "not_ready", "kafka": "unreachable"}, status_code=503)
 
-    def _refused(self, request: Request) -> Response | None:
+    def _basic_auth_refused(self, request: Request) -> Response | None:
         """401 when a web config names users and the request is not one of them."""
         if self.web.authorised(request.headers.get("authorization")) is not None:
             return None
         return _error(401, "unauthorized", "this endpoint needs basic auth", {"WWW-Authenticate": REALM})
 
     async def metrics_endpoint(self, request: Request) -> Response:
-        refused = self._refused(request)
+        refused = self._basic_auth_refused(request)
         if refused is not None:
             return refused
         return Response(generate_latest(self.metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     async def openapi(self, request: Request) -> Response:
-        refused = self._refused(request)
+        refused = self._basic_auth_refused(request)
         if refused is not None:
             return refused
         return Response(orjson.dumps(openapi_document(self.max_body, self.web.auth)), media_type="application/json")

@@ -30,6 +30,7 @@ from streams.core.timeutil import local_date, local_day
 
 from .suppress import suppress_table
 from .labels import INTERVENTIONS_SV
+from streams.swedish import long_date
 
 CSV_COLUMNS = ("kommun", "enhet", "arende_id", "beslut_id", "beslutsdatum", "insats", "dagar_i_vantan",
                "rapporterbart_sedan", "tidigare_rapporterat_kvartal")
@@ -147,7 +148,7 @@ def html_section(rows: list[Reportable], quarter: Quarter) -> str:
     return (
         f"<section class='ivo'><h2>Ej verkställda beslut – rapport till IVO, {quarter}</h2>"
         f"<p>Gynnande beslut som inte verkställts inom tre månader från beslutsdatum, per "
-        f"{local_date(quarter.as_of).isoformat()}. Antal: {len(rows)}. Ärende- och besluts-id är "
+        f"{long_date(local_date(quarter.as_of))}. Antal: {len(rows)}. Ärende- och besluts-id är "
         f"pseudonymer. Avbrott i verkställighet ingår inte i underlaget.</p>"
         "<table><thead><tr><th>Kommun</th><th>Enhet</th><th>Ärende-id</th><th>Beslut-id</th>"
         "<th>Beslutsdatum</th><th>Insats</th><th>Dagar i väntan</th><th>Rapporterbart sedan</th>"

@@ -10,7 +10,8 @@ import re
 from datetime import date
 from html import escape
 
-from services.swedish import MONTHS_SHORT, long_date, month_name, number, percent
+from services.summary import period_text
+from services.swedish import MONTHS_SHORT, date_time, long_date, month_name, number, percent
 
 from . import charts, narrative
 from .colours import FALLING, GREEN, POSITIVE, RED, STABLE, YELLOW
@@ -64,6 +65,17 @@ tr.total td { font-weight: bold; border-top: 1pt solid #444; }
 .note { font-size: 8pt; color: #444; }
 .headline { font-size: 11pt; font-weight: bold; margin: 4pt 0; }
 """
+
+
+def _when(value: object) -> str:
+    """An ISO instant from the snapshot's data as Swedish text ("28 november 2026 kl. 22.47");
+    anything else (a missing value) as it is."""
+    from datetime import datetime
+
+    try:
+        return date_time(datetime.fromisoformat(str(value)))
+    except ValueError:
+        return str(value) if value not in (None, "") else "–"
 
 
 def _dot(colour: str | None, small: bool = False) -> str:
@@ -392,11 +404,11 @@ def _about(document: dict) -> str:
     marks = sorted({mark["kalla"] for a in content["malomraden"] for mark in a["manader"].values()})
     return (
         "<h2>Om underlaget</h2><p class='note'>"
-        f"Uppgifterna avser läget {escape(content['as_of'])} (månadens sista sekund) och perioden "
-        f"{content['period']['from']} – {content['period']['to']} (till, ej med). De är beräknade med casewatch "
+        f"Uppgifterna avser läget vid månadens slut ({escape(_when(content['as_of']))}) och perioden "
+        f"{period_text(content['period']['from'], content['period']['to'])}. De är beräknade med casewatch "
         "referensberäkning (casewatch replay) ur ärendehändelser. "
         f"Händelser: {number(events.get('accepterade'))} godkända, {number(events.get('dubbletter'))} dubbletter, "
-        f"{number(events.get('avvisade'))} avvisade; senaste händelse {escape(str(meta.get('data_till_och_med')))}. "
+        f"{number(events.get('avvisade'))} avvisade; senaste händelse {escape(_when(meta.get('data_till_och_med')))}. "
         f"Antal 1–{rules['undertryck_under'] - 1} visas som {escape(marker(rules['undertryck_under']))}; {SECONDARY} döljer en "
         "uppgift som annars skulle avslöja ett dolt antal (sekundär röjandekontroll). Medelvärden som bygger på "
         f"färre än {rules['undertryck_under']} ärenden visas inte. Ett målområdes färg väger samman indikatorerna "
@@ -414,7 +426,7 @@ def render(document: dict) -> str:
     warning = ""
     if not content["underlag"]["komplett_manad"]:
         warning = (f"<div class='warning'><b>Preliminärt underlag.</b> Senaste händelse är "
-                   f"{escape(str(meta.get('data_till_och_med')))}, före månadens slut.</div>")
+                   f"{escape(_when(meta.get('data_till_och_med')))}, före månadens slut.</div>")
     title = f"Månadsuppföljning {month_name(month)} {year}"
     last_day = date.fromisoformat(content["period"]["to"]).toordinal() - 1
     return (
@@ -423,7 +435,7 @@ def render(document: dict) -> str:
         f"<h1>{escape(title)}</h1>"
         f"<p class='sub'>{escape(content['namnd'])} · {escape(content['forvaltning'])} · kommun {escape(content['kommun'])}"
         f" · läget per {long_date(date.fromordinal(last_day))}</p>"
-        f"<p class='meta'>Revision {meta.get('revision', 1)} · fryst {escape(str(meta.get('skapad', '')))} · "
+        f"<p class='meta'>Revision {meta.get('revision', 1)} · fryst {escape(_when(meta.get('skapad', '')))} · "
         f"casewatch snapshot {escape(content['manad'])}</p>"
         f"{_banner(meta, below, content)}{warning}"
         f"<h2>Måluppfyllelse januari – {month_name(month)} {year}</h2>{_grid(content)}{_legend(content)}"

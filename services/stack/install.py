@@ -1,7 +1,7 @@
 """Install what the local stack needs, idempotently.
 
-* Debian packages ``redis-server``, ``prometheus``, ``prometheus-alertmanager`` (and a JRE /
-  Maven if missing) through apt, only when their binaries are absent.
+* Debian packages ``redis-server``, ``prometheus``, ``prometheus-alertmanager``, ``golang-go``
+  (and a JRE / Maven if missing) through apt, only when their binaries are absent.
 * The Kafka broker jars from Maven Central, resolved by Maven from a tiny generated pom into
   ``${XDG_CACHE_HOME:-~/.cache}/casewatch/kafka-<version>/libs``.  A second run finds the
   completed cache and downloads nothing.
@@ -29,6 +29,8 @@ APT_BINARIES = {
     "prometheus": "prometheus",
     "prometheus-alertmanager": "prometheus-alertmanager",
     "openssl": "openssl",  # the secure stack makes its CA and certificates with it
+    # tests/unit/test_holidays.py evaluates Alertmanager's time intervals with its own Go code
+    "go": "golang-go",
 }
 JAVA_PACKAGES = {"java": "default-jre-headless", "mvn": "maven"}
 # The board report renders its PDF with WeasyPrint (Pango, a font) and its tests read the PDF
@@ -116,7 +118,7 @@ def apt_install(packages: list[str]) -> None:
 def ensure_system_packages(with_monitoring: bool = True, with_kafka_tools: bool = True) -> None:
     wanted = ["redis-server", "openssl"]
     if with_monitoring:
-        wanted += ["prometheus", "prometheus-alertmanager"]
+        wanted += ["prometheus", "prometheus-alertmanager", "go"]
     missing = [APT_BINARIES[b] for b in wanted if not _have(b)]
     if with_kafka_tools:
         missing += [pkg for b, pkg in JAVA_PACKAGES.items() if not _have(b)]

@@ -138,8 +138,14 @@ def test_a_screening_past_14_days_pages_on_call_and_resolves_when_screened(live,
         delivered, alert = hook.find("CasewatchScreeningOverdue", "firing", unit="e2e-1")
         assert alert["labels"]["severity"] == "page"
         assert alert["labels"]["municipality"] == "0999"
-        assert "e2e-1 (0999)" in alert["annotations"]["summary"]
-        assert "1 förhandsbedömningar har passerat 14 dagar" in alert["annotations"]["description"]
+        # Swedish only: what, how many, which unit and since when, in Stockholm time
+        from streams.swedish import date_time
+
+        summary = alert["annotations"]["summary"]
+        assert summary.startswith("Förhandsbedömning över 14 dagar: 1 orosanmälan i e2e-1, äldsta sedan "), summary
+        assert summary.endswith(date_time(deadline, now=time.time())), (summary, deadline)
+        assert "1 orosanmälan har väntat mer än 14 dagar" in alert["annotations"]["description"]
+        assert "Enhet e2e-1, kommun 0999." in alert["annotations"]["description"]
         assert alert["annotations"]["runbook_url"].endswith("/dashboards/runbooks/CasewatchScreeningOverdue.md")
         print(f"\nbreach → webhook: {delivered - deadline:.1f} s "
               f"({'shipped intervals' if SHIPPED else '1 s scrape and evaluation, shipped for and routing'})")

@@ -137,7 +137,8 @@ def test_every_expr_is_valid_promql(queries, tmp_path):
 
 def test_concrete_expr_leaves_no_grafana_variable(queries):
     for _, _, expr in queries:
-        assert "$" not in concrete_expr(expr)
+        # "$1" in label_replace is PromQL's capture reference, which Grafana leaves alone
+        assert "$" not in concrete_expr(expr).replace('"$1"', "")
 
 
 _PROMQL_WORDS = {
@@ -221,10 +222,10 @@ THRESHOLD_PANELS = {
     ("casewatch-unit-overview", "Orosanmälningar som väntar på förhandsbedömning"): ["reports_awaiting_screening_max"],
     ("casewatch-unit-overview", "Pågående utredningar"): ["investigations_open_max"],
     ("casewatch-unit-overview", "Ej verkställda beslut"): ["decisions_not_enforced_max"],
-    ("casewatch-unit-overview", "Ärenden per socialsekreterare just nu"): ["caseload_per_social_worker_max"],
-    ("casewatch-unit-overview", "Ärenden per socialsekreterare över tid"): ["caseload_per_social_worker_max"],
-    ("casewatch-staffing", "Konsultandel"): ["consultant_share_max"],
-    ("casewatch-staffing", "Konsultandel per enhet"): ["consultant_share_max"],
+    ("casewatch-unit-overview", "Pågående utredningar per socialsekreterare just nu"): ["caseload_per_social_worker_max"],
+    ("casewatch-unit-overview", "Pågående utredningar per socialsekreterare över tid"): ["caseload_per_social_worker_max"],
+    ("casewatch-staffing", "Andel inhyrda konsulter"): ["consultant_share_max"],
+    ("casewatch-staffing", "Andel inhyrda konsulter per enhet"): ["consultant_share_max"],
 }
 BUDGET_PANELS = [
     ("casewatch-placements", "Placeringskostnad i procent av budgettakt"),
@@ -268,7 +269,7 @@ def test_threshold_series_and_dashed_lines(dashboards):
 
 
 def test_units(dashboards):
-    allowed = {"short", "currencySEK", "d", "percentunit", "s", "none", "ops"}
+    allowed = {"short", "suffix: kr", "suffix: tkr", "percentunit", "s", "none", "ops"}
     units_by_title = {}
     for dashboard in dashboards.values():
         for panel in _panels(dashboard):
@@ -276,10 +277,11 @@ def test_units(dashboards):
                 unit = panel["fieldConfig"]["defaults"]["unit"]
                 assert unit in allowed, (dashboard["uid"], panel["title"], unit)
                 units_by_title[panel["title"]] = unit
-    assert units_by_title["Genomsnittligt dygnspris i månaden"] == "currencySEK"
-    assert units_by_title["Vårddygn hittills i månaden"] == "d"
-    assert units_by_title["Konsultandel"] == "percentunit"
-    assert units_by_title["Placeringskostnad hittills i månaden mot budgettakt"] == "currencySEK"
+    assert units_by_title["Genomsnittligt dygnspris i månaden"] == "suffix: kr"
+    # a plain count: Grafana's "d" rescaled 545 vårddygn to "1 year"
+    assert units_by_title["Vårddygn hittills i månaden"] == "none"
+    assert units_by_title["Andel inhyrda konsulter"] == "percentunit"
+    assert units_by_title["Placeringskostnad hittills i månaden mot budgettakt"] == "suffix: tkr"
 
 
 # ----------------------------------------------------------------- push against a recorded Grafana API

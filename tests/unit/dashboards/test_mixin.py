@@ -80,7 +80,7 @@ def test_every_alert_has_labels_annotations_and_a_runbook():
         assert ann["runbook_url"].endswith(f"dashboards/runbooks/{name}.md"), name
         assert (DASH / "runbooks" / f"{name}.md").is_file(), f"missing runbook for {name}"
         runbook = (DASH / "runbooks" / f"{name}.md").read_text(encoding="utf-8")
-        assert runbook.startswith(f"# {name}\n") and "amtool" in runbook and "First steps" in runbook, name
+        assert runbook.startswith(f"# {name}\n") and "amtool" in runbook and "## Första åtgärder" in runbook, name
         if "municipality" not in rule["labels"] and "pipeline" not in rule["labels"]:
             assert "$labels.unit" in ann["description"], f"{name}: description must name the unit"
     extra = {p.stem for p in (DASH / "runbooks").glob("*.md")} - {r["alert"] for r in rules}

@@ -478,3 +478,46 @@ def test_prometheus_scrapes_take_the_cached_text_and_others_get_what_they_ask_fo
     _content_type, body = get(prometheus, "name[]=casewatch_investigations_open&name[]=casewatch_events_total")
     families = {line.split()[2] for line in body.decode().splitlines() if line.startswith("# TYPE")}
     assert families == {"casewatch_investigations_open", "casewatch_events_total"}
+
+
+def test_since_when_each_clock_is_late_and_the_display_name_are_exported(world):
+    """The alerts' "äldsta sedan ...": the deadline the oldest overdue item passed, per unit and
+    clock, an instant and never a case; and the registry's name as casewatch_unit_info."""
+    _replay, source = world
+    registry = CollectorRegistry(auto_describe=False)
+    names = {("0138", "bou-1"): "Barn och unga, mottagning"}
+    registry.register(KpiCollector(source, clock=lambda: parse_instant(AS_OF), wall_clock=lambda: 1e9,
+                                   display_names=lambda m, u: names.get((m, u))))
+    text = generate_latest(registry).decode()
+    samples = parse_metrics(text)
+
+    def oldest(unit, clock, mun="0138"):
+        return samples.get(("casewatch_oldest_overdue_timestamp_seconds",
+                            frozenset({"municipality": mun, "unit": unit, "clock": clock}.items())))
+
+    assert oldest("bou-1", "protection") == parse_instant("2024-05-03T09:00:00+02:00")  # c1, 24 hours
+    assert oldest("bou-1", "screening") == parse_instant("2024-05-04T09:00:00+02:00")  # c2, 14 days
+    assert oldest("bou-1", "enforcement") == parse_instant("2024-04-06T11:00:00+02:00")  # d2, 3 months
+    assert oldest("bou-1", "investigation") is None  # c5 was extended, c4 is within 4 months
+    assert oldest("eb-1", "screening") is None
+    info = {labels: v for (name, labels), v in samples.items() if name == "casewatch_unit_info"}
+    assert info == {frozenset({"municipality": "0138", "unit": "bou-1", "name": "Barn och unga, mottagning"}.items()): 1.0}
+    assert "case_id" not in text and "c1" not in text.replace("clock", "")
+
+
+def test_the_exporter_command_reads_display_names_from_the_unit_registry():
+    """With a registry (CONTRACT.md §7) the names reach casewatch_unit_info; a unit the registry
+    does not name, or no registry at all, publishes none."""
+    from types import SimpleNamespace
+
+    from services.commands.exporter import display_names
+
+    class Registry:
+        def display_name(self, municipality, unit):
+            return {("0138", "bou-1"): "Barn och unga, mottagning"}.get((municipality, unit), unit)
+
+    names = display_names(SimpleNamespace(unit_registry=lambda: Registry()))
+    assert names("0138", "bou-1") == "Barn och unga, mottagning"
+    assert names("0138", "bou-2") is None
+    assert display_names(SimpleNamespace(unit_registry=lambda: None)) is None
+    assert display_names(SimpleNamespace()) is None
