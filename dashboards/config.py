@@ -33,6 +33,7 @@ class MixinConfig:
     worker_heartbeat_max_age_seconds: int = 120
     worker_down_for: str = "1m"
     redis_down_for: str = "1m"
+    figures_stale_max_age_seconds: int = 300
     consumer_lag_floor_messages: int = 1000
     consumer_lag_window: str = "10m"
     consumer_lag_for: str = "10m"

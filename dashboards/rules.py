@@ -279,6 +279,8 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
 
     minutes = (f'{{{{ with query `max({sel(cfg, "casewatch_worker_heartbeat_age_seconds")}) / 60` }}}}'
                '{{ . | first | value | printf "%.0f" }}{{ end }}')
+    stale_minutes = (f'{{{{ with query `max({sel(cfg, "casewatch_projection_last_read_age_seconds")}) / 60` }}}}'
+                     '{{ . | first | value | printf "%.0f" }}{{ end }}')
     out = [
         # ---- legal clocks
         Alert(
@@ -453,6 +455,16 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
             "Exportern når inte Redis, där siffrorna lagras; inga siffror kan läsas. Kontrollera nya "
             "orosanmälningar direkt i verksamhetssystemet.",
             pipeline=True, stale_data=True, unit_scoped=False,
+        ),
+        Alert(
+            "CasewatchFiguresStale", "page",
+            f"max({sel(cfg, 'casewatch_projection_last_read_age_seconds')}) > {cfg.figures_stale_max_age_seconds}",
+            "1m",
+            "Siffrorna är inaktuella", "",
+            f"Exportern visar siffror som lästes för {stale_minutes} minuter sedan (gräns "
+            f"{_dur_sv(cfg.figures_stale_max_age_seconds, 'seconds')}) eftersom Redis inte svarar; larmen bygger "
+            "på de senast lästa siffrorna. Kontrollera nya orosanmälningar direkt i verksamhetssystemet.",
+            pipeline=True, unit_scoped=False,
         ),
         Alert(
             "CasewatchConsumerLagGrowing", "ticket",

@@ -45,19 +45,53 @@ import redis
 from faust.streams import _current_event  # the context variable behind faust.current_event()
 from faust.types import TP, EventT, RecordMetadata
 
+from kafka.errors import KafkaError
+
 from streams.settings import Settings
 from streams.projection import PipelineHealth, Projection
+from streams.projection_fencing import CaseWrite
 from streams.contract.validate import Rejection, validate_line
 from streams.offset_keeper import OffsetKeeper
 from streams.retry import until_it_answers
 from streams.case_state import Batch, CaseState, split_key
-from streams.dead_letter import dead_letter_record
+from streams.dead_letter import MISROUTED, DeadLetter, dead_letter_record, withheld
 
 log = logging.getLogger("casewatch.worker")
 
 TABLE_NAME = "cases"
 WORKER_SOURCE = "casewatch-worker"  # the dead letters' ``source`` header
 REPROJECT_CHUNK = 1000
+FAILURE_LOG_EVERY = 30.0  # seconds: at most one ERROR with a traceback per outage
+
+
+def _poison_errors() -> tuple[type[BaseException], ...]:
+    """Errors the broker gives for one record (never for an outage): retrying cannot help."""
+    from aiokafka import errors as aio
+    from kafka import errors as kp
+
+    names = ("MessageSizeTooLargeError", "RecordListTooLargeError", "InvalidRecordError",
+             "CorruptRecordException", "UnsupportedForMessageFormatError")
+    found = [getattr(module, name) for module in (aio, kp) for name in names if hasattr(module, name)]
+    return tuple(found)
+
+
+POISON_ERRORS = _poison_errors()
+
+
+def contiguous_end(persisted: Optional[int], offsets: list[int]) -> Optional[int]:
+    """The offset to record as the store's persisted changelog offset after this worker wrote
+    ``offsets``, or None to leave it. It moves only over records this worker wrote right after
+    the last one it knows: when another writer's records lie in between (this worker was cut off
+    and someone else owned the partition meanwhile), recovery must still read them."""
+    if not offsets:
+        return None
+    expected = None if persisted is None else persisted + 1
+    end = None
+    for offset in sorted(offsets):
+        if expected is not None and offset != expected:
+            break
+        end, expected = offset, offset + 1
+    return end
 
 
 @contextlib.contextmanager
@@ -103,7 +137,17 @@ class CaseWorker:
         self.offsets = OffsetKeeper(app, settings)
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}"
         self._verified = False
-        self.misrouted = 0
+        self._generations: dict[int, int] = {}  # case-topic partition -> group generation it came with
+        self._marks: dict[int, str] = {}  # partition -> the write mark this worker last set in Redis
+        self._projected: set[int] = set()  # partitions re-projected since they were assigned
+        self._lost: set[int] = set()  # partitions a fenced write showed another worker holds
+        self._sequence = 0
+        self.fenced_batches = 0
+        self.failed_batches = 0
+        self._last_failure_log = -FAILURE_LOG_EVERY
+        self.withheld_dead_letters = 0
+        app.on_partitions_assigned.connect(self._on_assigned)
+        app.on_partitions_revoked.connect(self._on_revoked)
         self.agent = app.agent(self.case_topic, name="casewatch-cases")(self.process)
         app.timer(housekeeping_every, name="casewatch-housekeeping")(self.housekeeping)
         app.on_before_shutdown.connect(self._on_shutdown)
@@ -122,9 +166,46 @@ class CaseWorker:
             async with self.lock:
                 try:
                     await self.process_batch(events)
-                except BaseException:
+                except asyncio.CancelledError:
                     self.offsets.forget_all()
                     raise
+                except Exception:  # noqa: BLE001 - never a stall: read again from the commits
+                    self.failed_batches += 1
+                    now = time.monotonic()
+                    if now - self._last_failure_log >= FAILURE_LOG_EVERY:
+                        self._last_failure_log = now
+                        log.exception("a batch failed (%d so far); reading its partitions again from the "
+                                      "committed offsets", self.failed_batches)
+                    await self.offsets.rewind(self._case_tps())
+
+    def _group_generation(self) -> int:
+        """The consumer group generation this worker's consumer joined with (from the broker)."""
+        try:
+            return int(self.app.consumer._thread._ensure_consumer()._coordinator.generation)
+        except AttributeError:  # no group coordinator (yet): the lowest generation
+            return -1
+
+    async def _on_assigned(self, app: faust.App, assigned: set[TP], **_: Any) -> None:
+        generation = self._group_generation()
+        for tp in assigned:
+            if tp.topic == self.settings.case_topic:
+                self._generations[tp.partition] = generation
+                self._lost.discard(tp.partition)
+                self._projected.discard(tp.partition)
+                self._marks.pop(tp.partition, None)
+
+    async def _on_revoked(self, app: faust.App, revoked: set[TP], **_: Any) -> None:
+        for tp in revoked:
+            if tp.topic == self.settings.case_topic:
+                self._generations.pop(tp.partition, None)
+                self._projected.discard(tp.partition)
+                self._marks.pop(tp.partition, None)
+
+    def _generation_of(self, partition: int) -> int:
+        generation = self._generations.get(partition)
+        if generation is None:
+            generation = self._generations[partition] = self._group_generation()
+        return generation
 
     async def _on_shutdown(self, app: faust.App, **_: Any) -> None:
         await self.offsets.close()
@@ -159,29 +240,53 @@ class CaseWorker:
         await self.offsets.prepare({e.message.tp for e in events if e.message.tp in assignment})
         batch = Batch(self._load)
         last_event: dict[bytes, EventT] = {}
-        producer = self.app.producer
-        deliveries: list[Awaitable[RecordMetadata]] = []
+        partitions: set[int] = set()
+        letters: list[DeadLetter] = []
         for event in events:
             message = event.message
-            if message.tp not in assignment or not await self.offsets.admit(message):
+            if (message.tp not in assignment or message.partition in self._lost
+                    or not await self.offsets.admit(message)):
                 continue  # another worker owns it now, or it comes again after a seek back
+            partitions.add(message.partition)
             outcome = _validate(event.value, self.registry)
+            if type(outcome) is not Rejection and message.key != outcome.case_id.encode():
+                # The contract keys messages by case_id: a case spread over two partitions
+                # would be folded in two places and each fold would overwrite the other.
+                outcome = Rejection(MISROUTED)
             if type(outcome) is Rejection:
                 batch.reject(outcome)
-                letter = dead_letter_record(event.value, outcome, source=WORKER_SOURCE, key=message.key)
-                deliveries.append(await producer.send(self.settings.dead_letter_topic, letter.key, letter.value,
-                                                      None, None, letter.headers))
+                letters.append(dead_letter_record(event.value, outcome, source=WORKER_SOURCE, key=message.key))
                 continue
             with as_current(event):
                 key, _new = batch.add(outcome)
             last_event[key] = event
-            if message.key != outcome.case_id.encode():
-                # The contract keys messages by case_id; a case spread over partitions would be
-                # folded in two places. Logged (sparingly), not fixed: the producer must key.
-                self.misrouted += 1
-                if self.misrouted == 1 or self.misrouted % 10_000 == 0:
-                    log.warning("%d messages so far not keyed by their case_id (latest: partition %s, "
-                                "offset %s)", self.misrouted, message.partition, message.offset)
+        if not partitions:
+            return
+        # Redis first, fenced: a worker that lost a partition to a later group generation
+        # learns it here and writes nothing, neither Redis, the table, the changelog nor offsets.
+        self._sequence += 1
+        fences = {p: self._generation_of(p) for p in partitions}
+        marks = {p: f"{fences[p]}:{self.worker_id}:{self._sequence}" for p in partitions}
+        cases = [CaseWrite(c.municipality, c.case_id, c.facts_json(), len(c)) for c in batch.cases.values()]
+        health = PipelineHealth(self.worker_id, batch.outcomes(), dict(batch.rejected), batch.newest_ts,
+                                await self.consumer_lag())
+        previous = {p: self._marks[p] for p in partitions if p in self._marks}
+        written = await self._redis(self.store.write_fenced, cases, health, fences, marks, False, previous)
+        if written.lost:
+            self.fenced_batches += 1
+            log.warning("partitions %s belong to a later group generation: this worker was paused or cut off "
+                        "past its session; its batch is dropped and its offsets forgotten",
+                        sorted(written.lost))
+            self.offsets.forget_all()
+            # Lost until the group assigns them again (on_partitions_assigned): the consumer may
+            # rejoin with a newer generation before the rebalance and its recovery are done,
+            # and its buffered messages must not pass the fence with that generation.
+            self._lost.update(written.lost)
+            return
+        self._marks.update(marks)
+        producer = self.app.producer
+        deliveries = [(letter, await producer.send(self.settings.dead_letter_topic, letter.key, letter.value,
+                                                   None, None, letter.headers)) for letter in letters]
         # The table, written past Faust's per-key changelog path (one buffered produce and
         # callback per key): the local store directly, and the changelog records sent in bulk
         # and awaited below, before the batch is acked.
@@ -194,17 +299,33 @@ class CaseWorker:
                 self.table.data[key] = value
             changelog.append(await producer.send(changelog_topic, key, value, event.message.partition,
                                                  None, None))
-        health = PipelineHealth(self.worker_id, batch.outcomes(), dict(batch.rejected), batch.newest_ts,
-                                await self.consumer_lag())
-        await self._redis(self.store.write_batch, list(batch.projections()), health)
-        await asyncio.gather(*deliveries)
-        persisted: dict[int, int] = {}
+        await self._await_dead_letters(deliveries)
+        written_at: dict[int, list[int]] = {}
         for metadata in await asyncio.gather(*changelog):
-            persisted[metadata.partition] = max(metadata.offset, persisted.get(metadata.partition, -1))
-        for partition, offset in persisted.items():
-            # what Faust's changelog callback does per record: the store's recovery starts here
-            self.table.data.set_persisted_offset(TP(changelog_topic, partition), offset)
+            written_at.setdefault(metadata.partition, []).append(metadata.offset)
+        for partition, offsets in written_at.items():
+            tp = TP(changelog_topic, partition)
+            persisted = contiguous_end(self.table.data.persisted_offset(tp), offsets)
+            if persisted is not None:
+                # what Faust's changelog callback does per record: the store's recovery starts here
+                self.table.data.set_persisted_offset(tp, persisted)
         self.offsets.commit_soon()
+
+    async def _await_dead_letters(self, deliveries: list[tuple[DeadLetter, Awaitable[RecordMetadata]]]) -> None:
+        """Wait until Kafka has every dead letter; one the broker refuses (too large, or any
+        other reason it gives) is replaced by a small marker, so no record can stall the worker."""
+        for letter, delivery in deliveries:
+            try:
+                await delivery
+            except KafkaError as exc:
+                if not isinstance(exc, POISON_ERRORS):
+                    raise
+                self.withheld_dead_letters += 1
+                log.warning("a dead letter was refused by Kafka (%s); sent a marker without its value",
+                            type(exc).__name__)
+                marker = withheld(letter, type(exc).__name__)
+                await (await self.app.producer.send(self.settings.dead_letter_topic, marker.key, marker.value,
+                                                    None, None, marker.headers))
 
     # --- lag, heartbeat, re-projection -----------------------------------------------------
 
@@ -236,46 +357,79 @@ class CaseWorker:
         return sorted(tp for tp in self.app.consumer.assignment() if tp.topic == self.settings.case_topic)
 
     def _partitions(self) -> list[int]:
-        return [tp.partition for tp in self._case_tps()]
+        return [tp.partition for tp in self._case_tps() if tp.partition not in self._lost]
 
     async def housekeeping(self) -> None:
         try:
             async with self.lock:
                 await self.offsets.unstall()
-            if self._ready() and self.store.incomplete(self._partitions()):
-                await self.reproject()
+                if self._ready():
+                    stale = self._stale_partitions()
+                    if stale:
+                        await self._reproject(stale)
             lag = await self.consumer_lag()
             self.store.record_pipeline(PipelineHealth(self.worker_id, {}, {}, None, lag))
         except Exception:  # noqa: BLE001 - Redis away for a moment: try again next tick
             log.exception("housekeeping failed; retrying")
 
+    def _stale_partitions(self) -> list[int]:
+        """The assigned partitions Redis may not hold in full: not re-projected since they were
+        assigned (a restart, a rebalance), or whose write mark is not the one this worker set
+        last (Redis wiped, or restarted from an older snapshot or AOF)."""
+        partitions = self._partitions()
+        marks = self.store.written_marks(partitions)
+        return [p for p in partitions
+                if p not in self._projected or (p in self._marks and marks.get(p) != self._marks[p])]
+
     async def reproject(self) -> int:
-        """Write the facts of every case this worker holds, then mark its partitions complete.
+        async with self.lock:
+            return await self._reproject(self._partitions())
+
+    async def _reproject(self, stale: list[int]) -> int:
+        """Write the facts of every case this worker holds, then set the write marks of its
+        partitions (the caller holds the batch lock: no batch writes a case between its read
+        here and its write). Cases are written through the same fences and grow-only guard as
+        batches, so a worker that lost its partitions meanwhile changes nothing.
 
         A sentinel key (this run's own) marks the run: if Redis is flushed again meanwhile, the
-        cases written before the flush are gone, so nothing is marked complete and the next tick
-        starts over.
+        cases written before the flush are gone, so no mark is set and the next tick starts over.
         """
         started = time.monotonic()
         n = 0
         token = uuid.uuid4().hex
-        async with self.lock:  # no batch writes a case between its read here and its write
-            partitions = self._partitions()
-            await self._redis(self.store.begin_reprojection, token)
-            chunk: list[tuple[str, str, bytes]] = []
-            for key, raw in self.table.items():
-                municipality, case_id = split_key(key)
-                chunk.append((municipality, case_id,
-                              CaseState.from_bytes(municipality, case_id, raw).facts_json()))
-                if len(chunk) >= REPROJECT_CHUNK:
-                    n += await self._redis(self.store.write_cases, chunk)
-                    chunk = []
-            if chunk:
-                n += await self._redis(self.store.write_cases, chunk)
-            if not await self._redis(self.store.reprojection_intact, token):
-                log.warning("Redis was flushed during the re-projection; starting over")
-                return 0
-            await self._redis(self.store.mark_complete, partitions)
-            await self._redis(self.store.end_reprojection, token)
-        log.info("re-projected %d cases to Redis in %.2fs", n, time.monotonic() - started)
+        partitions = self._partitions()
+        fences = {p: self._generation_of(p) for p in partitions}
+        await self._redis(self.store.begin_reprojection, token)
+        chunk: list[CaseWrite] = []
+
+        async def flush(marks: dict[int, str]) -> bool:
+            nonlocal n
+            outcome = await self._redis(self.store.write_fenced, chunk, None, fences, marks, bool(marks))
+            if outcome.lost:
+                log.warning("re-projection stopped: partitions %s belong to a later group generation",
+                            sorted(outcome.lost))
+                self._lost.update(outcome.lost)
+                return False
+            n += outcome.written
+            chunk.clear()
+            return True
+
+        for key, raw in self.table.items():
+            municipality, case_id = split_key(key)
+            case = CaseState.from_bytes(municipality, case_id, raw)
+            chunk.append(CaseWrite(municipality, case_id, case.facts_json(), len(case)))
+            if len(chunk) >= REPROJECT_CHUNK and not await flush({}):
+                return n
+        if not await self._redis(self.store.reprojection_intact, token):
+            log.warning("Redis was flushed during the re-projection; starting over")
+            return 0
+        self._sequence += 1
+        marks = {p: f"{fences[p]}:{self.worker_id}:{self._sequence}" for p in partitions}
+        if not await flush(marks):
+            return n
+        self._marks.update(marks)
+        self._projected.update(partitions)
+        await self._redis(self.store.end_reprojection, token)
+        log.info("re-projected %d cases to Redis in %.2fs (partitions %s stale)", n, time.monotonic() - started,
+                 stale)
         return n

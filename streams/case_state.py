@@ -17,12 +17,18 @@ from __future__ import annotations
 from collections import Counter
 from typing import Callable, Iterator, Optional
 
+import zlib
+
 import orjson
 
 from streams.contract.validate import Event, Rejection
 from streams.core.facts import CaseFacts, Record, facts_to_json, fold_case
 
 KEY_SEPARATOR = "/"
+# A stored case is zlib-compressed JSON behind this byte (plain JSON, as older versions wrote
+# it, starts with "{"): about 10 instead of 52 bytes per simulated event, so a case of 22,000
+# events stays far below the changelog's 1 MB record limit.
+COMPRESSED = b"z"
 
 
 def table_key(municipality: str, case_id: str) -> bytes:
@@ -65,10 +71,12 @@ class CaseState:
         return facts_to_json(self.fold())
 
     def to_bytes(self) -> bytes:
-        return orjson.dumps(self.events)
+        return COMPRESSED + zlib.compress(orjson.dumps(self.events), 6)
 
     @classmethod
     def from_bytes(cls, municipality: str, case_id: str, raw: bytes) -> "CaseState":
+        if raw[:1] == COMPRESSED:
+            raw = zlib.decompress(raw[1:])
         return cls(municipality, case_id, orjson.loads(raw))
 
     def __len__(self) -> int:

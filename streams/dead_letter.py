@@ -35,6 +35,14 @@ _WITHHELD = b'{"withheld":"personal_id_in_payload"}'
 _ESCAPED = re.compile(r"\\u00(3[0-9]|2[bBdD])")
 
 
+# Reasons only the worker gives (beside the validator's ``REASONS``).
+MISROUTED = "misrouted"  # the Kafka key is not the event's case_id
+WORKER_REASONS = (MISROUTED,)
+# A dead letter's value is never larger than this: above it the value is withheld (a marker
+# with the size stays), so a record of any size can be dead-lettered below the broker's limit.
+MAX_VALUE_BYTES = 256 * 1024
+
+
 class DeadLetter(NamedTuple):
     key: bytes | None
     value: bytes
@@ -67,7 +75,7 @@ def redact_bytes(raw: bytes) -> bytes:
 
 def dead_letter_record(raw: bytes | str | None, rejection: Rejection, *, source: str,
                        key: bytes | None = None, source_file: str | None = None,
-                       line_no: int | None = None) -> DeadLetter:
+                       line_no: int | None = None, max_value: int = MAX_VALUE_BYTES) -> DeadLetter:
     """The dead-letter message for one rejected input (``raw`` without its line terminator).
 
     Every dead letter is checked for personal ids, not only ``personal_id_in_payload`` ones: a
@@ -77,7 +85,10 @@ def dead_letter_record(raw: bytes | str | None, rejection: Rejection, *, source:
         raw = b""
     elif isinstance(raw, str):
         raw = raw.encode("utf-8", "surrogatepass")
-    value, redacted = safe_value(raw, rejection.reason)
+    if len(raw) > max_value:
+        value, redacted = _withheld_value(len(raw), "too_large"), True
+    else:
+        value, redacted = safe_value(raw, rejection.reason)
     headers = [("reason", rejection.reason.encode()), ("field", (rejection.field or "").encode()),
                ("source", redact(source, MASK).encode("utf-8", "replace"))]
     if source_file is not None:
@@ -86,6 +97,18 @@ def dead_letter_record(raw: bytes | str | None, rejection: Rejection, *, source:
         headers.append(("line_no", str(line_no).encode()))
     headers.append(("redacted", b"1" if redacted else b"0"))
     return DeadLetter(redact_bytes(key) if key is not None else None, value, headers)
+
+
+def _withheld_value(size: int, why: str) -> bytes:
+    return b'{"withheld":"%s","bytes":%d}' % (why.encode(), size)
+
+
+def withheld(letter: DeadLetter, why: str) -> DeadLetter:
+    """``letter`` without its value (a marker saying why, and how large it was): what is sent
+    when Kafka refuses the dead letter itself."""
+    headers = [(k, v) for k, v in letter.headers if k != "redacted"] + [("redacted", b"1")]
+    key = letter.key if letter.key is None or len(letter.key) <= 1024 else None
+    return DeadLetter(key, _withheld_value(len(letter.value), why[:64]), headers)
 
 
 def header(headers, *names: str) -> str | None:

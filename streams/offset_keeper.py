@@ -76,6 +76,20 @@ class OffsetKeeper:
         happen, so every partition starts again from what the group has committed."""
         self.ledger.forget_all()
 
+    async def rewind(self, tps: Iterable[TP]) -> None:
+        """After a failed batch: forget the ledger and have the consumer fetch every assigned
+        partition in ``tps`` again from the group's committed offset (no later message is needed
+        to reveal the hole, so an idle partition does not stall)."""
+        self.ledger.forget_all()
+        tps = sorted(tps)
+        if not tps:
+            return
+        committed = await self._ask_broker(lambda broker: broker.committed(tps))
+        assigned = self.app.consumer.assignment()
+        seeks = {tp: committed[(tp.topic, tp.partition)] for tp in tps if tp in assigned}
+        if seeks:
+            await self.app.consumer.seek_wait(seeks)
+
     def position(self, tp: TP) -> Optional[int]:
         """The next offset of ``tp`` to process, when the ledger knows the partition."""
         return self.ledger.expected(tp) if self.ledger.knows(tp) else None

@@ -18,6 +18,8 @@ Keys (``{p}`` is the configured prefix):
   reason, newest event instant; per worker ``lag:{worker}`` and ``heartbeat:{worker}``, summed
   up by ``pipeline_stats`` into a typed :class:`PipelineStats`).
 - ``{p}:reprojecting:{token}``: one re-projection run's marker (see :meth:`Projection.begin_reprojection`).
+- ``{p}:fence:{partition}``, ``{p}:count:{municipality}``, ``{p}:written:{partition}``: the
+  guards of the worker's fenced writes (:mod:`streams.projection_fencing`).
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Hashable, Iterable, Mapping, NamedTuple, Protocol
 
 from streams.core.facts import CaseFacts, facts_from_json, facts_to_json
+from streams.projection_fencing import FENCED_WRITE, CaseWrite, fenced_args
 
 if TYPE_CHECKING:  # redis is imported by RedisProjection.from_url, not at module load
     import redis
@@ -97,11 +100,34 @@ class PipelineStats:
         return cls(events, rejected, newest, lag, heartbeat)
 
 
+class FencedOutcome(NamedTuple):
+    """What a fenced write did: ``lost`` names the partitions another writer (a later group
+    generation) holds now, and then nothing at all was written."""
+
+    lost: tuple[int, ...] = ()
+    written: int = 0
+    skipped: int = 0  # cases whose stored state holds more events than the write's
+
+
+def _health_fields(health: PipelineHealth) -> tuple[dict[str, int], dict[str, str]]:
+    """The pipeline hash's increments and plain fields for one batch or tick."""
+    incr = {f"events:{k}": n for k, n in health.outcomes.items() if n}
+    incr.update({f"rejected:{k}": n for k, n in health.rejected_by_reason.items() if n})
+    fields = {f"heartbeat:{health.worker}": repr(time.time())}
+    if health.consumer_lag is not None:
+        fields[f"lag:{health.worker}"] = str(health.consumer_lag)
+    return incr, fields
+
+
 class Projection(Protocol):
     """Writes (worker), re-projection markers, and reads (exporter) of the projection."""
 
     def write_cases(self, cases: Iterable[Case]) -> int: ...
     def write_batch(self, cases: Iterable[Case], health: PipelineHealth) -> int: ...
+    def write_fenced(self, cases: Iterable[CaseWrite], health: PipelineHealth | None, fences: Mapping[int, int],
+                     marks: Mapping[int, str], new_epoch: bool = False,
+                     previous: Mapping[int, str] | None = None) -> FencedOutcome: ...
+    def written_marks(self, partitions: Iterable[int]) -> dict[int, str | None]: ...
     def record_pipeline(self, health: PipelineHealth) -> None: ...
     def forget_worker(self, worker: str) -> None: ...
     def mark_complete(self, partitions: Iterable[int]) -> None: ...
@@ -170,6 +196,35 @@ class RedisProjection:
         self._queue_health(pipe, health)
         pipe.execute()
         return n
+
+    def write_fenced(self, cases: Iterable[CaseWrite], health: PipelineHealth | None, fences: Mapping[int, int],
+                     marks: Mapping[int, str], new_epoch: bool = False,
+                     previous: Mapping[int, str] | None = None) -> FencedOutcome:
+        """The worker's write: cases, write marks and pipeline health in one atomic script,
+        refused as a whole when a later generation holds one of ``fences``' partitions (see
+        :mod:`streams.projection_fencing`)."""
+        incr, fields = _health_fields(health) if health is not None else ({}, {})
+        newest = health.newest_event_ts if health is not None else None
+        args = fenced_args(self.prefix, cases, fences, marks, incr, newest, fields,
+                           repr(time.time()) if new_epoch else None, previous)
+        ok, detail = self._fenced_script(args=args)
+        if not ok:
+            return FencedOutcome(lost=tuple(int(p) for p in detail))
+        return FencedOutcome((), int(detail[0]), int(detail[1]))
+
+    @property
+    def _fenced_script(self):
+        script = getattr(self, "_fenced", None)
+        if script is None:
+            script = self._fenced = self.client.register_script(FENCED_WRITE)
+        return script
+
+    def written_marks(self, partitions: Iterable[int]) -> dict[int, str | None]:
+        partitions = list(partitions)
+        if not partitions:
+            return {}
+        values = self.client.mget([f"{self.prefix}:written:{n}" for n in partitions])
+        return {n: (v.decode() if v is not None else None) for n, v in zip(partitions, values)}
 
     def record_pipeline(self, health: PipelineHealth) -> None:
         """The pipeline health alone (a housekeeping tick, with no batch to go with it)."""
@@ -274,6 +329,9 @@ class MemoryProjection:
         self.epoch: float | None = None
         self.fields: dict[str, str] = {}
         self.reprojections: set[str] = set()
+        self.fences: dict[int, int] = {}
+        self.counts: dict[tuple[str, str], int] = {}
+        self.marks: dict[int, str] = {}
 
     def write_cases(self, cases: Iterable[Case]) -> int:
         n = 0
@@ -304,6 +362,33 @@ class MemoryProjection:
         if health.consumer_lag is not None:
             self.fields[f"lag:{health.worker}"] = str(health.consumer_lag)
         self.fields[f"heartbeat:{health.worker}"] = repr(time.time())
+
+    def write_fenced(self, cases: Iterable[CaseWrite], health: PipelineHealth | None, fences: Mapping[int, int],
+                     marks: Mapping[int, str], new_epoch: bool = False,
+                     previous: Mapping[int, str] | None = None) -> FencedOutcome:
+        lost = tuple(sorted(p for p, g in fences.items() if self.fences.get(p, -1) > g))
+        if lost:
+            return FencedOutcome(lost=lost)
+        self.fences.update(fences)
+        written = skipped = 0
+        for case in cases:
+            if case.events < self.counts.get((case.municipality, case.case_id), -1):
+                skipped += 1
+                continue
+            self.counts[(case.municipality, case.case_id)] = case.events
+            written += self.write_cases([(case.municipality, case.case_id, case.facts_json)])
+        for p, mark in marks.items():
+            before = (previous or {}).get(p)
+            if not before or self.marks.get(p) == before:
+                self.marks[p] = mark
+        if new_epoch:
+            self.epoch = time.time()
+        if health is not None:
+            self.record_pipeline(health)
+        return FencedOutcome((), written, skipped)
+
+    def written_marks(self, partitions: Iterable[int]) -> dict[int, str | None]:
+        return {n: self.marks.get(n) for n in partitions}
 
     def forget_worker(self, worker: str) -> None:
         self.fields.pop(f"lag:{worker}", None)

@@ -105,7 +105,10 @@ def ingest_command(
             raise _fail(f"{exc}. Acknowledged before the failure: {done}. Re-running the ingest is safe: "
                         "the worker ignores event ids it has already counted.", 1) from None
     finally:
-        producer.close(timeout=10)
+        try:
+            producer.close(timeout=10)
+        except Exception:  # noqa: BLE001 - after a failure message: no traceback from the close
+            pass
 
     if as_json:
         sys.stdout.buffer.write(orjson.dumps(summary.as_json()) + b"\n")

@@ -21,8 +21,11 @@ national scale only a few units of the 2,900 change between two scrapes.
 cached samples.
 
 When the source cannot be read (Redis down), the scrape answers ``casewatch_redis_up 0`` and
-nothing else: no stale figure, and the cache is dropped so a flushed and rebuilt projection is
-read afresh.
+keeps serving the figures of the last good read (computed at the scrape instant), marked by
+``casewatch_projection_stale 1`` and ``casewatch_projection_last_read_age_seconds``: alerts that
+fire keep firing instead of resolving for want of series. Before any good read it answers
+``casewatch_redis_up 0`` alone. After an outage everything is read afresh (a flushed and
+rebuilt projection included).
 """
 from __future__ import annotations
 
@@ -160,6 +163,8 @@ class KpiCollector:
         self._cache: dict[str, _Municipality] = {}
         self._lock = threading.Lock()
         self._was_up: bool | None = None
+        self._last_stats: PipelineStats | None = None
+        self._last_read: float | None = None  # wall-clock instant of the last good read
         self.last_scrape: dict[str, float] = {}  # timings of the last scrape (seconds), for benchmarks
 
     def describe(self):
@@ -200,22 +205,32 @@ class KpiCollector:
             out[case_id] = known if known is not None and known[0] == value else (value, facts_from_json(value))
         return out
 
-    def _units_now(self) -> tuple[float, dict[str, str], list[_Unit]] | None:
-        """``(as_of, pipeline stats, the units that exist at as_of with current samples)``,
-        or None when the source is unreachable."""
+    def _units_now(self) -> tuple[float, PipelineStats, list[_Unit], float | None] | None:
+        """``(as_of, pipeline stats, the units that exist at as_of with current samples, None
+        or the age of the last good read when serving it)``, or None when the source is
+        unreachable and was never read."""
         started = time.perf_counter()
+        stale_age = None
+        kept = self._cache
         try:
-            stats = self._read()
+            if self._was_up is False:
+                self._cache = {}  # back after an outage: read everything afresh
+            stats = self._last_stats = self._read()
+            self._last_read = self.wall_clock()
         except self.unavailable as exc:
-            self._cache.clear()
             if self._was_up is not False:
-                log.warning("facts source unreachable, exporting casewatch_redis_up 0 only: %s",
+                log.warning("facts source unreachable, serving the last figures read, marked stale: %s",
                             type(exc).__name__)
             self._was_up = False
-            return None
-        if self._was_up is False:
-            log.info("facts source reachable again")
-        self._was_up = True
+            self._cache = kept
+            if self._last_stats is None or self._last_read is None:
+                self._cache.clear()
+                return None
+            stats, stale_age = self._last_stats, self.wall_clock() - self._last_read
+        else:
+            if self._was_up is False:
+                log.info("facts source reachable again")
+            self._was_up = True
         read = time.perf_counter()
 
         as_of = self.clock()
@@ -239,7 +254,7 @@ class KpiCollector:
         done = time.perf_counter()
         self.last_scrape = {"read_s": read - started, "compute_s": done - read, "total_s": done - started,
                             "units": len(active), "recomputed_units": recomputed}
-        return as_of, stats, active
+        return as_of, stats, active, stale_age
 
     def _recompute(self, entry: _Unit, municipality: str, unit: str, as_of: float, period: Period,
                    thresholds: Thresholds, elapsed: float, midnight: float) -> None:
@@ -266,11 +281,13 @@ class KpiCollector:
         if now is None:
             scrape.set_up(False)
             return scrape
-        as_of, stats, active = now
+        as_of, stats, active, stale_age = now
         for entry in active:
             scrape.add_samples(entry.samples)
         scrape.add_pipeline(stats, as_of, self.wall_clock())
-        scrape.set_up(True)
+        scrape.set_up(stale_age is None)
+        if stale_age is not None:
+            scrape.set_stale(stale_age)
         return scrape
 
     def exposition(self, names: Collection[str] | None = None) -> bytes:
@@ -281,9 +298,11 @@ class KpiCollector:
             now = self._units_now()
             parts: list[str] = []
             rest = Scrape()  # the pipeline's families and casewatch_redis_up
-            rest.set_up(now is not None)
+            rest.set_up(now is not None and now[3] is None)
             if now is not None:
-                as_of, stats, active = now
+                as_of, stats, active, stale_age = now
+                if stale_age is not None:
+                    rest.set_stale(stale_age)
                 for entry in active:
                     if entry.text is None:
                         entry.text = render_samples(entry.samples)

@@ -20,6 +20,7 @@ from prometheus_client.utils import floatToGoString
 from streams.projection import OUTCOMES, PipelineStats
 from streams.contract.catalogue import EMPLOYMENTS, PLACEMENT_LEGAL_BASES, PLACEMENT_TYPES
 from streams.contract.validate import REASONS
+from streams.dead_letter import WORKER_REASONS
 
 UNIT_LABELS = ("municipality", "unit")
 
@@ -144,6 +145,8 @@ CONSUMER_LAG = "casewatch_consumer_lag_messages"
 NEWEST_EVENT_AGE = "casewatch_newest_event_age_seconds"
 HEARTBEAT_AGE = "casewatch_worker_heartbeat_age_seconds"
 REDIS_UP = "casewatch_redis_up"
+STALE = "casewatch_projection_stale"
+LAST_READ_AGE = "casewatch_projection_last_read_age_seconds"
 # Since when a unit is late on a legal clock (streams.core.overdue): an instant, never a case.
 OLDEST_OVERDUE = "casewatch_oldest_overdue_timestamp_seconds"
 # The unit registry's display name (CONTRACT.md §7), for alert texts and legends; one series a unit.
@@ -246,6 +249,7 @@ class Scrape:
         self.units = {name: GaugeMetricFamily(name, HELP[name], labels=LABELS[name]) for name in UNIT_FAMILIES}
         self._pipeline: list[Metric] = []
         self._up: float | None = None
+        self._stale_age: float | None = None  # seconds since the last good read, when serving it
 
     # --- per unit ------------------------------------------------------------------------------
 
@@ -262,8 +266,9 @@ class Scrape:
         for outcome in OUTCOMES:
             events.add_metric([outcome], float(stats.events.get(outcome, 0)))
         rejected = CounterMetricFamily(REJECTED, "Dead-lettered events by machine-readable reason.", labels=["reason"])
-        extra = sorted(reason for reason in stats.rejected if reason not in REASONS)
-        for reason in (*REASONS, *extra):
+        known = (*REASONS, *WORKER_REASONS)
+        extra = sorted(reason for reason in stats.rejected if reason not in known)
+        for reason in (*known, *extra):
             rejected.add_metric([reason], float(stats.rejected.get(reason, 0)))
         self._pipeline += [events, rejected]
         lag = stats.consumer_lag
@@ -282,14 +287,27 @@ class Scrape:
     def set_up(self, up: bool) -> None:
         self._up = 1.0 if up else 0.0
 
+    def set_stale(self, age: float) -> None:
+        """Redis is unreachable and the figures served are those of the last good read, ``age``
+        seconds ago: firing alerts keep firing instead of resolving for want of data."""
+        self._stale_age = max(0.0, age)
+
+    @property
+    def _serving(self) -> bool:
+        return bool(self._up) or self._stale_age is not None
+
     def families(self) -> Iterator[Metric]:
-        if self._up:
+        if self._serving:
             yield from self.units.values()
         yield from self.pipeline_families()
 
     def pipeline_families(self) -> Iterator[Metric]:
         """The pipeline's health and Redis reachability: every family but the units'."""
-        if self._up:
+        if self._serving:
             yield from self._pipeline
+            yield GaugeMetricFamily(STALE, "1 when Redis is unreachable and the figures are those of the last "
+                                           "good read.", value=0.0 if self._up else 1.0)
+            yield GaugeMetricFamily(LAST_READ_AGE, "Seconds since the exporter last read the projection.",
+                                    value=0.0 if self._up else self._stale_age)
         yield GaugeMetricFamily(REDIS_UP, "1 when the exporter reached Redis on this scrape.", value=self._up or 0.0)
 

@@ -278,13 +278,24 @@ def test_pipeline_gauges_absent_before_the_worker_wrote_them():
     assert registry.get_sample_value("casewatch_events_total", {"outcome": "accepted"}) == 0
 
 
-def test_source_down_answers_redis_up_0_and_nothing_stale(world):
+def test_source_down_keeps_the_last_figures_marked_stale(world):
+    """Issue 13: while Redis is down the last figures stay (alerts keep firing), marked stale;
+    afterwards everything is read afresh."""
     _, source = world
     registry, _ = collector_for(source)
     assert registry.get_sample_value("casewatch_redis_up") == 1
+    before = scrape(registry)
+    assert before[("casewatch_projection_stale", frozenset())] == 0
     source.down = True
     samples = scrape(registry)  # no exception
-    assert samples == {("casewatch_redis_up", frozenset()): 0.0}
+    assert samples[("casewatch_redis_up", frozenset())] == 0.0
+    assert samples[("casewatch_projection_stale", frozenset())] == 1.0
+    unit_figures = {k: v for k, v in samples.items() if k[0].startswith("casewatch_") and
+                    k[0] not in ("casewatch_redis_up", "casewatch_projection_stale",
+                                 "casewatch_projection_last_read_age_seconds", "casewatch_worker_heartbeat_age_seconds",
+                                 "casewatch_newest_event_age_seconds")}
+    assert unit_figures == {k: v for k, v in before.items() if k in unit_figures}
+    assert len(unit_figures) > 10
     source.down = False
     source.reads.clear()
     assert registry.get_sample_value("casewatch_redis_up") == 1

@@ -1,0 +1,20 @@
+"""Fault injection against the real stack (``faults`` marker): every scenario ends with the
+figures, every case in Redis and the changelog's last record per key identical to the replay of
+the same events, with no operator action. The stack fixtures are the integration tests' own."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.integration.conftest import kafka_bootstrap, redis_url, stack, topic_factory  # noqa: F401
+
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if HERE in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.faults)
+            item.add_marker(pytest.mark.integration)
+            item.add_marker(pytest.mark.slow)
