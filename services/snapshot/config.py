@@ -60,6 +60,7 @@ class Activity:
     annual_budget_sek: float
     month_weights: tuple[float, ...] = (1.0,) * 12
     last_year_sek: float | None = None
+    ledger_codes: tuple[str, ...] = ()  # the ledger's cost centres (SIE objects) of this activity
 
     def owns(self, unit: str) -> bool:
         return any(fnmatchcase(unit, pattern) for pattern in self.unit_patterns)
@@ -82,6 +83,8 @@ class BoardConfig:
     green_from: float = 1.5
     yellow_from: float = 0.75
     budget_yellow_pct: float = 2.0
+    ledger_dimension: str = "1"
+    ledger_exclude_accounts: tuple[str, ...] = ()
     source: str = ""
     thresholds_source: str | None = None
     raw: dict = field(default_factory=dict, repr=False, compare=False)
@@ -199,6 +202,7 @@ def load_config(path: Path | str | None = None, municipality: str | None = None,
             unit_patterns=tuple(str(p) for p in act.get("enheter") or ()), sources=sources,
             annual_budget_sek=float(_need(act, "arsbudget_sek", where)), month_weights=weights,
             last_year_sek=None if last is None else float(last),
+            ledger_codes=tuple(str(c) for c in act.get("kostnadsstallen") or ()),
         ))
     weighting = raw.get("sammanvagning") or {}
     budget_pct = raw.get("budget_gul_procent")
@@ -211,5 +215,8 @@ def load_config(path: Path | str | None = None, municipality: str | None = None,
         trend_tolerance=float(raw.get("trend_tolerans", 0.05)),
         trend_tolerance_budget_pp=float(raw.get("trend_tolerans_budget_pp", 0.5)),
         green_from=float(weighting.get("gron_fran", 1.5)), yellow_from=float(weighting.get("gul_fran", 0.75)),
-        budget_yellow_pct=float(budget_pct), source=str(path), thresholds_source=thresholds_source, raw=raw,
+        budget_yellow_pct=float(budget_pct),
+        ledger_dimension=str((raw.get("huvudbok") or {}).get("dimension", "1")),
+        ledger_exclude_accounts=tuple(str(a) for a in (raw.get("huvudbok") or {}).get("utom_konton") or ()),
+        source=str(path), thresholds_source=thresholds_source, raw=raw,
     )
