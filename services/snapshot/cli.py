@@ -16,11 +16,12 @@ import typer
 
 from .build import build_content, run_meta
 from .config import ConfigError, load_config
-from .economy import LedgerError, read_ledger
 from .figures import Month, load_replay, municipalities
 from .ivo import Quarter, write_report
-from .render_html import board_changes, change_label, change_value, render
-from .store import Store
+from .ledger import LedgerError, read_ledger
+from .publish import publish, report_changes
+from .render_html import cell_text, render
+from .store import Store, default_state_root
 
 HTML_FILE, PDF_FILE, XLSX_FILE = "rapport.html", "rapport.pdf", "rapport.xlsx"
 
@@ -69,13 +70,13 @@ def _pick_municipality(replay, wanted: Optional[str]) -> str:
 
 
 def _renderer(pdf: bool):
-    def render_all(folder: Path, document: dict) -> list[str]:
-        page = render(document)
+    def render_all(folder: Path, report: dict, changes: list[dict], replaces: str | None) -> list[str]:
+        page = render(report, changes, replaces)
         (folder / HTML_FILE).write_text(page, encoding="utf-8")
         names = [HTML_FILE]
         from .render_xlsx import render_xlsx
 
-        render_xlsx(document, folder / XLSX_FILE)
+        render_xlsx(report, folder / XLSX_FILE, changes)
         names.append(XLSX_FILE)
         if pdf:
             from .render_pdf import render_pdf
@@ -92,10 +93,13 @@ def snapshot_command(
     events: Optional[Path] = EVENTS_OPTION,
     from_kafka: bool = FROM_KAFKA_OPTION,
     out_dir: Path = typer.Option(Path("snapshots"), "--out-dir", help="Mapp för frysta rapporter: <mapp>/<ÅÅÅÅ-MM>/rev-<n>/"),
+    state_dir: Optional[Path] = typer.Option(None, "--state-dir",
+                                             help="Mapp för internt underlag (opublicerat; standard: <mapp>-intern)"),
     config: Optional[Path] = typer.Option(None, "--config", help="Nämndens målstyrning (standard: services/snapshot/board.yaml)"),
     narrative_dir: Optional[Path] = typer.Option(Path("narrative"), "--narrative-dir",
                                                  help="Mapp med sekreterarens text <ÅÅÅÅ-MM>.md"),
-    ledger: Optional[Path] = typer.Option(None, "--ledger", help="Huvudboksutdrag CSV: datum;verksamhet;belopp_sek[;text]"),
+    ledger: Optional[Path] = typer.Option(None, "--ledger",
+                                          help="Huvudbok: SIE 4-fil (.se) eller CSV datum;verksamhet;belopp_sek[;text]"),
     municipality: Optional[str] = typer.Option(None, "--municipality", help="Kommunkod när filen har flera kommuner"),
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Skriv även rapport.pdf"),
 ) -> None:
@@ -108,35 +112,35 @@ def snapshot_command(
     mun = _pick_municipality(replay, municipality)
     try:
         board = load_config(config, mun)
-        ledger_lines = read_ledger(ledger) if ledger else None
+        ledger_lines = read_ledger(ledger, board.ledger_dimension, board.ledger_exclude_accounts) if ledger else None
     except (ConfigError, LedgerError) as exc:
         _fail(str(exc))
     except OSError as exc:
         _fail(f"kan inte läsa {exc.filename}: {exc.strerror}")
-    store = Store(out_dir)
+    store = Store(out_dir, state_dir or default_state_root(out_dir))
     history = store.history([str(m) for m in chosen.months_of_year()[:-1]])
     content = build_content(replay, chosen, board, mun, narrative_dir, ledger_lines, history)
     narrative_file = narrative_dir / f"{chosen}.md" if narrative_dir else None
     meta = run_meta(replay, board, str(narrative_file) if narrative_file and narrative_file.is_file() else None,
                     str(ledger) if ledger else None, str(events) if events else "kafka")
-    outcome = store.save(str(chosen), content, meta, _renderer(pdf))
+    outcome = store.save(str(chosen), content, meta, lambda c, revision: publish(c, {"revision": revision}),
+                         _renderer(pdf), report_changes)
     if not content["underlag"]["komplett_manad"]:
         typer.echo(f"obs: senaste händelse {meta['data_till_och_med']} är före månadens slut: preliminärt underlag", err=True)
     if not outcome.created:
-        typer.echo(f"{chosen}: siffrorna är oförändrade – ingen ny revision; rev-{outcome.revision} gäller ({outcome.path})")
+        typer.echo(f"{chosen}: det nämnden ser är oförändrat – ingen ny revision; rev-{outcome.revision} gäller "
+                   f"({outcome.path})")
         return
     if outcome.revision == 1:
         typer.echo(f"{chosen}: rev-1 fryst i {outcome.path}")
         return
-    below = board.suppress_below
-    shown = board_changes(outcome.changes)
+    shown = outcome.changes
     typer.echo(f"{chosen}: rev-{outcome.revision} fryst i {outcome.path} – {len(shown)} uppgifter ändrade sedan "
                f"rev-{outcome.revision - 1}:")
     for c in shown[:30]:
-        typer.echo(f"  {change_label(c['falt'], content)}: {change_value(c['falt'], c['fore'], below)} → "
-                   f"{change_value(c['falt'], c['efter'], below)}".replace("\u00a0", " "))
+        typer.echo(f"  {c['uppgift']}: {cell_text(c['fore'])} → {cell_text(c['efter'])}".replace("\u00a0", " "))
     if len(shown) > 30:
-        typer.echo(f"  … och {len(shown) - 30} till (se snapshot.json)")
+        typer.echo(f"  … och {len(shown) - 30} till")
 
 
 def ivo_report_command(

@@ -130,7 +130,9 @@ def economy(config: BoardConfig, facts: list[CaseFacts], month: Month, ledger: l
                          0.0, "händelser", False, {}, config.budget_yellow_pct, tuple(unallocated)))
 
     known = [r for r in rows if r["utfall_ack"] is not None]
-    total = _row("resultat", "Resultat", {}, fsum(r["utfall_ack"] for r in known) if len(known) == len(rows) else None,
+    # an activity without outcome counts in the total with its budget, so the total's deviation is the known ones'
+    total = _row("resultat", "Resultat", {}, fsum(r["budget_ack"] if r["utfall_ack"] is None else r["utfall_ack"]
+                                                  for r in rows),
                  fsum(r["budget_ack"] for r in rows), fsum(r["arsprognos"] for r in rows),
                  fsum(r["arsbudget"] for r in rows),
                  fsum(r["foregaende_ar"] or 0.0 for r in rows), "summa",
