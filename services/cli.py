@@ -13,6 +13,7 @@ from .exporter_command import exporter_command
 from .ingest_command import ingest_command
 from .replay_command import replay_command
 from .simulator.cli import simulate_command
+from .snapshot.backtest import backtest_command
 from .snapshot.cli import ivo_report_command, snapshot_command
 from .worker_command import worker_command
 from .stack.cli import app as stack_app
@@ -42,6 +43,7 @@ app.add_typer(ingest_api_app, name="ingest-api", help="HTTP ingest service for c
 app.add_typer(dlq_app, name="dlq", help="Dead-letter tools: list reasons, re-submit after a fix")
 app.command("snapshot")(snapshot_command)
 app.command("ivo-report")(ivo_report_command)
+app.command("backtest")(backtest_command)
 app.add_typer(dashboards_app, name="dashboards", help="Grafana dashboards as code: build the JSON, push to a Grafana")
 app.add_typer(stack_app, name="stack", help="Local Kafka (KRaft) and Redis (and Prometheus, Alertmanager) on loopback")
 

@@ -108,7 +108,8 @@ def _month_data(facts, k: Month, clocks: Clocks) -> dict:
 
 def build_content(replay: Replay, month: Month, config: BoardConfig, municipality: str,
                   narrative_dir: Path | None = None, ledger: list[LedgerLine] | None = None,
-                  history: dict[str, dict] | None = None, clocks: Clocks = DEFAULT_CLOCKS) -> dict:
+                  history: dict[str, dict] | None = None, clocks: Clocks = DEFAULT_CLOCKS,
+                  cache: dict | None = None) -> dict:
     """The snapshot content for ``month``. ``history`` maps earlier months of the year
     (``YYYY-MM``) to their frozen content, whose grid marks are kept as the board saw them."""
     history = history or {}
@@ -120,12 +121,17 @@ def build_content(replay: Replay, month: Month, config: BoardConfig, municipalit
     before_first = _month_data(prev_facts, prev, clocks)
     prev_figures = before_first["kommun"]
     facts = None
+    # a month's figures do not depend on the report they appear in: ``cache`` (when given, for
+    # the same events, board and ledger) spares recomputing them for each report of a year
+    cache = {} if cache is None else cache
     for k in months:
         facts = facts_of(replay, municipality, k.as_of)
-        per_month[str(k)] = {
-            **_month_data(facts, k, clocks),
-            "ekonomi": economy(config, facts, k, ledger, clocks, first_event),
-        }
+        if (municipality, str(k)) not in cache:
+            cache[(municipality, str(k))] = {
+                **_month_data(facts, k, clocks),
+                "ekonomi": economy(config, facts, k, ledger, clocks, first_event),
+            }
+        per_month[str(k)] = cache[(municipality, str(k))]
     current = per_month[str(month)]
 
     area_ids = {a.number: a.id for a in config.goal_areas}

@@ -6,7 +6,7 @@ month's end, or the reports received on one day). Two cells that share atoms are
 chart bar minus a table cell, or a total minus the shown cells, may give a hidden cell back.
 
 * Primary: a count ``0 < n < below`` is hidden (shown ``<5``).
-* Complementary: linear programming (HiGHS through scipy) computes, given everything that
+* Complementary: linear programming (HiGHS) computes, given everything that
   is published (shown values exactly, ``<5`` as 1..below-1, ``..`` as unknown, all atoms
   >= 0), the least and the greatest value each hidden cell can take. While some hidden cell
   is pinned or confined to an interval narrower than :func:`protection_width` (2 for
@@ -23,9 +23,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import os
+import sys
+
+import highspy
 import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import lil_matrix
 
 PRIMARY, SECONDARY = "primary", "secondary"
 
@@ -83,43 +85,64 @@ def components(cells: list[Cell]) -> list[list[Cell]]:
     return list(groups.values())
 
 
+_SOLVER: list = []
+
+
+def _solver():
+    """One HiGHS instance, cleared for each model; made with stdout closed, since HiGHS greets
+    on the process's standard output when constructed (and the commands' output is read)."""
+    if not _SOLVER:
+        sys.stdout.flush()
+        saved = os.dup(1)
+        try:
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 1)
+                solver = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+        solver.setOptionValue("output_flag", False)
+        _SOLVER.append(solver)
+    _SOLVER[0].clearModel()
+    return _SOLVER[0]
+
+
 def _component_intervals(cells: list[Cell], hidden: dict[str, str], below: int, targets: list[str]
                          ) -> dict[str, tuple[float, float]]:
+    """One HiGHS model per group of linked cells; each target's min and max by changing the
+    objective only (the solver restarts from the last basis)."""
     atoms = sorted({a for c in cells for a in c.atoms})
     index = {a: i for i, a in enumerate(atoms)}
-    eq_rows = [c for c in cells if c.key not in hidden]
-    ub_rows = [c for c in cells if hidden.get(c.key) == PRIMARY]
     n = len(atoms)
-    a_eq = lil_matrix((len(eq_rows), n))
-    for r, c in enumerate(eq_rows):
-        for a in c.atoms:
-            a_eq[r, index[a]] = 1
-    b_eq = np.array([c.value for c in eq_rows], dtype=float)
-    a_ub = lil_matrix((2 * len(ub_rows), n))
-    b_ub = []
-    for r, c in enumerate(ub_rows):
-        for a in c.atoms:
-            a_ub[2 * r, index[a]] = 1  # sum <= below - 1
-            a_ub[2 * r + 1, index[a]] = -1  # -sum <= -1
-        b_ub += [below - 1, -1]
-    a_eq, a_ub = a_eq.tocsr(), a_ub.tocsr()
+    h = _solver()
+    inf = highspy.kHighsInf
+    h.addVars(n, np.zeros(n), np.full(n, inf))
+    for c in cells:
+        kind = hidden.get(c.key)
+        if kind == SECONDARY:
+            continue  # ".." says nothing
+        lo, hi = (1.0, below - 1.0) if kind == PRIMARY else (float(c.value), float(c.value))
+        cols = np.array(sorted(index[a] for a in c.atoms), dtype=np.int32)
+        h.addRow(lo, hi, len(cols), cols, np.ones(len(cols)))
     by_key = {c.key: c for c in cells}
     out = {}
     for key in targets:
-        objective = np.zeros(n)
+        cost = np.zeros(n)
         for a in by_key[key].atoms:
-            objective[index[a]] = 1
+            cost[index[a]] = 1.0
+        h.changeColsCost(n, np.arange(n, dtype=np.int32), cost)
         bounds = []
-        for sense in (1, -1):
-            res = linprog(sense * objective, A_ub=a_ub if ub_rows else None, b_ub=b_ub or None,
-                          A_eq=a_eq if eq_rows else None, b_eq=b_eq if eq_rows else None,
-                          bounds=(0, None), method="highs")
-            if res.status == 3:  # unbounded
-                bounds.append(float("inf") if sense == -1 else 0.0)
-            elif res.status != 0:
-                raise ValueError(f"the published figures are inconsistent ({res.message})")
+        for sense in (highspy.ObjSense.kMinimize, highspy.ObjSense.kMaximize):
+            h.changeObjectiveSense(sense)
+            h.run()
+            status = h.getModelStatus()
+            if status == highspy.HighsModelStatus.kOptimal:
+                bounds.append(h.getInfo().objective_function_value)
+            elif status == highspy.HighsModelStatus.kUnbounded or (
+                    sense == highspy.ObjSense.kMaximize and status == highspy.HighsModelStatus.kUnboundedOrInfeasible):
+                bounds.append(float("inf"))
             else:
-                bounds.append(sense * res.fun)
+                raise ValueError(f"the published figures are inconsistent ({h.modelStatusToString(status)})")
         out[key] = (bounds[0], bounds[1])
     return out
 
