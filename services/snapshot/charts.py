@@ -89,6 +89,11 @@ def bar_chart(title: str, categories: list[str], series: list[tuple[str, list[fl
             if v is None:
                 continue
             colour = PALETTE[j % len(PALETTE)]
+            if isinstance(v, str) and v != marker(suppress_below or 5):
+                # hidden to protect another cell: it may be any size, so no bar, only the marker
+                body.append(f"<text x='{gx + j * bar_w + bar_w / 2:.1f}' y='{y0 - 3:.1f}' {FONT} font-size='9' "
+                            f"text-anchor='middle'>{escape(v)}</text>")
+                continue
             small = isinstance(v, str) or (suppress_below is not None and is_small(v, suppress_below))
             label = v if isinstance(v, str) else marker(suppress_below or 5)
             h = plot_h * ((suppress_below or 5) if small else v) / top
@@ -109,7 +114,7 @@ def bar_chart(title: str, categories: list[str], series: list[tuple[str, list[fl
     any_small = any(isinstance(v, str) or (suppress_below is not None and is_small(v, suppress_below))
                     for _, vals in series for v in vals)
     if any_small:
-        legend.append((f"{marker(suppress_below or 5)} eller .. (dolt antal)", f"url(#{HATCH_ID})", "bar"))
+        legend.append((f"{marker(suppress_below or 5)}: 1–{(suppress_below or 5) - 1}; .. dolt antal", f"url(#{HATCH_ID})", "bar"))
     if len(legend) > 1:
         body.append(_legend(x0, height - 8, legend))
     if note:

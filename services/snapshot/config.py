@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import date
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -83,6 +84,7 @@ class BoardConfig:
     green_from: float = 1.5
     yellow_from: float = 0.75
     budget_yellow_pct: float = 2.0
+    events_complete_from: date | None = None  # from when the events hold every case (not only open ones)
     ledger_dimension: str = "1"
     ledger_exclude_accounts: tuple[str, ...] = ()
     source: str = ""
@@ -160,6 +162,15 @@ def _indicator(raw: dict, where: str, thresholds: dict) -> Indicator:
     )
 
 
+def _date(value, where: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{where}: handelser_fullstandiga_fran ska vara ett datum ÅÅÅÅ-MM-DD") from None
+
+
 def load_config(path: Path | str | None = None, municipality: str | None = None,
                 thresholds_path: Path | None = None) -> BoardConfig:
     path = Path(path) if path else DEFAULT_CONFIG
@@ -216,6 +227,7 @@ def load_config(path: Path | str | None = None, municipality: str | None = None,
         trend_tolerance_budget_pp=float(raw.get("trend_tolerans_budget_pp", 0.5)),
         green_from=float(weighting.get("gron_fran", 1.5)), yellow_from=float(weighting.get("gul_fran", 0.75)),
         budget_yellow_pct=float(budget_pct),
+        events_complete_from=_date(raw.get("handelser_fullstandiga_fran"), str(path)),
         ledger_dimension=str((raw.get("huvudbok") or {}).get("dimension", "1")),
         ledger_exclude_accounts=tuple(str(a) for a in (raw.get("huvudbok") or {}).get("utom_konton") or ()),
         source=str(path), thresholds_source=thresholds_source, raw=raw,

@@ -87,7 +87,10 @@ def economy(config: BoardConfig, facts: list[CaseFacts], month: Month, ledger: l
     window_costs = _by_activity(config, _unit_costs(facts, as_of, window, clocks))
     last_costs = _by_activity(config, _unit_costs(facts, as_of, last_year, clocks))
     remaining_months = 12 - month.month
-    covered = first_event is not None and first_event <= date(month.year - 1, 1, 1)
+    # Events reaching back over last year are not enough: an import of open cases carries their
+    # past too. Last year counts as complete only from the date the board says the events are.
+    complete_from = config.events_complete_from
+    covered = complete_from is not None and complete_from <= date(month.year - 1, 1, 1)
     history = History.of(facts, as_of, first_event.toordinal() if first_event else None)
 
     rows = []

@@ -289,8 +289,14 @@ def _about(content: dict, below: int) -> list[str]:
         out.append(f"Utfall saknas för {', '.join(econ['utan_utfall'])} i månadens underlag: där antas "
                    "årsprognosen vara lika med årsbudgeten, och i resultatraden räknas utfallet hittills som lika "
                    "med budgeten.")
+    if any(r[-1] == "–" for r in econ_rows(content)):
+        out.append("Föregående års utfall visas när underlaget täcker hela det året.")
     out.append("Förkortningar: " + "; ".join(f"{a} = {b}" for a, b in ABBREVIATIONS) + ".")
     return out
+
+
+def econ_rows(content: dict) -> list[list]:
+    return economy_table(content)["rader"]
 
 
 def publish(content: dict, meta: dict) -> dict:

@@ -136,7 +136,7 @@ def _area(report: dict, area: dict) -> str:
     head = "".join(f"<th>{m}</th>" for m in MONTHS_SHORT)
     assessed = f"<p class='assessed'>Bedömning: {dot(area['farg'], True)} <b>{COLOUR_WORD[area['farg']]}</b>"
     if area["typ"] != "budget" and area["farg"] != area["farg_nyckeltal"]:
-        reason = escape(area["skal"]) if area["skal"] else "<span class='placeholder'>Skäl saknas</span>"
+        reason = escape(area["skal"].rstrip(". ")) if area["skal"] else "<span class='placeholder'>Skäl saknas</span>"
         assessed += (f" – förvaltningens sammanvägda bedömning; nyckeltalen ensamma ger "
                      f"{COLOUR_WORD[area['farg_nyckeltal']].lower()}. Skäl: {reason}")
     assessed += f". Trend: {TREND_WORD[area['trend']].lower()}.</p>"

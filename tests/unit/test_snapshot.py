@@ -393,3 +393,15 @@ def test_revision_banner_and_suppressed_changes(sim_file):
     shown = [c for c in diff if "Väntat högst 3 månader" in c["uppgift"]]
     assert shown and all(c["efter"] in ("<5", "..") or c["efter"] >= 5 for c in shown)
     assert first_event_day(replay, "0138") is not None
+
+
+def test_refreezing_after_earlier_months_changes_nothing_shown(sim_file, tmp_path):
+    # The old report made a rev-2 listing "changes" that were only the source labels of the
+    # earlier months' marks; only what the board is shown may make a revision.
+    root = tmp_path / "snapshots"
+    for month in ("2024-02", "2024-01", "2024-02"):
+        out = run("snapshot", "--month", month, "--events", str(sim_file), "--out-dir", str(root), "--no-pdf")
+        assert out.returncode == 0, out.stderr
+    assert "ingen ny revision" in out.stdout
+    assert Store(root).revisions("2024-02") == [1]
+    assert (tmp_path / "snapshots-intern" / "2024-02" / "rev-1" / "snapshot.json").is_file()
