@@ -13,13 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from math import fsum
 
-import typer
-
 from streams.core.replay import Replay
 
 from .config import BoardConfig, load_config
 from .economy import economy
-from .figures import Month, facts_of, first_event_day, load_replay, municipalities
+from .figures import Month, facts_of, first_event_day
 
 EVENT_SOURCES = ("placeringar", "konsulter", "ekonomiskt_bistand")
 
@@ -58,17 +56,3 @@ def backtest(replay: Replay, municipality: str, year: int, config: BoardConfig |
         table = economy(config, facts_of(replay, municipality, month.as_of), month, first_event=first)
         out.append(MonthError(m, _total(table, "arsprognos"), actual))
     return out
-
-
-def backtest_command(
-    events: str = typer.Option(..., "--events", help="JSONL file of case events (a year and its history)"),
-    year: int = typer.Option(..., "--year", help="The year whose forecasts are tested"),
-    municipality: str = typer.Option(None, "--municipality", help="One municipality (default: all in the file)"),
-) -> None:
-    """Forecast at each month end against the year's actual outcome (event-borne costs), error in percent."""
-    replay = load_replay(events)
-    for mun in [municipality] if municipality else municipalities(replay):
-        rows = backtest(replay, mun, year)
-        typer.echo(f"{mun} {year}: actual {rows[0].actual_sek / 1e6:.1f} MSEK")
-        for r in rows:
-            typer.echo(f"  {year}-{r.month:02d}  forecast {r.forecast_sek / 1e6:8.2f} MSEK  error {r.error_pct:+6.2f} %")
