@@ -404,7 +404,7 @@ class _Municipality:
     def commit(self, unit: _Unit, case_id: str, events: list, keep_open: bool = False) -> None:
         """File a case's events; a warm-up case that is over before the window is dropped."""
         world = self.world
-        if not keep_open and max(e[0] for e in events) < world.window_start:
+        if not keep_open and max(e[0] for e in events) < world.window_start - M.KEEP_BEFORE_WINDOW_DAYS * _DAY:
             return
         end = world.end
         heads = unit.heads
@@ -429,7 +429,7 @@ class _Municipality:
                     world.late_count += 1
             # world.put(arrival, record), inlined: this is the hot path
             world.seq += 1
-            k = (arrival - base) // _DAY
+            k = max((arrival - base) // _DAY, 0)  # a stock placement may have begun years before
             bucket = buckets.get(k)
             if bucket is None:
                 bucket = buckets[k] = []
@@ -462,7 +462,8 @@ class _Municipality:
 
     def stock_placement(self, unit: _Unit, ptype: str, mean_days: float, ws_day: int) -> None:
         rng = self.rng
-        start_day = ws_day - rng.randint(1, M.PLACEMENT_STARTED_BEFORE_WINDOW_DAYS)
+        # began before the warm-up, at an exponential age (see model.CHILD_PLACEMENT_STOCK)
+        start_day = self.world.first_day - 1 - int(rng.expovariate(1.0 / mean_days))
         events: list = []
         case_id = self.new_id("c")
         remaining = max(1, int(rng.expovariate(1.0 / mean_days)))
@@ -493,11 +494,12 @@ class _Municipality:
             if n_perm == 0 and permanent and role in ("socialsekreterare", "arbetsledare"):
                 n_perm = 1
             for _ in range(n_perm):
-                join = ws_day - rng.randint(1, M.STAFF_JOINED_BEFORE_WINDOW_DAYS)
-                # Tenure is exponential, so the remaining tenure at the window start is too.
+                # Tenure is exponential, so the tenure so far and the remaining one at the
+                # window start are too (a steady state, not everyone hired last month).
+                join = ws_day - 1 - int(rng.expovariate(M.STAFF_TURNOVER_PER_YEAR) * 365.25)
                 self.permanent_post(unit, role, join, ws_day)
             for _ in range(int(consultants * scale + 0.5)):
-                join = ws_day - rng.randint(1, M.STAFF_JOINED_BEFORE_WINDOW_DAYS)
+                join = ws_day - rng.randint(1, M.CONSULTANT_CONTRACT_DAYS[1])
                 self.consultant_post(unit, role, join, ws_day)
 
     def tenure_days(self) -> int:
