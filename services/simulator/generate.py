@@ -499,8 +499,10 @@ class _Municipality:
                 join = ws_day - 1 - int(rng.expovariate(M.STAFF_TURNOVER_PER_YEAR) * 365.25)
                 self.permanent_post(unit, role, join, ws_day)
             for _ in range(int(consultants * scale + 0.5)):
+                # the post's chain of contracts began up to one contract before the window, so
+                # the one running at its start is part-way through an ordinary contract
                 join = ws_day - rng.randint(1, M.CONSULTANT_CONTRACT_DAYS[1])
-                self.consultant_post(unit, role, join, ws_day)
+                self.consultant_post(unit, role, join, join)
 
     def tenure_days(self) -> int:
         return max(30, int(self.rng.expovariate(M.STAFF_TURNOVER_PER_YEAR) * 365.25))

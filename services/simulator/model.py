@@ -114,7 +114,8 @@ CHILD_PLACEMENT_TYPES = (("familjehem_arvoderat", 42), ("familjehem", 8), ("hvb"
                          ("skyddat_boende", 3), ("stodboende", 4))
 ADULT_PLACEMENT_TYPES = (("hvb", 60), ("skyddat_boende", 30), ("stodboende", 10))
 # Mean length of stay (exponential, so a running placement's remaining stay has the same law).
-PLACEMENT_MEAN_DAYS = {"familjehem": 900, "familjehem_arvoderat": 900, "hvb": 180, "sis": 120,
+# Foster care often lasts years: 1,200 days keep ~60 foster homes running in a steady flow.
+PLACEMENT_MEAN_DAYS = {"familjehem": 1200, "familjehem_arvoderat": 1200, "hvb": 180, "sis": 120,
                        "jourhem": 60, "skyddat_boende": 75, "stodboende": 240}
 ADULT_PLACEMENT_MEAN_DAYS = {"hvb": 120, "skyddat_boende": 60, "stodboende": 240}
 PLACEMENT_MIN_DAYS = 3
@@ -123,11 +124,12 @@ PLACEMENT_MIN_DAYS = 3
 # days), the placements of before the warm-up still running at its end (the warm-up's own
 # inflow adds the rest). Starts a year measured on the simulated flow: children familjehem 2.7,
 # arvoderat 15.7, hvb 17, sis 4.3, jourhem 12.7, skyddat boende 2, stödboende 1; adults hvb 21,
-# skyddat boende 8.7, stödboende 2. That gives ~45 foster homes and ~9 HVB running at any time
-# ([DOMAIN] mean of 9 young people in HVB), the same at the window's start and end. Their
+# skyddat boende 8.7, stödboende 2. That gives ~60 foster homes and ~9 HVB running at any time
+# ([DOMAIN] mean of 9 young people in HVB; ~125 children in care in a year), the same at the
+# window's start and end. Their
 # start dates lie before the warm-up by an exponential age (memoryless, so the running ones'
 # age has the law of a duration), not in a burst just before the window.
-CHILD_PLACEMENT_STOCK = {"familjehem_arvoderat": 27.7, "familjehem": 4.8, "hvb": 1.6, "sis": 0.12,
+CHILD_PLACEMENT_STOCK = {"familjehem_arvoderat": 40.2, "familjehem": 6.9, "hvb": 1.6, "sis": 0.12,
                          "jourhem": 0.01, "skyddat_boende": 0.01, "stodboende": 0.19}
 ADULT_PLACEMENT_STOCK = {"hvb": 0.57, "skyddat_boende": 0.01, "stodboende": 0.38}
 # Cases of the warm-up that are over before the window are dropped, except those that touch its

@@ -23,7 +23,7 @@ from .colours import budget_colour, budget_deviation_pct
 from .config import Activity, BoardConfig
 from .figures import Month
 from .ledger import LedgerError, LedgerLine, read_ledger  # noqa: F401 (re-exported)
-from .forecast import METHOD_SV, History, forecast_parts as _forecast_parts, months_back
+from .forecast import METHOD_SV, History, forecast_parts as _forecast_parts, months_back, observation_start
 
 FORECAST_METHOD = METHOD_SV
 
@@ -91,7 +91,11 @@ def economy(config: BoardConfig, facts: list[CaseFacts], month: Month, ledger: l
     # past too. Last year counts as complete only from the date the board says the events are.
     complete_from = config.events_complete_from
     covered = complete_from is not None and complete_from <= date(month.year - 1, 1, 1)
-    history = History.of(facts, as_of, first_event.toordinal() if first_event else None)
+    # durations are observed from when the events hold every case (the board's date, or the
+    # first full week of reports): an older placement enters the history at its age then
+    observed_from = (config.events_complete_from.toordinal() if config.events_complete_from
+                     else observation_start(facts))
+    history = History.of(facts, as_of, observed_from)
 
     rows = []
     for activity in config.activities:

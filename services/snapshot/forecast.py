@@ -169,6 +169,24 @@ class History:
         return Survival(self.consultants)
 
 
+def observation_start(facts: Iterable[CaseFacts]) -> int | None:
+    """The first day (ordinal) from which the events hold every case, not only the ones still
+    open when the log began: the Monday of the first week whose reports of concern reach half
+    the median week's. Earlier events (an open case's own past) are seen only because the case
+    was still running, so durations from before it are left-truncated there."""
+    weeks: dict[int, int] = {}
+    for case in facts:
+        for r in case.reports:
+            day = local_day(r.received)
+            monday = day - date.fromordinal(day).weekday()
+            weeks[monday] = weeks.get(monday, 0) + 1
+    if not weeks:
+        return None
+    counts = sorted(weeks.values())
+    half_median = counts[len(counts) // 2] / 2
+    return min(w for w, n in weeks.items() if n >= half_median)
+
+
 def months_back(year: int, month: int, n: int) -> date:
     """First day of the month ``n - 1`` months before (n = 3: the trailing 3-month window)."""
     index = year * 12 + month - 1 - (n - 1)
