@@ -28,7 +28,7 @@ from typing import Iterable
 from streams.core.facts import CaseFacts
 from streams.core.timeutil import local_day
 
-MIN_AT_RISK = 8  # below this the Kaplan-Meier steps are noise; the constant hazard takes over
+MIN_AT_RISK = 20  # below this the Kaplan-Meier steps are noise; the constant hazard takes over
 MIN_ENDED = 5  # a type with fewer endings borrows the pooled durations of its family
 INFLOW_MONTHS = 12  # trailing window of placement starts: long enough to smooth a year's chance
 CONSULTANT_INFLOW_MONTHS = 6  # consultants follow vacancies, which change faster: a shorter memory

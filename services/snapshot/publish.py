@@ -299,11 +299,12 @@ def econ_rows(content: dict) -> list[list]:
     return economy_table(content)["rader"]
 
 
-def publish(content: dict, meta: dict) -> dict:
-    """The report as the board sees it (see the module docstring)."""
+def publish(content: dict, meta: dict, published: Published | None = None) -> dict:
+    """The report as the board sees it (see the module docstring); ``published``: the
+    suppression already computed by :func:`suppressed` for this content."""
     below = content["regler"]["undertryck_under"]
     month = Month.parse(content["manad"])
-    published = suppressed(content, month, below)
+    published = published or suppressed(content, month, below)
     areas = []
     for area in content["malomraden"]:
         grid = [area["manader"].get(f"{month.year}-{m:02d}") for m in range(1, 13)]

@@ -389,8 +389,9 @@ def test_revision_banner_and_suppressed_changes(sim_file):
     before = publish(content, {"revision": 1})
     changed = orjson.loads(orjson.dumps(content))
     ivo = changed["per_manad"]["2024-02"]["ivo"]
-    kind = next(iter(ivo))
-    ivo[kind]["under_3_man"] = 2 if ivo[kind]["under_3_man"] != 2 else 3  # a late event makes a small count
+    kind = max(ivo, key=lambda k: ivo[k]["under_3_man"])
+    assert ivo[kind]["under_3_man"] >= 5
+    ivo[kind]["under_3_man"] = 2  # late events leave a small count where a shown one was
     after = publish(changed, {"revision": 2})
     diff = report_changes(before, after)
     page = render(after, diff, "rev-1")
@@ -398,6 +399,7 @@ def test_revision_banner_and_suppressed_changes(sim_file):
     assert diff and all(not (isinstance(c["efter"], int) and 0 < c["efter"] < 5) for c in diff)
     shown = [c for c in diff if "Väntat högst 3 månader" in c["uppgift"]]
     assert shown and all(c["efter"] in ("<5", "..") or c["efter"] >= 5 for c in shown)
+    assert any(c["efter"] == "<5" for c in shown)  # the small count is shown as the board may see it
     assert first_event_day(replay, "0138") is not None
 
 
