@@ -286,20 +286,23 @@ def test_secondary_suppression_on_many_tables():
 # --- the forecast, worked by hand ---------------------------------------------------------------
 
 def test_kaplan_meier_by_hand():
-    # 20 spells: 4 end on day 3, 2 still running at age 4, 6 end on day 6, 8 still running at age 10
-    spells = ([Spell(3, True)] * 4 + [Spell(4, False)] * 2 + [Spell(6, True)] * 6 + [Spell(10, False)] * 8)
+    # 40 spells: 8 end on day 3, 4 still running at age 4, 12 end on day 6, 16 still running at age 10
+    spells = ([Spell(3, True)] * 8 + [Spell(4, False)] * 4 + [Spell(6, True)] * 12 + [Spell(10, False)] * 16)
     s = Survival(spells)
     assert s(2) == 1.0
-    assert isclose(s(3), 16 / 20)  # 20 at risk on day 3, 4 end
-    # day 6: 20 - 4 ended before - 2 censored by then = 14 at risk, 6 end
-    assert isclose(s(6), 0.8 * (1 - 6 / 14))
-    # after the last reliable step: the constant hazard 10 ended / 136 days observed
-    assert isclose(s(8), 0.8 * (8 / 14) * exp(-10 / 136 * 2))
+    assert isclose(s(3), 32 / 40)  # 40 at risk on day 3, 8 end
+    # day 6: 40 - 8 ended before - 4 censored by then = 28 at risk (>= 20, so a step), 12 end
+    assert isclose(s(6), 0.8 * (1 - 12 / 28))
+    # after the last step: the constant hazard 20 ended / 272 days observed
+    assert isclose(s(8), 0.8 * (16 / 28) * exp(-20 / 272 * 2))
     # expected days charged in the next 3 days at age 5: (S(5) + S(6) + S(7)) / S(4)
     assert isclose(s.days_left(5, 3), (s(5) + s(6) + s(7)) / s(4))
     # one running since before the events began enters the risk set only at the age it had then
     late = Survival(spells + [Spell(400, False, entry=300)] * 30)
-    assert isclose(late(3), 16 / 20) and isclose(late(6), s(6))
+    assert isclose(late(3), 32 / 40) and isclose(late(6), s(6))
+    # too few at risk for a step: the constant hazard from day 0
+    few = Survival([Spell(3, True)] * 2 + [Spell(10, False)] * 3)
+    assert isclose(few(5), exp(-2 / 36 * 6))
 
 
 def test_forecast_models_endings_by_hand():
@@ -325,12 +328,10 @@ def test_forecast_models_endings_by_hand():
     row = economy(config, facts_of(replay, "0138", month.as_of), month)["verksamheter"][0]
     parts = row["prognos_delar"]
     assert parts["aterstaende_dagar"] == 61
-    # the running placement is older (31 days) than any ended one (30): KM says it ends at
-    # once, and the tail has nothing at risk beyond day 30 -> the constant hazard of 10 endings
-    # over 300 + 31 days observed; expected days = sum of S(t)/S(30) for t = 31..91
+    # eleven spells are too few for Kaplan-Meier steps: the constant hazard of 10 endings over
+    # 300 + 31 days observed; expected days = sum of S(t)/S(30) for t = 31..91
     history_h = 10 / (300 + 31)
     expected = sum(exp(-history_h * (t - 30)) for t in range(31, 92))
-    # KM is reliable to day 30 (all 11 at risk), where S drops to 1/11 -> base 1/11
     assert isclose(parts["pagaende_placeringar"], 4000 * expected, rel_tol=1e-9)
     assert parts["pagaende_placeringar"] < 4000 * 61  # no longer "runs to 31 December"
     assert parts["pagaende_konsulter"] == 5000 * 61  # nothing ever ended: runs on
