@@ -20,7 +20,7 @@ from .ingest_api import app as ingest_api_app
 from .replay import replay_command
 from .simulate import simulate_command
 from .ivo import ivo_report_command
-from .snapshot import snapshot_command
+from .snapshot import backtest_command, snapshot_command
 from .stack import app as stack_app
 from .web_config import app as web_config_app
 from .worker import worker_command
@@ -52,6 +52,7 @@ app.command("snapshot")(snapshot_command)
 app.command("ivo-report")(ivo_report_command)
 app.command("generate")(generate_command)
 app.command("gallra")(gallra_command)
+app.command("backtest")(backtest_command)
 app.add_typer(dashboards_app, name="dashboards", help="Grafana dashboards as code: build the JSON, push to a Grafana")
 app.add_typer(web_config_app, name="web-config", help="Web config files (TLS, basic auth) of the metrics endpoints")
 app.add_typer(stack_app, name="stack", help="Local Kafka (KRaft) and Redis (and Prometheus, Alertmanager) on loopback")

@@ -40,11 +40,15 @@ VACANCY_BRIDGED_BY_CONSULTANT = 0.5  # share of vacancies covered by a hired con
 CONSULTANT_START_AFTER_VACANCY = (3, 21)
 CONSULTANT_CONTRACT_DAYS = (60, 270)
 CONSULTANT_GAP_DAYS = (0, 21)
-CONSULTANT_SLOT_BECOMES_PERMANENT = 0.15  # per contract end: the post is filled permanently
+# per contract end: the post is filled permanently. 0 keeps the hired slots, so the number of
+# consultants is steady over the years (a share > 0 drained them: 18 -> 11 in two years).
+CONSULTANT_SLOT_BECOMES_PERMANENT = 0.0
 CONSULTANT_DAILY_COST_SEK = (6_000, 9_000)  # brief: consultants ~6,000-9,000 SEK a day
 PERMANENT_FTE = ((1.0, 80), (0.8, 10), (0.75, 5), (0.5, 5))
 CONSULTANT_FTE = ((1.0, 90), (0.8, 10))
-STAFF_JOINED_BEFORE_WINDOW_DAYS = 30  # the initial staff "joined" within this many days before the window
+# The initial staff's ages at the window start, as in a steady state: a permanent employee's
+# tenure so far is exponential at the turnover rate; a consultant is uniformly far into a
+# contract of up to CONSULTANT_CONTRACT_DAYS[1] days.
 
 # --- children: reports of concern (orosanmälningar) --------------------------------------------
 
@@ -138,18 +142,27 @@ CHILD_PLACEMENT_TYPES = (("familjehem_arvoderat", 42), ("familjehem", 8), ("hvb"
                          ("skyddat_boende", 3), ("stodboende", 4))
 ADULT_PLACEMENT_TYPES = (("hvb", 60), ("skyddat_boende", 30), ("stodboende", 10))
 # Mean length of stay (exponential, so a running placement's remaining stay has the same law).
-PLACEMENT_MEAN_DAYS = {"familjehem": 900, "familjehem_arvoderat": 900, "hvb": 180, "sis": 120,
+# Foster care often lasts years: 1,200 days keep ~60 foster homes running in a steady flow.
+PLACEMENT_MEAN_DAYS = {"familjehem": 1200, "familjehem_arvoderat": 1200, "hvb": 180, "sis": 120,
                        "jourhem": 60, "skyddat_boende": 75, "stodboende": 240}
 ADULT_PLACEMENT_MEAN_DAYS = {"hvb": 120, "skyddat_boende": 60, "stodboende": 240}
 PLACEMENT_MIN_DAYS = 3
 # Placements running at the window start that began before the warm-up, per reference
-# municipality (the warm-up's own inflow adds the rest): with it ~60 foster homes and ~9 HVB run
-# at any time ([DOMAIN] mean of 9 young people in HVB) and ~90 foster / ~30 HVB placements are
-# active at some point in a year ([DOMAIN] ~125 children in care a year, ~90 foster, ~30 HVB).
-CHILD_PLACEMENT_STOCK = {"familjehem_arvoderat": 42, "familjehem": 8, "hvb": 5, "sis": 0.5,
-                         "jourhem": 0.5, "skyddat_boende": 0.3, "stodboende": 1.0}
-ADULT_PLACEMENT_STOCK = {"hvb": 3, "skyddat_boende": 1, "stodboende": 2}
-PLACEMENT_STARTED_BEFORE_WINDOW_DAYS = 30  # the stock's start events fall within this before the window
+# municipality, in a steady state: starts a year x mean days / 365 x exp(-WARMUP_DAYS / mean
+# days), the placements of before the warm-up still running at its end (the warm-up's own
+# inflow adds the rest). Starts a year measured on the simulated flow: children familjehem 2.7,
+# arvoderat 15.7, hvb 17, sis 4.3, jourhem 12.7, skyddat boende 2, stödboende 1; adults hvb 21,
+# skyddat boende 8.7, stödboende 2. That gives ~60 foster homes and ~9 HVB running at any time
+# ([DOMAIN] mean of 9 young people in HVB; ~125 children in care in a year), the same at the
+# window's start and end. Their
+# start dates lie before the warm-up by an exponential age (memoryless, so the running ones'
+# age has the law of a duration), not in a burst just before the window.
+CHILD_PLACEMENT_STOCK = {"familjehem_arvoderat": 40.2, "familjehem": 6.9, "hvb": 1.6, "sis": 0.12,
+                         "jourhem": 0.01, "skyddat_boende": 0.01, "stodboende": 0.19}
+ADULT_PLACEMENT_STOCK = {"hvb": 0.57, "skyddat_boende": 0.01, "stodboende": 0.38}
+# Cases of the warm-up that are over before the window are dropped, except those that touch its
+# last weeks: the first reports' 12-week inflow charts see every report, not only open cases'.
+KEEP_BEFORE_WINDOW_DAYS = 13 * 7 + 7
 # Daily prices in SEK. [DOMAIN] HVB 1,100-8,400 (mean 4,458 for ages 13-18): a triangular law
 # (low, high, mode) with that mean; SiS 4,900-7,500, special units over 13,000. Others: brief.
 HVB_COST = (1_100, 8_400, 3_875)
@@ -178,9 +191,13 @@ APPLICATION_DECISION_DAYS = (3, 25, 9)
 APPLICATION_GRANTED_SHARE = 0.88
 ASSISTANCE_MEAN_MONTHS = 6.0  # geometric spell length in months
 ASSISTANCE_MAX_MONTHS = 36
-# Households receiving assistance since before the warm-up, at reference scale; with the
-# warm-up's inflow about 450-500 households are paid each month.
-ASSISTANCE_STOCK = 220
+# Households receiving assistance since before the warm-up, at reference scale, in a steady
+# state: spells a year (APPLICATIONS_PER_YEAR x granted share) x mean months / 12, of which the
+# share still running after the warm-up's months. With the warm-up's inflow about 450
+# households are paid each month, at the window's start and end alike (220 made payments fall
+# by a quarter over the first year).
+ASSISTANCE_STOCK = round(APPLICATIONS_PER_YEAR * APPLICATION_GRANTED_SHARE * ASSISTANCE_MEAN_MONTHS / 12
+                         * (1 - 1 / ASSISTANCE_MEAN_MONTHS) ** (300 / 30.44))  # 300: WARMUP_DAYS, in months
 PAYMENT_SEK = (4_000, 15_000)  # brief: monthly payments 4,000-15,000 SEK
 PAYMENT_MONTHLY_VARIATION = (0.9, 1.1)
 PAYDAY = (20, 27)  # day of month a household is paid

@@ -66,7 +66,7 @@ class Municipality(StaffPosts, CareLives, AssistanceLives):
         ``moves``: the (instant, unit) a case moves to, in time order (see :meth:`move`); an event
         after a move's instant is filed under the unit moved to, the ``case.transferred`` itself
         under the unit it leaves."""
-        if not keep_open and max(e[0] for e in events) < self.world.window_start:
+        if not keep_open and max(e[0] for e in events) < self.world.window_start - M.KEEP_BEFORE_WINDOW_DAYS * DAY:
             return
         if not moves:
             self.file(unit, case_id, events)
@@ -112,7 +112,7 @@ class Municipality(StaffPosts, CareLives, AssistanceLives):
                     world.late_count += 1
             # world.put(arrival, record), inlined: this is the hot path
             world.seq += 1
-            k = (arrival - base) // DAY
+            k = max((arrival - base) // DAY, 0)  # a stock placement may have begun years before
             bucket = buckets.get(k)
             if bucket is None:
                 bucket = buckets[k] = []
@@ -145,7 +145,8 @@ class Municipality(StaffPosts, CareLives, AssistanceLives):
 
     def stock_placement(self, unit: Unit, ptype: str, mean_days: float, ws_day: int) -> None:
         rng = self.rng
-        start_day = ws_day - rng.randint(1, M.PLACEMENT_STARTED_BEFORE_WINDOW_DAYS)
+        # began before the warm-up, at an exponential age (see model.CHILD_PLACEMENT_STOCK)
+        start_day = self.world.first_day - 1 - int(rng.expovariate(1.0 / mean_days))
         events: list = []
         case_id = self.new_id("c")
         remaining = max(1, int(rng.expovariate(1.0 / mean_days)))

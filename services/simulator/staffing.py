@@ -20,12 +20,15 @@ class StaffPosts:
             if n_perm == 0 and permanent and role in ("socialsekreterare", "arbetsledare"):
                 n_perm = 1
             for _ in range(n_perm):
-                join = ws_day - rng.randint(1, M.STAFF_JOINED_BEFORE_WINDOW_DAYS)
-                # Tenure is exponential, so the remaining tenure at the window start is too.
+                # Tenure is exponential, so the tenure so far and the remaining one at the
+                # window start are too (a steady state, not everyone hired last month).
+                join = ws_day - 1 - int(rng.expovariate(M.STAFF_TURNOVER_PER_YEAR) * 365.25)
                 self.permanent_post(unit, role, join, ws_day)
             for _ in range(int(consultants * scale + 0.5)):
-                join = ws_day - rng.randint(1, M.STAFF_JOINED_BEFORE_WINDOW_DAYS)
-                self.consultant_post(unit, role, join, ws_day)
+                # the post's chain of contracts began up to one contract before the window, so
+                # the one running at its start is part-way through an ordinary contract
+                join = ws_day - rng.randint(1, M.CONSULTANT_CONTRACT_DAYS[1])
+                self.consultant_post(unit, role, join, join)
 
     def tenure_days(self) -> int:
         return max(30, int(self.rng.expovariate(M.STAFF_TURNOVER_PER_YEAR) * 365.25))
