@@ -19,10 +19,10 @@ from .config import ConfigError, load_config
 from .economy import LedgerError, read_ledger
 from .figures import Month, load_replay, municipalities
 from .ivo import Quarter, write_report
-from .render_html import board_changes, change_label, change_value, render
+from .render_html import board_changes, change_label, change_value
 from .store import Store
 
-HTML_FILE, PDF_FILE, XLSX_FILE = "rapport.html", "rapport.pdf", "rapport.xlsx"
+from .freeze import freeze
 
 
 def _fail(message: str) -> None:
@@ -68,25 +68,6 @@ def _pick_municipality(replay, wanted: Optional[str]) -> str:
     return ""  # unreachable
 
 
-def _renderer(pdf: bool):
-    def render_all(folder: Path, document: dict) -> list[str]:
-        page = render(document)
-        (folder / HTML_FILE).write_text(page, encoding="utf-8")
-        names = [HTML_FILE]
-        from .render_xlsx import render_xlsx
-
-        render_xlsx(document, folder / XLSX_FILE)
-        names.append(XLSX_FILE)
-        if pdf:
-            from .render_pdf import render_pdf
-
-            render_pdf(page, folder / PDF_FILE)
-            names.append(PDF_FILE)
-        return names
-
-    return render_all
-
-
 def snapshot_command(
     month: str = typer.Option(..., "--month", help="Månaden som ska frysas, ÅÅÅÅ-MM"),
     events: Optional[Path] = EVENTS_OPTION,
@@ -119,7 +100,7 @@ def snapshot_command(
     narrative_file = narrative_dir / f"{chosen}.md" if narrative_dir else None
     meta = run_meta(replay, board, str(narrative_file) if narrative_file and narrative_file.is_file() else None,
                     str(ledger) if ledger else None, str(events) if events else "kafka")
-    outcome = store.save(str(chosen), content, meta, _renderer(pdf))
+    outcome = freeze(store, str(chosen), content, meta, pdf)
     if not content["underlag"]["komplett_manad"]:
         typer.echo(f"obs: senaste händelse {meta['data_till_och_med']} är före månadens slut: preliminärt underlag", err=True)
     if not outcome.created:

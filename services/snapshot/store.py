@@ -124,6 +124,19 @@ class Store:
                 out[month] = content
         return out
 
+    def pending(self, month: str, content: dict, meta: dict, created: str) -> tuple[dict, bool]:
+        """The document :meth:`save` would freeze now (``(document, True)``), or the latest
+        one when ``content`` equals it (``(document, False)``). The board editor's preview
+        renders this, so what is previewed is what gets frozen."""
+        latest = self.latest(month)
+        previous = None if latest is None else self.load(month, latest)
+        if previous is not None and content_hash(previous["content"]) == content_hash(content):
+            return previous, False
+        diff = [] if previous is None else changes(previous["content"], content)
+        meta_full = {**meta, "revision": (latest or 0) + 1, "ersatter": None if latest is None else f"rev-{latest}",
+                     "skapad": created, "andringar": diff}
+        return {"meta": meta_full, "content": content}, True
+
     def save(self, month: str, content: dict, meta: dict, render: Renderer | None = None) -> Outcome:
         """Freeze ``content`` as a new revision unless it equals the latest one."""
         latest = self.latest(month)

@@ -1,0 +1,84 @@
+"""What the templates need beyond the content: Swedish formatting and reading the form back."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from services.snapshot.render_html import board_changes, change_label, change_value, format_indicator
+from services.snapshot.labels import INTERVENTIONS_SV
+from services.snapshot.suppress import TOTAL
+from services.swedish import mnkr, month_name, number
+
+from .drafts import AreaText, Draft
+
+COLOUR_WORD = {"grön": "Grön", "gul": "Gul", "röd": "Röd", None: "Ej bedömd"}
+TREND_WORD = {"positiv": "Positiv trend", "oförändrad": "Oförändrad trend", "nedåtgående": "Nedåtgående trend",
+              None: "Ingen trend"}
+_AREA_FIELD = re.compile(r"^area-([A-Za-z0-9_-]{1,64})-(events|actions|assessed_colour|reason)$")
+
+
+def when(iso: str | None) -> str:
+    """``2026-11-28T22:47:03+01:00`` → ``28 november 2026 kl. 22.47``."""
+    if not iso:
+        return "–"
+    moment = datetime.fromisoformat(iso)
+    return f"{moment.day} {month_name(moment.month)} {moment.year} kl. {moment:%H.%M}"
+
+
+def month_title(month: str) -> str:
+    year, number_ = month.split("-")
+    return f"{month_name(int(number_))} {year}"
+
+
+def indicator(ind: dict, below: int) -> str:
+    return format_indicator(ind["varde"], ind["format"], below, ind.get("bas"))
+
+
+def target(ind: dict) -> str:
+    sign = "≤" if ind["riktning"] == "lagre" else "≥"
+    return f"{sign} {format_indicator(ind['mal'], ind['format'], 10**9)}"
+
+
+def ivo_rows(content: dict) -> list[dict]:
+    """The published (suppressed) IVO table as rows of names and shown counts."""
+    below = content["regler"]["undertryck_under"]
+    from services.snapshot.render_html import count_text
+
+    rows = []
+    for row in content["ivo"]["publicerad"]:
+        name = "Totalt" if row[0] == TOTAL else INTERVENTIONS_SV.get(row[0], row[0])
+        shown = [v if isinstance(v, str) else count_text(v, below) for v in row[1:]]
+        rows.append({"namn": name, "varden": shown, "total": row[0] == TOTAL})
+    return rows
+
+
+FILTERS = {"colour_word": lambda c: COLOUR_WORD.get(c, "Ej bedömd"), "trend_word": lambda t: TREND_WORD.get(t, "–"),
+           "when": when, "month_title": month_title, "mnkr": mnkr, "number": number, "indicator": indicator,
+           "target": target}
+GLOBALS = {"ivo_rows": ivo_rows}
+
+
+def draft_from_form(month: str, form) -> Draft:
+    """The office's text as posted. Goal areas are read from the field names; the caller keeps
+    only the board's own areas."""
+    areas: dict[str, AreaText] = {}
+    for key, value in form.multi_items():
+        match = _AREA_FIELD.match(key)
+        if not match:
+            continue
+        text = areas.setdefault(match.group(1), AreaText())
+        value = str(value).replace("\r\n", "\n")
+        if match.group(2) == "assessed_colour":
+            text.assessed_colour = value or None
+        else:
+            setattr(text, match.group(2), value.strip())
+    return Draft(month=month, areas=areas, risks=str(form.get("risks", "")).replace("\r\n", "\n").strip())
+
+
+def shown_changes(document: dict) -> list[dict]:
+    """A revision's changes since the one before, as the board reads them."""
+    content = document["content"]
+    below = content["regler"]["undertryck_under"]
+    return [{"falt": change_label(c["falt"], content), "fore": change_value(c["falt"], c["fore"], below),
+             "efter": change_value(c["falt"], c["efter"], below)}
+            for c in board_changes(document["meta"].get("andringar", []))]
