@@ -12,7 +12,9 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
+import uuid
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -42,12 +44,20 @@ from .security import (CSRF_FIELD, Identity, LoginNeeded, NotAllowed, check_csrf
 from .settings import EditorSettings
 
 log = logging.getLogger("casewatch.board")
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 HERE = Path(__file__).parent
 DOWNLOADS = {HTML_FILE: "text/html; charset=utf-8", PDF_FILE: "application/pdf",
              XLSX_FILE: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 # No script anywhere; inline styles only in the report preview, which is one self-contained page.
 CSP = ("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
+
+
+def request_id(request: Request) -> str:
+    """The caller's X-Request-ID when it is a plain token (a proxy's, to follow a request
+    through both logs), else a fresh one."""
+    given = request.headers.get("x-request-id", "")
+    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 def _now() -> str:
@@ -81,9 +91,9 @@ def create_app(settings: EditorSettings, report: ReportSource | None = None) -> 
         except ValueError:
             raise HTTPException(404) from None
 
-    def record(identity: Identity, action: str, month: str, **extra) -> None:
-        audit.append(AuditEntry(at=_now(), user=identity.account.name, client=identity.client, action=action,
-                                month=month, **extra))
+    def record(request: Request, identity: Identity, action: str, outcome: str, month: str, **extra) -> None:
+        audit.append(AuditEntry(at=_now(), actor=identity.account.name, action=action, outcome=outcome,
+                                client=identity.client, request_id=request_id(request), month=month, **extra))
 
     async def home(request: Request) -> Response:
         who(request)
@@ -149,14 +159,14 @@ def create_app(settings: EditorSettings, report: ReportSource | None = None) -> 
         draft.areas = {k: v for k, v in draft.areas.items() if k in computed}  # only the board's goal areas
         errors = problems(draft, computed)
         if errors:
-            record(identity, "save_refused_invalid", month, version=expected)
+            record(request, identity, "draft.save", "invalid", month, version=expected)
             return month_page(request, identity, month, draft, 422, errors=errors)
         try:
             saved = drafts.save(draft, expected, identity.account.name, _now())
         except StaleDraft as exc:
-            record(identity, "save_refused_stale", month, version=expected)
+            record(request, identity, "draft.save", "stale", month, version=expected)
             return month_page(request, identity, month, draft, 409, stale=exc.current)
-        record(identity, "save", month, version=saved.version)
+        record(request, identity, "draft.save", "saved", month, version=saved.version)
         return RedirectResponse(f"/manad/{month}?klart=sparad", 303)
 
     async def preview(request: Request) -> Response:
@@ -172,14 +182,14 @@ def create_app(settings: EditorSettings, report: ReportSource | None = None) -> 
         check_csrf(request, form.get(CSRF_FIELD))
         draft = drafts.load(month)
         if str(draft.version) != str(form.get("version")):
-            record(identity, "save_refused_stale", month, version=draft.version)
+            record(request, identity, "report.freeze", "stale", month, version=draft.version)
             return month_page(request, identity, month, draft, 409, stale=draft)
         errors = problems(draft, report.computed_colours(report.computed(month)))
         if errors:
             return month_page(request, identity, month, draft, 422, errors=errors)
         outcome = report.freeze(month, draft)
-        record(identity, "freeze" if outcome.created else "freeze_unchanged", month, version=draft.version,
-               revision=outcome.revision)
+        record(request, identity, "report.freeze", "new_revision" if outcome.created else "unchanged", month,
+               version=draft.version, revision=outcome.revision)
         return RedirectResponse(f"/manad/{month}/revision/{outcome.revision}?ny={int(outcome.created)}", 303)
 
     def revision_no(request: Request, month: str) -> int:

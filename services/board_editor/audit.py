@@ -1,8 +1,12 @@
-"""The month's audit trail: who saved or froze what, when, from where; never the text itself.
+"""The month's audit trail: who saved or froze, when, from where; never the text itself.
 
-One JSON line per action in ``<data_dir>/<YYYY-MM>/audit.jsonl``, appended under an exclusive
-lock with ``O_APPEND`` so concurrent writers never interleave. Kept with the month's draft so
-that the trail travels with it; shown in the app under "Händelselogg".
+The entries have the shape of the ingest API's audit lines (``services/audit.py`` on the
+branch that adds it: ``at, actor, action, outcome, client, request_id`` plus counts and short
+identifiers), with the month, the draft version and the revision as details. Unlike the
+ingest API's process-wide log, the board's trail is kept with the month, one JSON line per
+action in ``<data_dir>/<YYYY-MM>/audit.jsonl``, so that it travels with the draft and can be
+shown in the app ("Händelselogg"). Lines are appended under an exclusive lock with
+``O_APPEND`` so concurrent writers never interleave.
 """
 from __future__ import annotations
 
@@ -15,29 +19,32 @@ import orjson
 
 AUDIT_FILE = "audit.jsonl"
 
-# action -> how the app says it in Swedish
-ACTIONS = {
-    "save": "sparade utkastet",
-    "save_refused_stale": "sparande avvisat: någon annan hade sparat",
-    "save_refused_invalid": "sparande avvisat: ofullständig bedömning",
-    "freeze": "frös rapporten",
-    "freeze_unchanged": "frysning utan ändring: ingen ny revision",
+# (action, outcome) -> how the app says it in Swedish
+SAID = {
+    ("draft.save", "saved"): "sparade utkastet",
+    ("draft.save", "stale"): "sparande avvisat: någon annan hade sparat",
+    ("draft.save", "invalid"): "sparande avvisat: ofullständig bedömning",
+    ("report.freeze", "new_revision"): "frös rapporten",
+    ("report.freeze", "unchanged"): "frysning utan ändring: ingen ny revision",
+    ("report.freeze", "stale"): "frysning avvisad: utkastet hade ändrats",
 }
 
 
 @dataclass(frozen=True)
 class AuditEntry:
     at: str  # ISO 8601, Stockholm time
-    user: str
+    actor: str  # the user name
+    action: str  # draft.save | report.freeze
+    outcome: str
     client: str  # the address the request came from (the client's, when a trusted proxy named it)
-    action: str  # a key of ACTIONS
+    request_id: str
     month: str
     version: int | None = None  # the draft version written or refused against
     revision: int | None = None  # the frozen revision
 
     @property
-    def action_sv(self) -> str:
-        return ACTIONS.get(self.action, self.action)
+    def said(self) -> str:
+        return SAID.get((self.action, self.outcome), f"{self.action} ({self.outcome})")
 
 
 class AuditLog:
@@ -48,8 +55,8 @@ class AuditLog:
         return self.root / month / AUDIT_FILE
 
     def append(self, entry: AuditEntry) -> None:
-        if entry.action not in ACTIONS:
-            raise ValueError(f"unknown audit action {entry.action!r}")
+        if (entry.action, entry.outcome) not in SAID:
+            raise ValueError(f"unknown audit action {entry.action!r} / outcome {entry.outcome!r}")
         path = self.path(entry.month)
         path.parent.mkdir(parents=True, exist_ok=True)
         line = orjson.dumps({k: v for k, v in asdict(entry).items() if v is not None}) + b"\n"
