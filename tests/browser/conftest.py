@@ -42,7 +42,7 @@ def editor(tmp_path_factory):
     """``{"url", "settings"}`` of a running editor with writers anna and bertil and reader rut."""
     root = tmp_path_factory.mktemp("board")
     events = root / "events.jsonl"
-    spec = SimulationSpec(months=3, municipalities=1, seed=7, end=datetime(2024, 4, 1, tzinfo=STOCKHOLM))
+    spec = SimulationSpec(months=3, municipalities=1, population=20_000, seed=7, end=datetime(2024, 4, 1, tzinfo=STOCKHOLM))
     events.write_bytes(b"".join(simulate(spec)))
     users = root / "users.yaml"
     save_account(users, "anna", "writer", PASSWORDS["anna"])
@@ -114,11 +114,14 @@ def login(browser, editor):
         context.close()
 
 
-def axe_problems(page) -> list[str]:
-    """axe-core's violations of serious or critical impact on the page as it is now."""
+def axe_problems(page, within: list[str] | None = None) -> list[str]:
+    """axe-core's violations of serious or critical impact on the page as it is now (or only
+    within the elements matched by the ``within`` selectors: what changed since a full check)."""
     from axe_playwright_python.sync_playwright import Axe
 
-    result = Axe().run(page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a",
-                                                                              "wcag21aa", "best-practice"]}})
+    options = {"resultTypes": ["violations"],
+               "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
+    context = {"include": [[selector] for selector in within]} if within else None
+    result = Axe().run(page, context=context, options=options)
     return [f"{v['id']} ({v['impact']}): {v['help']} – {[n['target'] for n in v['nodes']][:3]}"
             for v in result.response["violations"] if v["impact"] in ("serious", "critical")]
