@@ -39,6 +39,7 @@ class Draft:
     version: int = 0  # 0: nothing saved yet
     areas: dict[str, AreaText] = field(default_factory=dict)
     risks: str = ""
+    deviation: str = ""  # the budget deviation explained (Avvikelse mot budget)
     saved_by: str | None = None
     saved_at: str | None = None
 
@@ -52,7 +53,7 @@ class Draft:
     def from_json(cls, raw: dict) -> "Draft":
         areas = {k: AreaText(**v) for k, v in (raw.get("areas") or {}).items()}
         return cls(month=raw["month"], version=int(raw["version"]), areas=areas, risks=raw.get("risks", ""),
-                   saved_by=raw.get("saved_by"), saved_at=raw.get("saved_at"))
+                   deviation=raw.get("deviation", ""), saved_by=raw.get("saved_by"), saved_at=raw.get("saved_at"))
 
 
 class StaleDraft(Exception):
@@ -83,8 +84,9 @@ def problems(draft: Draft, computed: dict[str, str | None]) -> dict[str, str]:
         for name in ("events", "actions", "reason"):
             if len(getattr(text, name)) > MAX_TEXT:
                 out[f"{area_id}.{name}"] = f"Texten är för lång (högst {MAX_TEXT} tecken)."
-    if len(draft.risks) > MAX_TEXT:
-        out["risks"] = f"Texten är för lång (högst {MAX_TEXT} tecken)."
+    for name in ("risks", "deviation"):
+        if len(getattr(draft, name)) > MAX_TEXT:
+            out[name] = f"Texten är för lång (högst {MAX_TEXT} tecken)."
     return out
 
 
@@ -125,7 +127,7 @@ class DraftStore:
             if current.version != expected_version:
                 raise StaleDraft(current)
             saved = Draft(month=draft.month, version=current.version + 1, areas=draft.areas, risks=draft.risks,
-                          saved_by=user, saved_at=when)
+                          deviation=draft.deviation, saved_by=user, saved_at=when)
             path = self.month_dir(draft.month) / DRAFT_FILE
             tmp = path.with_suffix(f".tmp-{os.getpid()}")
             tmp.write_bytes(orjson.dumps(saved.as_json(), option=orjson.OPT_INDENT_2))

@@ -19,7 +19,7 @@ from services.snapshot.config import BoardConfig, load_config
 from services.snapshot.economy import read_ledger
 from services.snapshot.figures import Month, first_event_day, load_replay, municipalities
 from services.snapshot.freeze import freeze
-from services.snapshot.render_html import render
+from services.snapshot.render_html import COLOUR_WORD, render
 from services.snapshot.store import Outcome, Store
 from streams.core.timeutil import STOCKHOLM
 
@@ -27,7 +27,6 @@ from .drafts import Draft
 from .settings import EditorSettings
 
 KAFKA_CACHE_SECONDS = 60.0
-COLOUR_WORD = {"grön": "Grön", "gul": "Gul", "röd": "Röd", None: "Ej bedömd"}
 
 
 class ReportError(RuntimeError):
@@ -48,6 +47,10 @@ def narrative_markdown(draft: Draft, config: BoardConfig) -> str:
             events.append(f"{heading}\n{assessed}{text.events.strip()}\n")
         if text.actions.strip():
             actions.append(f"{heading}\n{text.actions.strip()}\n")
+    if draft.deviation.strip():  # the report has no place of its own for it yet: under the budget area
+        budget = next((a for a in config.goal_areas if a.kind == "budget"), None)
+        heading = f"### {budget.number}. {budget.name}" if budget else "### Ekonomi"
+        events.append(f"{heading} – avvikelse mot budget\n{draft.deviation.strip()}\n")
     out = []
     if events:
         out.append("## Viktiga händelser\n" + "\n".join(events))

@@ -4,14 +4,14 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from services.snapshot.render_html import board_changes, change_label, change_value, format_indicator
+from services.snapshot.render_html import (COLOUR_WORD, board_changes, change_label, change_value, count_text,
+                                           format_indicator)
 from services.snapshot.labels import INTERVENTIONS_SV
 from services.snapshot.suppress import TOTAL
 from services.swedish import mnkr, month_name, number
 
 from .drafts import AreaText, Draft
 
-COLOUR_WORD = {"grön": "Grön", "gul": "Gul", "röd": "Röd", None: "Ej bedömd"}
 TREND_WORD = {"positiv": "Positiv trend", "oförändrad": "Oförändrad trend", "nedåtgående": "Nedåtgående trend",
               None: "Ingen trend"}
 _AREA_FIELD = re.compile(r"^area-([A-Za-z0-9_-]{1,64})-(events|actions|assessed_colour|reason)$")
@@ -42,8 +42,6 @@ def target(ind: dict) -> str:
 def ivo_rows(content: dict) -> list[dict]:
     """The published (suppressed) IVO table as rows of names and shown counts."""
     below = content["regler"]["undertryck_under"]
-    from services.snapshot.render_html import count_text
-
     rows = []
     for row in content["ivo"]["publicerad"]:
         name = "Totalt" if row[0] == TOTAL else INTERVENTIONS_SV.get(row[0], row[0])
@@ -72,7 +70,10 @@ def draft_from_form(month: str, form) -> Draft:
             text.assessed_colour = value or None
         else:
             setattr(text, match.group(2), value.strip())
-    return Draft(month=month, areas=areas, risks=str(form.get("risks", "")).replace("\r\n", "\n").strip())
+    def text(name: str) -> str:
+        return str(form.get(name, "")).replace("\r\n", "\n").strip()
+
+    return Draft(month=month, areas=areas, risks=text("risks"), deviation=text("deviation"))
 
 
 def shown_changes(document: dict) -> list[dict]:

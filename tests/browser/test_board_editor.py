@@ -15,6 +15,7 @@ ACTIONS_1 = "- Höja grundbemanningen inom barn- och ungdomsenheterna."
 EVENTS_2 = "- Frågor om våld ställs inte enligt plan på flera enheter."
 ACTIONS_2 = "- Utbildning i att ställa frågor om våldsutsatthet."
 REASON_2 = "Polisen bekräftar att samverkan förbättrats; de beräknade väntetiderna släpar efter."
+DEVIATION = "- Ökade kostnader för placeringar i HVB och på SiS-institutioner."
 RISKS = "- Fortsatt ökning av anmälningar kan innebära ökade kostnader för placeringar."
 
 
@@ -27,6 +28,7 @@ def test_writer_writes_previews_and_freezes_a_month(login, shots, editor, tmp_pa
     public = browser.new_page(base_url=editor["url"])
     public.goto("/")
     assert public.url.endswith("/logga-in")
+    shots(public, "login")
     assert_accessible(public)
     public.close()
     page = login("anna")
@@ -50,6 +52,7 @@ def test_writer_writes_previews_and_freezes_a_month(login, shots, editor, tmp_pa
     page.locator("#area-kvalitet-events").fill(EVENTS_2)
     page.locator("#area-kvalitet-actions").fill(ACTIONS_2)
     page.locator("#area-kvalitet-assessed_colour").select_option(other)
+    page.locator("#deviation").fill(DEVIATION)
     page.locator("#risks").fill(RISKS)
     page.get_by_role("button", name="Spara utkast").click()
     summary = page.get_by_role("alert").filter(has_text="Utkastet är inte sparat")
@@ -97,7 +100,8 @@ def test_writer_writes_previews_and_freezes_a_month(login, shots, editor, tmp_pa
     flat = " ".join(text.split())
     for expected in ("Månadsuppföljning mars 2024", "Fortsatt många nya anmälningar gällande barn och unga",
                      "Höja grundbemanningen", f"Förvaltningens bedömning: {other_word}", "Polisen bekräftar",
-                     "Utbildning i att ställa frågor", "Fortsatt ökning av anmälningar"):
+                     "Utbildning i att ställa frågor", "Ökade kostnader för placeringar i HVB",
+                     "Fortsatt ökning av anmälningar"):
         assert expected in flat, expected
 
     # The preview was the very page that was frozen (and made into the PDF), but for the stamp.
