@@ -29,11 +29,10 @@ stack-up: $(BIN)/.installed
 stack-down: $(BIN)/.installed
 	$(BIN)/casewatch stack down
 
-# Regenerate every committed artefact (schema, rules, dashboards); tests fail when they drift.
+# Regenerate every committed artefact (schema, rules, configs, dashboards) with the one
+# generator (dashboards/generate.py); tests fail when they drift.
 generate: $(BIN)/.installed
-	$(BIN)/python -m streams.contract.schema
-	$(BIN)/python -m dashboards build
-	$(BIN)/python -m dashboards.grafana.build
+	$(BIN)/casewatch generate
 
 clean:
 	rm -rf $(VENV) .stack build *.egg-info

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import faust  # noqa: E402
 
-from services.settings import Settings  # noqa: E402
+from streams.settings import Settings  # noqa: E402
 from streams.app import app_config  # noqa: E402
 
 

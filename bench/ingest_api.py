@@ -32,7 +32,7 @@ from services.ingest_api.auth import Sources, hash_token  # noqa: E402
 from services.ingest_api.server import ServerThread  # noqa: E402
 from services.ingest_api.sink import open_sink  # noqa: E402
 from services.kafka_topics import ensure_topics  # noqa: E402
-from services.settings import load_settings  # noqa: E402
+from streams.settings import load_settings  # noqa: E402
 from services.stack import read_stack  # noqa: E402
 
 TOKEN = "bench-token-0123456789abcdef0123456789"

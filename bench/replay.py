@@ -56,7 +56,7 @@ def main() -> None:
     times = []
     for _ in range(args.runs):
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "services.cli", "replay", str(path), "--json"],
+        subprocess.run([sys.executable, "-m", "services.commands", "replay", str(path), "--json"],
                        check=True, stdout=subprocess.DEVNULL, env={**os.environ, "PYTHONHASHSEED": "0"})
         times.append(time.perf_counter() - started)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -51,10 +51,10 @@ sys.path.insert(0, str(REPO))
 from prometheus_client import generate_latest  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
-from services.exporter import KpiCollector, RedisFactsSource, ThresholdsFile, build_registry  # noqa: E402
+from services.exporter import KpiCollector, ThresholdsFile, build_registry  # noqa: E402
 from services.simulator import SimulationSpec, simulate_chunks  # noqa: E402
 from services.stack import read_stack  # noqa: E402
-from services.store import PipelineHealth  # noqa: E402
+from streams.projection import PipelineHealth, RedisProjection  # noqa: E402
 from streams.core.facts import facts_to_json, fold_case  # noqa: E402
 from streams.core.replay import Replay  # noqa: E402
 from streams.core.timeutil import STOCKHOLM, format_ts  # noqa: E402
@@ -65,7 +65,7 @@ UNITS = tuple([f"bou-{i}" for i in range(1, 6)] + [f"vuxen-{i}" for i in range(1
 END = datetime(2024, 5, 17, 14, tzinfo=STOCKHOLM)  # fixed, so the cache stays valid; mid-month for month-to-date
 CASES_CHANGED = 20  # per changed municipality: about what a worker writes there between two scrapes
 
-Case = tuple[str, str, bytes]  # (municipality, case_id, facts JSON): what ProjectionStore.write_cases takes
+Case = tuple[str, str, bytes]  # (municipality, case_id, facts JSON): what RedisProjection.write_cases takes
 
 
 def folded_cases(spec: SimulationSpec) -> list[Case]:
@@ -101,7 +101,7 @@ class Changer:
     Each case takes the facts of another case of its municipality, different at every turn, so the
     stored bytes really change and the collector re-parses them (equal bytes it would skip)."""
 
-    def __init__(self, source: RedisFactsSource, cases: list[Case], municipalities: int) -> None:
+    def __init__(self, source: RedisProjection, cases: list[Case], municipalities: int) -> None:
         by_municipality: dict[str, list[Case]] = defaultdict(list)
         for case in cases:
             by_municipality[case[0]].append(case)
@@ -115,7 +115,7 @@ class Changer:
                                 for mine in self.picked for i in range(min(CASES_CHANGED, len(mine))))
 
 
-def in_process(source: RedisFactsSource, as_of: float, runs: int, change: Changer) -> tuple[dict, bytes]:
+def in_process(source: RedisProjection, as_of: float, runs: int, change: Changer) -> tuple[dict, bytes]:
     """(scenario -> [(seconds, read_s, compute_s)], the last exposition): what /metrics serves
     (the collector's exposition and the process metrics), the clock 15 s on at every scrape
     (Prometheus' interval), so units whose figures change with time are recomputed as live."""
@@ -147,7 +147,7 @@ class Exporter:
     def __init__(self, env: dict, log: Path) -> None:
         self.log = log
         with open(log, "wb") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "services.cli", "exporter", "--log-level", "warning"],
+            self.proc = subprocess.Popen([sys.executable, "-m", "services.commands", "exporter", "--log-level", "warning"],
                                          env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=out)
         deadline = time.monotonic() + 60
         while not (found := re.search(rb"http://[^/\s]+:(\d+)/metrics", log.read_bytes())):
@@ -197,15 +197,15 @@ def over_http(env: dict, tmp: Path, runs: int, change: Changer) -> tuple[dict, i
     return times, wire
 
 
-def delete_prefix(source: RedisFactsSource) -> None:
+def delete_prefix(source: RedisProjection) -> None:
     batch = []
-    for key in source.r.scan_iter(f"{source.p}:*", count=1000):
+    for key in source.client.scan_iter(f"{source.prefix}:*", count=1000):
         batch.append(key)
         if len(batch) >= 1000:
-            source.r.delete(*batch)
+            source.client.delete(*batch)
             batch.clear()
     if batch:
-        source.r.delete(*batch)
+        source.client.delete(*batch)
 
 
 def main() -> None:
@@ -223,8 +223,8 @@ def main() -> None:
                           end=END, seed=args.seed, units_per_municipality=UNITS)
     cases = folded_cases(spec)
     url = read_stack()["redis"]["url"]
-    source = RedisFactsSource.from_url(url, prefix=f"bscrape-{uuid.uuid4().hex[:8]}")
-    source.r.ping()  # fail before anything is written when the stack is down
+    source = RedisProjection.from_url(url, prefix=f"bscrape-{uuid.uuid4().hex[:8]}")
+    source.client.ping()  # fail before anything is written when the stack is down
     try:
         for i in range(0, len(cases), 10_000):
             source.write_cases(cases[i:i + 10_000])
@@ -232,14 +232,14 @@ def main() -> None:
         source.record_pipeline(PipelineHealth("bench", {"accepted": len(cases)}, {}, END.timestamp(), 0))
         change = Changer(source, cases, args.changed)
         local, body = in_process(source, END.timestamp(), args.runs, change)
-        env = {**os.environ, "PYTHONPATH": str(REPO), "CASEWATCH_REDIS_URL": url, "CASEWATCH_REDIS_PREFIX": source.p,
+        env = {**os.environ, "PYTHONPATH": str(REPO), "CASEWATCH_REDIS_URL": url, "CASEWATCH_REDIS_PREFIX": source.prefix,
                "CASEWATCH_EXPORTER_PORT": "0", "CASEWATCH_AS_OF": format_ts(END.timestamp())}
         env.pop("CASEWATCH_CONFIG_FILE", None)  # only this run's settings
         with TemporaryDirectory(prefix="casewatch-bench-") as tmp:
             http, wire = over_http(env, Path(tmp), args.runs, change)
     finally:
         delete_prefix(source)
-        source.r.close()
+        source.client.close()
 
     families = list(text_string_to_metric_families(body.decode()))
     samples = [s for f in families for s in f.samples]

@@ -41,7 +41,7 @@ sys.path.insert(0, str(REPO))
 from services.kafka_topics import ensure_topics  # noqa: E402
 from services.simulator import SimulationSpec, simulate  # noqa: E402
 from services.stack import read_stack  # noqa: E402
-from services.store import ProjectionStore  # noqa: E402
+from streams.projection import RedisProjection  # noqa: E402
 from streams.contract.validate import validate_line  # noqa: E402
 from streams.core.timeutil import STOCKHOLM  # noqa: E402
 
@@ -156,9 +156,9 @@ def worker_env(stack: dict, topic: str, prefix: str, data_dir: Path) -> dict:
     return env
 
 
-def processed(store: ProjectionStore) -> int:
+def processed(store: RedisProjection) -> int:
     s = store.pipeline_stats()
-    return sum(int(s.get(f"events:{o}", 0)) for o in ("accepted", "duplicate", "rejected"))
+    return sum(s.events.get(o, 0) for o in ("accepted", "duplicate", "rejected"))
 
 
 def throughput(stack: dict, n: int, table_store: str, batch_within: float, tmp: Path) -> dict:
@@ -173,7 +173,7 @@ def throughput(stack: dict, n: int, table_store: str, batch_within: float, tmp: 
     faust_eps = faust_ceiling(stack, f"{tag}.case-events", n)
 
     prefix = f"b{uuid.uuid4().hex[:8]}"
-    store = ProjectionStore.from_url(stack["redis"]["url"], prefix)
+    store = RedisProjection.from_url(stack["redis"]["url"], prefix)
     worker = WorkerProcess(worker_env(stack, tag, prefix, tmp / "tp-data"), tmp / "tp-worker.log",
                            table_store, batch_within)
     try:
@@ -216,7 +216,7 @@ def latency(stack: dict, rate: float, seconds: float, table_store: str, batch_wi
     tag = f"bench.{uuid.uuid4().hex[:10]}"
     ensure_topics(bootstrap, f"{tag}.case-events", f"{tag}.dead-letter", PARTITIONS)
     prefix = f"b{uuid.uuid4().hex[:8]}"
-    store = ProjectionStore.from_url(stack["redis"]["url"], prefix)
+    store = RedisProjection.from_url(stack["redis"]["url"], prefix)
     worker = WorkerProcess(worker_env(stack, tag, prefix, tmp / "lat-data"), tmp / "lat-worker.log",
                            table_store, batch_within)
     producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=1, acks="all")
@@ -234,7 +234,7 @@ def latency(stack: dict, rate: float, seconds: float, table_store: str, batch_wi
         key, value = event(-1)
         producer.send(topic, key=key, value=value).get(30)
         deadline = time.monotonic() + 120
-        while not store.r.hexists(f"{prefix}:facts:0999", key):
+        while not store.client.hexists(f"{prefix}:facts:0999", key):
             if worker.proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"worker did not start; see {tmp / 'lat-worker.log'}")
             time.sleep(0.05)
@@ -310,10 +310,10 @@ def _delete_topics(bootstrap: str, tag: str) -> None:
         admin.close()
 
 
-def _cleanup(store: ProjectionStore) -> None:
-    keys = list(store.r.scan_iter(f"{store.p}:*", count=1000))
+def _cleanup(store: RedisProjection) -> None:
+    keys = list(store.client.scan_iter(f"{store.prefix}:*", count=1000))
     for i in range(0, len(keys), 500):
-        store.r.delete(*keys[i:i + 500])
+        store.client.delete(*keys[i:i + 500])
 
 
 def main() -> None:

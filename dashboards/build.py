@@ -1,12 +1,13 @@
-"""``python -m dashboards build [OUT_DIR]``: regenerate every committed monitoring artefact.
+"""The monitoring mixin's artefacts (part of ``casewatch generate``, see dashboards/generate.py).
 
 Writes (default ``dashboards/generated/``)::
 
     rules/recording.yaml  rules/alerts.yaml  alertmanager.yml  templates/casewatch.tmpl  prometheus.yml
 
-Other generators (e.g. the Grafana dashboards) register in :data:`GENERATORS`; each takes the
-output directory and returns the paths it wrote. ``tests/unit/test_mixin.py`` regenerates into a
-temporary directory and fails when the committed files differ.
+Each of :data:`GENERATORS` takes the output directory and returns the paths it wrote; the
+schema and the Grafana dashboards are written beside these by :mod:`dashboards.generate`.
+``tests/unit/dashboards/test_mixin.py`` regenerates into a temporary directory and fails when the
+committed files differ.
 """
 from __future__ import annotations
 

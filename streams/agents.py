@@ -4,7 +4,7 @@ Per batch of messages (``stream.take_events``, up to ``batch_max`` or ``batch_wi
 
 1. each message is validated; a rejection is counted and sent to the dead-letter topic,
    redacted, with its reason in the headers; an accepted event joins its case's event set
-   (:class:`streams.worker_state.Batch`: one table read per case per batch);
+   (:class:`streams.case_state.Batch`: one table read per case per batch);
 2. every touched case is written back to the table once: the local store, and one changelog
    record per case sent straight through the producer (not awaited one by one);
 3. the folded facts of every touched case and the pipeline-health counters go to Redis in one
@@ -45,16 +45,18 @@ import redis
 from faust.streams import _current_event  # the context variable behind faust.current_event()
 from faust.types import TP, EventT, RecordMetadata
 
-from services.settings import Settings
-from services.store import PipelineHealth, ProjectionStore
+from streams.settings import Settings
+from streams.projection import PipelineHealth, Projection
 from streams.contract.validate import Rejection, validate_line
 from streams.offset_keeper import OffsetKeeper
 from streams.retry import until_it_answers
-from streams.worker_state import Batch, CaseState, dead_letter, split_key
+from streams.case_state import Batch, CaseState, split_key
+from streams.dead_letter import dead_letter_record
 
 log = logging.getLogger("casewatch.worker")
 
 TABLE_NAME = "cases"
+WORKER_SOURCE = "casewatch-worker"  # the dead letters' ``source`` header
 REPROJECT_CHUNK = 1000
 
 
@@ -80,7 +82,7 @@ def _validate(value: Optional[bytes]):
 class CaseWorker:
     """The worker's topology on one Faust app: one agent, one table, one timer."""
 
-    def __init__(self, app: faust.App, settings: Settings, store: ProjectionStore, *,
+    def __init__(self, app: faust.App, settings: Settings, store: Projection, *,
                  batch_max: int = 1000, batch_within: float = 0.1,
                  housekeeping_every: float = 2.0) -> None:
         self.app = app
@@ -164,9 +166,9 @@ class CaseWorker:
             outcome = _validate(event.value)
             if type(outcome) is Rejection:
                 batch.reject(outcome)
-                value, key, headers = dead_letter(event.value, message.key, outcome)
-                deliveries.append(await producer.send(self.settings.dead_letter_topic, key, value,
-                                                      None, None, headers))
+                letter = dead_letter_record(event.value, outcome, source=WORKER_SOURCE, key=message.key)
+                deliveries.append(await producer.send(self.settings.dead_letter_topic, letter.key, letter.value,
+                                                      None, None, letter.headers))
                 continue
             with as_current(event):
                 key, _new = batch.add(outcome)
@@ -255,11 +257,9 @@ class CaseWorker:
         started = time.monotonic()
         n = 0
         token = uuid.uuid4().hex
-        sentinel = f"{self.store.p}:reprojecting:{token}"
         async with self.lock:  # no batch writes a case between its read here and its write
             partitions = self._partitions()
-            # expires: a worker killed mid-run leaves no key behind for good
-            await self._redis(lambda: self.store.r.set(sentinel, token, ex=3600))
+            await self._redis(self.store.begin_reprojection, token)
             chunk: list[tuple[str, str, bytes]] = []
             for key, raw in self.table.items():
                 municipality, case_id = split_key(key)
@@ -270,15 +270,10 @@ class CaseWorker:
                     chunk = []
             if chunk:
                 n += await self._redis(self.store.write_cases, chunk)
-            if await self._redis(self.store.r.get, sentinel) != token.encode():
+            if not await self._redis(self.store.reprojection_intact, token):
                 log.warning("Redis was flushed during the re-projection; starting over")
                 return 0
             await self._redis(self.store.mark_complete, partitions)
-            await self._redis(self.store.r.delete, sentinel)
+            await self._redis(self.store.end_reprojection, token)
         log.info("re-projected %d cases to Redis in %.2fs", n, time.monotonic() - started)
         return n
-
-
-def wire(app: faust.App, settings: Settings, store: ProjectionStore, **options: Any) -> CaseWorker:
-    """Register the worker's agent, table and timer on ``app``."""
-    return CaseWorker(app, settings, store, **options)

@@ -10,10 +10,10 @@ from typing import Any, Optional
 
 import faust
 
-from services.settings import Settings
-from services.store import ProjectionStore
+from streams.settings import Settings
+from streams.projection import Projection, RedisProjection
 
-from .agents import CaseWorker, wire
+from .agents import CaseWorker
 
 TABLE_STORES = ("rocksdb", "memory")
 
@@ -51,13 +51,13 @@ def app_config(settings: Settings, table_store: str = "rocksdb", session_timeout
     )
 
 
-def create_app(settings: Settings, store: Optional[ProjectionStore] = None, *,
+def create_app(settings: Settings, store: Optional[Projection] = None, *,
                table_store: str = "rocksdb", session_timeout: float = 10.0,
                **worker_options: Any) -> faust.App:
     """A Faust app consuming ``settings.case_topic`` into the Redis projection."""
     app = faust.App(settings.consumer_group, **app_config(settings, table_store, session_timeout))
-    store = store or ProjectionStore.from_url(settings.redis_url, settings.redis_prefix)
-    app.casewatch = wire(app, settings, store, **worker_options)  # type: ignore[attr-defined]
+    store = store or RedisProjection.from_url(settings.redis_url, settings.redis_prefix)
+    app.casewatch = CaseWorker(app, settings, store, **worker_options)  # type: ignore[attr-defined]
     return app
 
 

@@ -21,8 +21,8 @@ from aiokafka.structs import OffsetAndMetadata, TopicPartition
 from faust.types import TP
 from kafka.errors import KafkaError
 
-from services.kafka_log import GroupOffsets, KafkaLogError
-from services.settings import Settings
+from streams.kafka_log import GroupOffsets, KafkaLogError
+from streams.settings import Settings
 
 from .offsets import OffsetLedger, Verdict
 from .retry import until_it_answers

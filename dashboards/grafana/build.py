@@ -1,6 +1,6 @@
 """Write the dashboards (and the compose stack's Prometheus config) as reviewable files.
 
-    python -m dashboards.grafana.build            # or: casewatch dashboards build
+    casewatch generate                            # every artefact; or: casewatch dashboards build
 
 writes ``dashboards/grafana/generated/<name>.json`` (sorted keys, trailing newline; files of
 dashboards that no longer exist are removed) and ``deploy/prometheus/prometheus.compose.yml``.
@@ -8,7 +8,6 @@ Tests regenerate into a temporary directory and compare with the committed files
 """
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Mapping, Optional
 
@@ -23,7 +22,7 @@ COMPOSE_PROMETHEUS_FILE = REPO_ROOT / "deploy" / "prometheus" / "prometheus.comp
 COMPOSE_EXPORTER_TARGETS = ("casewatch-exporter:9464",)
 COMPOSE_ALERTMANAGER_TARGETS = ("alertmanager:9093",)
 COMPOSE_HEADER = ("# prometheus.yml for docker-compose.yml (service names as targets), written by\n"
-                  "# `python -m dashboards.grafana.build` (casewatch dashboards build). Do not edit.\n")
+                  "# `casewatch generate`. Do not edit.\n")
 COMPOSE_RULE_FILES = ("/etc/prometheus/rules/*.yml", "/etc/prometheus/rules/*.yaml")
 
 
@@ -63,14 +62,3 @@ def write_all(out_dir: Path = GENERATED_DIR, compose_prometheus: Optional[Path] 
         compose_prometheus.write_text(compose_prometheus_config(), encoding="utf-8")
         written.append(compose_prometheus)
     return written
-
-
-def main(argv: Optional[list[str]] = None) -> int:
-    del argv
-    for path in write_all():
-        print(f"wrote {path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -3,7 +3,7 @@ thresholds from the shared config, and small typed panel helpers on grafana-foun
 
 Every query's ``{municipality=~"$municipality", unit=~"$unit"}`` is built by :func:`sel`;
 every threshold value comes from :func:`threshold_defaults` (the ``defaults`` of
-``dashboards/thresholds.yaml`` via ``dashboards.config.load_thresholds``). Dashboards show the
+``dashboards/thresholds.yaml`` via ``streams.thresholds.load_thresholds``). Dashboards show the
 default value as a dashed line or colour step; where a unit has an override, the panels that
 matter also draw ``casewatch_threshold{kind=...}`` so the unit's own value is visible.
 """
@@ -61,7 +61,7 @@ def threshold_defaults(path: Optional[Path] = None) -> dict[str, float]:
 
     The one place the dashboards read thresholds; every dashboard takes the returned mapping
     as an argument so tests can build them with other values."""
-    from dashboards.config import load_thresholds
+    from streams.thresholds import load_thresholds
 
     return {kind: float(value) for kind, value in load_thresholds(path).defaults.items()}
 

@@ -20,7 +20,7 @@ from services.snapshot.economy import read_ledger
 from services.snapshot.figures import Month, first_event_day, load_replay, municipalities
 from services.snapshot.freeze import freeze
 from services.snapshot.render_html import COLOUR_WORD, render
-from services.snapshot.store import Outcome, Store
+from services.snapshot.revisions import Outcome, Store
 from streams.core.timeutil import STOCKHOLM
 
 from .drafts import Draft
@@ -91,8 +91,8 @@ class ReportSource:
             else:
                 key = ("kafka", int(time.monotonic() // KAFKA_CACHE_SECONDS))
                 if self._cache is None or self._cache.key != key:
-                    from services.kafka_log import KafkaLogError, read_case_log
-                    from services.settings import load_settings
+                    from streams.kafka_log import KafkaLogError, read_case_log
+                    from streams.settings import load_settings
 
                     pipeline = load_settings()
                     try:

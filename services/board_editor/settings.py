@@ -20,7 +20,7 @@ class EditorSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CASEWATCH_BOARD_", frozen=True, extra="forbid")
 
     host: str = "127.0.0.1"
-    port: int = Field(8470, ge=0, le=65535)
+    port: int = Field(8471, ge=0, le=65535)
     data_dir: Path = Field(Path("var/board"), description="drafts and audit trail, one folder per month")
     snapshots_dir: Path = Field(Path("snapshots"), description="frozen revisions, as `casewatch snapshot --out-dir`")
     events_file: Optional[Path] = None  # JSONL case events; or from_kafka

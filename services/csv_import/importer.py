@@ -33,7 +33,8 @@ import orjson
 
 from streams.contract.validate import Rejection, validate_object
 
-from .mapping import Mapping, RowError, RowMapper
+from .mapping import Mapping, RowError
+from .rows import RowMapper
 from .pseudonymise import Pseudonymiser
 
 log = logging.getLogger("casewatch.csv_import")

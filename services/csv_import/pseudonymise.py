@@ -33,7 +33,7 @@ class PseudonymKeyError(ValueError):
 
 
 def key_from_settings(settings) -> bytes:
-    """The key as bytes from :class:`services.settings.Settings`, or a clear error."""
+    """The key as bytes from :class:`streams.settings.Settings`, or a clear error."""
     secret = getattr(settings, "pseudonym_key", None)
     value = secret.get_secret_value() if secret is not None else ""
     if not value:

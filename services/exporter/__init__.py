@@ -3,11 +3,9 @@
 - :mod:`.metrics`: the metric catalogue and the per-scrape families, in one place;
 - :mod:`.collector`: the custom collector over a facts source (Redis or in-memory), with a
   per-municipality cache of parsed facts keyed by the projection's version counters;
-- :mod:`.redis_source`: the Redis projection as a facts source with per-case raw reads;
 - :mod:`.server`: ``/metrics`` and ``/healthz`` on a fresh registry.
 """
 from .collector import FactsSource, KpiCollector, ThresholdsFile
-from .redis_source import RedisFactsSource
 from .server import build_registry, serve, serve_source
 
-__all__ = ["FactsSource", "KpiCollector", "RedisFactsSource", "ThresholdsFile", "build_registry", "serve", "serve_source"]
+__all__ = ["FactsSource", "KpiCollector", "ThresholdsFile", "build_registry", "serve", "serve_source"]

@@ -1,12 +1,12 @@
 """The exporter's custom collector: KPIs at scrape time from a facts source.
 
-A *facts source* is anything with ``municipalities()``, ``versions(municipalities)``,
-``read_facts(municipality)`` and ``pipeline_stats()``: :class:`services.store.ProjectionStore`
-(the Redis projection the worker writes) or the demo's in-memory one.
+A *facts source* is the read side of :class:`streams.projection.Projection`:
+``municipalities()``, ``versions(municipalities)``, ``read_facts_raw(municipality)`` and
+``pipeline_stats()`` (the Redis projection the worker writes, or the in-memory one).
 
 Each scrape asks the source for the municipalities and their version counters, re-reads and
 re-groups only the municipalities whose version changed since the last scrape (re-parsing only
-the cases whose stored bytes changed, when the source offers ``read_facts_raw``), and computes
+the cases whose stored bytes changed), and computes
 every unit's KPIs with the core (:func:`streams.core.kpis.unit_kpis`) at ``as_of`` = the clock's
 now, over the contract's default period (month to date). The figures are therefore exactly what
 ``casewatch replay`` gives for the same events at the same instant. Time-dependent figures are
@@ -39,8 +39,9 @@ import redis
 from prometheus_client import generate_latest
 from prometheus_client.core import Metric
 
-from dashboards.config import Thresholds, ThresholdsError, load_thresholds
+from streams.thresholds import Thresholds, ThresholdsError, load_thresholds
 from streams.core.clocks import DEFAULT_CLOCKS, Clocks
+from streams.projection import PipelineStats
 from streams.core.facts import CaseFacts, facts_from_json
 from streams.core.kpis import Period, UnitItems, change_instants, earliest_item, group_by_unit, unit_kpis
 from streams.core.timeutil import day_start, local_day, month_bounds
@@ -57,9 +58,9 @@ class FactsSource(Protocol):
 
     def versions(self, municipalities: list[str]) -> dict[str, Hashable]: ...
 
-    def read_facts(self, municipality: str) -> list[CaseFacts]: ...
+    def read_facts_raw(self, municipality: str) -> dict[bytes, bytes]: ...
 
-    def pipeline_stats(self) -> dict[str, str]: ...
+    def pipeline_stats(self) -> PipelineStats: ...
 
 
 @dataclass(slots=True)
@@ -99,7 +100,7 @@ class ThresholdsFile:
         self._current = load_thresholds(self.path)  # a bad file at start fails loudly
 
     def _stat(self) -> tuple[float, int] | None:
-        from dashboards.config import DEFAULT_THRESHOLDS_FILE
+        from streams.thresholds import DEFAULT_THRESHOLDS_FILE
 
         try:
             st = (self.path or DEFAULT_THRESHOLDS_FILE).stat()
@@ -143,9 +144,6 @@ class KpiCollector:
                  clock: Callable[[], float] = time.time, wall_clock: Callable[[], float] = time.time,
                  clocks: Clocks = DEFAULT_CLOCKS, unavailable: tuple[type[BaseException], ...] = UNAVAILABLE) -> None:
         self.source = source
-        # A source that can hand out the stored bytes per case lets a changed municipality be
-        # re-parsed case by case instead of whole (see RedisFactsSource).
-        self._read_raw = getattr(source, "read_facts_raw", None)
         if thresholds is None:
             thresholds = load_thresholds()
         self._thresholds = thresholds if callable(thresholds) else (lambda: thresholds)
@@ -168,7 +166,7 @@ class KpiCollector:
 
     # --- one scrape --------------------------------------------------------------------------
 
-    def _read(self) -> dict[str, str]:
+    def _read(self) -> PipelineStats:
         """Bring the cache up to date with the source; returns the pipeline stats."""
         municipalities = self.source.municipalities()
         versions = self.source.versions(municipalities)
@@ -179,12 +177,9 @@ class KpiCollector:
             cached = self._cache.get(municipality)
             if cached is not None and cached.version == version:
                 continue
-            raw = None
-            if self._read_raw is not None:
-                raw = self._parse_changed(self._read_raw(municipality), cached.raw if cached else None)
-                facts = [f for _b, f in raw.values()]
-            else:
-                facts = self.source.read_facts(municipality)
+            # the stored bytes per case: a changed municipality is re-parsed case by case
+            raw = self._parse_changed(self.source.read_facts_raw(municipality), cached.raw if cached else None)
+            facts = [f for _b, f in raw.values()]
             units = {unit: _Unit(items, earliest_item(items)) for (_m, unit), items in group_by_unit(facts).items()}
             self._cache[municipality] = _Municipality(version, len(facts), units, raw)
         return self.source.pipeline_stats()

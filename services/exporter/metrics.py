@@ -3,7 +3,7 @@
 The tables below are the catalogue: metric name, contract key (CONTRACT.md §4), help text and,
 for the objects keyed by type, the category label and its known values. :class:`Scrape` builds
 one fresh set of metric families per scrape from them (the custom-collector shape of
-prometheus-client); :mod:`services.prom_parse` reads them back with the same tables, so a
+prometheus-client); :mod:`tests.prom_parse` reads them back with the same tables, so a
 name can change in exactly one place.
 
 Labels are bounded: ``municipality``, ``unit`` and one category label. Never a case, person or
@@ -17,7 +17,7 @@ from typing import Iterable, Iterator, Mapping
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.utils import floatToGoString
 
-from services.store import OUTCOMES
+from streams.projection import OUTCOMES, PipelineStats
 from streams.contract.catalogue import EMPLOYMENTS, PLACEMENT_TYPES
 from streams.contract.validate import REASONS
 
@@ -164,15 +164,6 @@ def render_samples(samples: Iterable[UnitSample]) -> dict[str, str]:
     return {name: "".join(text) for name, text in lines.items()}
 
 
-def _float(text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
 class Scrape:
     """The metric families of one scrape, filled by the collector and then yielded."""
 
@@ -190,26 +181,25 @@ class Scrape:
 
     # --- pipeline --------------------------------------------------------------------------------
 
-    def add_pipeline(self, stats: Mapping[str, str], now: float, wall_now: float) -> None:
-        """The worker's pipeline hash (``ProjectionStore.pipeline_stats``) as health metrics."""
+    def add_pipeline(self, stats: PipelineStats, now: float, wall_now: float) -> None:
+        """The workers' pipeline health (``Projection.pipeline_stats``) as health metrics."""
         events = CounterMetricFamily(EVENTS, "Events processed by the worker, by outcome.", labels=["outcome"])
         for outcome in OUTCOMES:
-            events.add_metric([outcome], _float(stats.get(f"events:{outcome}")) or 0.0)
+            events.add_metric([outcome], float(stats.events.get(outcome, 0)))
         rejected = CounterMetricFamily(REJECTED, "Dead-lettered events by machine-readable reason.", labels=["reason"])
-        extra = sorted(k[len("rejected:"):] for k in stats if k.startswith("rejected:")
-                       and k[len("rejected:"):] not in REASONS)
+        extra = sorted(reason for reason in stats.rejected if reason not in REASONS)
         for reason in (*REASONS, *extra):
-            rejected.add_metric([reason], _float(stats.get(f"rejected:{reason}")) or 0.0)
+            rejected.add_metric([reason], float(stats.rejected.get(reason, 0)))
         self._pipeline += [events, rejected]
-        lag = _float(stats.get("consumer_lag"))
+        lag = stats.consumer_lag
         if lag is not None:
             self._pipeline.append(GaugeMetricFamily(
                 CONSUMER_LAG, "Consumer lag on the case-event topic, summed over the workers alive, messages.", value=lag))
-        newest = _float(stats.get("newest_event_ts"))
+        newest = stats.newest_event_ts
         if newest is not None:
             self._pipeline.append(GaugeMetricFamily(
                 NEWEST_EVENT_AGE, "Scrape time - occurred_at of the newest event seen, seconds.", value=now - newest))
-        heartbeat = _float(stats.get("heartbeat_ts"))
+        heartbeat = stats.heartbeat_ts
         if heartbeat is not None:
             self._pipeline.append(GaugeMetricFamily(
                 HEARTBEAT_AGE, "Seconds since the latest heartbeat of any worker.", value=max(0.0, wall_now - heartbeat)))

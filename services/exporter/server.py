@@ -19,7 +19,7 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 from prometheus_client import CollectorRegistry, ProcessCollector, generate_latest, make_wsgi_app
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, ThreadingWSGIServer
 
-from dashboards.config import Thresholds
+from streams.thresholds import Thresholds
 
 from .collector import Families, FactsSource, KpiCollector, only
 

@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from streams.contract.validate import Rejection, validate_line
+from streams.dead_letter import dead_letter_record
 
-from .dead_letter import dead_letter_record
 from .producer import DeliveryError, DeliveryTracker, KafkaUnreachable, make_producer
+
+INGEST_SOURCE = "casewatch-ingest"  # the dead letters' ``source`` header
 
 __all__ = ["IngestSummary", "ingest_lines", "DeliveryError", "KafkaUnreachable", "make_producer", "DeliveryTracker"]
 
@@ -78,7 +80,8 @@ def ingest_lines(lines: Iterable[bytes], tracker: DeliveryTracker, case_topic: s
         event = validate_line(body)
         if type(event) is Rejection:
             rejected[event.reason] += 1
-            letter = dead_letter_record(line.rstrip(b"\r\n"), event, source_file=source_file, line_no=line_no)
+            letter = dead_letter_record(line.rstrip(b"\r\n"), event, source=INGEST_SOURCE,
+                                        source_file=source_file, line_no=line_no)
             send(dead_letter_topic, letter.value, letter.key, letter.headers)
             continue
         ids = seen.get((event.municipality, event.case_id))

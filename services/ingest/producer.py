@@ -49,7 +49,7 @@ def probe(bootstrap: str, timeout_s: float = 3.0) -> None:
 
 def make_producer(settings_or_bootstrap, *, client_id: str = "casewatch-ingest", linger_ms: int = 5,
                   bootstrap_timeout_s: float = BOOTSTRAP_TIMEOUT_S) -> KafkaProducer:
-    """An idempotent, acks=all producer for a :class:`~services.settings.Settings` or a bootstrap
+    """An idempotent, acks=all producer for a :class:`~streams.settings.Settings` or a bootstrap
     string. Raises :class:`KafkaUnreachable` when no broker answers in ``bootstrap_timeout_s``."""
     bootstrap = getattr(settings_or_bootstrap, "kafka_bootstrap", settings_or_bootstrap)
     probe(bootstrap, timeout_s=min(3.0, bootstrap_timeout_s))

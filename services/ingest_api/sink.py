@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from services.ingest.dead_letter import dead_letter_record
+from streams.dead_letter import dead_letter_record
 from services.ingest.producer import DeliveryTracker, make_producer, probe
 
 log = logging.getLogger("casewatch.ingest_api")

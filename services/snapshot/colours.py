@@ -37,14 +37,11 @@ def budget_deviation_pct(cost: float, budget: float) -> float:
 
 
 def budget_colour(cost: float, budget: float, yellow_pct: float = 2.0) -> str:
-    """The 2024 report's rule: green when >= 100 % of the budget is kept (cost <= budget),
-    yellow within a ``yellow_pct`` % deviation, red beyond."""
-    deviation = budget_deviation_pct(cost, budget)
-    if deviation <= 0:
-        return GREEN
-    if deviation <= yellow_pct:
-        return YELLOW
-    return RED
+    """The 2024 report's rule in the report's words; the rule itself is
+    :func:`streams.thresholds.budget_status`, the one budget-colour rule in casewatch."""
+    from streams.thresholds import budget_status
+
+    return {"green": GREEN, "yellow": YELLOW, "red": RED}[budget_status(cost, budget, yellow_pct)]
 
 
 def area_colour(colours: Iterable[str | None], green_from: float = 1.5, yellow_from: float = 0.75) -> str | None:

@@ -6,7 +6,6 @@ come from the dashboards' threshold file, the one source of thresholds in casewa
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -16,7 +15,6 @@ import yaml
 from streams.core.kpis import KPI_KEYS
 
 DEFAULT_CONFIG = Path(__file__).with_name("board.yaml")
-DEFAULT_THRESHOLDS = Path(__file__).resolve().parents[2] / "dashboards" / "thresholds.yaml"
 
 COST_SOURCES = ("placeringar", "konsulter", "ekonomiskt_bistand", "huvudbok")
 FORMATS = ("antal", "procent", "decimal", "dagar", "kronor")
@@ -105,18 +103,18 @@ def _check_kpi(name: str, where: str) -> None:
 
 
 def load_thresholds(path: Path | None = None, municipality: str | None = None) -> tuple[dict, str | None]:
-    """``defaults`` of the threshold file with the municipality's override (unit ``*``/absent)
-    applied; ``({}, None)`` when there is no file. Reads only what the board needs; the
-    dashboards' own loader (``dashboards.config``) owns everything else in that file."""
-    path = Path(path or os.environ.get("CASEWATCH_THRESHOLDS_FILE") or DEFAULT_THRESHOLDS)
-    if not path.is_file():
-        return {}, None
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    values = dict(raw.get("defaults") or {})
-    for override in raw.get("overrides") or ():
-        if municipality and str(override.get("municipality")) == municipality and override.get("unit") in (None, "*"):
-            values.update(override.get("values") or {})
-    return values, str(path)
+    """The threshold file's defaults with the municipality's override (unit ``*``/absent)
+    applied, and the file read. The file is read and validated by :mod:`streams.thresholds`;
+    the caller passes ``Settings.thresholds_file`` (None: the default file)."""
+    from streams.thresholds import ThresholdsError, load_thresholds as load_threshold_file
+
+    try:
+        thresholds = load_threshold_file(path)
+    except ThresholdsError as exc:
+        raise ConfigError(str(exc)) from None
+    # No unit name matches "": only the defaults and municipality-wide overrides apply.
+    values = thresholds.for_unit(municipality, "") if municipality else dict(thresholds.defaults)
+    return values, str(thresholds.source)
 
 
 def _indicator(raw: dict, where: str, thresholds: dict) -> Indicator:

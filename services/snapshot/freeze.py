@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .render_html import render
-from .store import Outcome, Renderer, Store
+from .revisions import Outcome, Renderer, Store
 
 HTML_FILE, PDF_FILE, XLSX_FILE = "rapport.html", "rapport.pdf", "rapport.xlsx"
 

@@ -1,6 +1,6 @@
 """The local stack: Kafka (KRaft), Redis, and optionally Prometheus + Alertmanager on 127.0.0.1.
 
-CLI: ``casewatch stack up|down|status|env`` (``services.stack.cli:app``).
+CLI: ``casewatch stack up|down|status|env`` (``services.commands.stack:app``).
 Python: ``up_stack()``, ``down_stack()``, ``read_stack()``; ``start_prometheus()`` and
 ``start_alertmanager()`` for tests with their own configs.
 """
@@ -9,13 +9,13 @@ from .state import StackError, read_stack, stack_dir
 
 
 def up_stack(*args, **kwargs):
-    from .cli import up_stack as _up
+    from .lifecycle import up_stack as _up
 
     return _up(*args, **kwargs)
 
 
 def down_stack(*args, **kwargs):
-    from .cli import down_stack as _down
+    from .lifecycle import down_stack as _down
 
     return _down(*args, **kwargs)
 

@@ -1,6 +1,6 @@
 """JSON Schema (2020-12) for integrators, generated from the catalogue.
 
-`python -m streams.contract.schema` rewrites ``streams/schema/case-event.v1.json``; a test keeps
+`casewatch generate` rewrites ``streams/schema/case-event.v1.json``; a test keeps
 the committed file equal to the generated one and checks the schema agrees with the validator.
 Two rules cannot be written as schema and are stated in the descriptions instead: the Luhn and
 date test for personal identity numbers, and that a staff event's ``case_id`` equals its
@@ -80,9 +80,3 @@ def build_schema() -> dict:
 
 def render() -> str:
     return json.dumps(build_schema(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
-if __name__ == "__main__":
-    SCHEMA_PATH.parent.mkdir(parents=True, exist_ok=True)
-    SCHEMA_PATH.write_text(render(), encoding="utf-8")
-    print(SCHEMA_PATH)

@@ -24,10 +24,18 @@ from services.stack import StackError, down_stack, up_stack
 HERE = Path(__file__).resolve().parent
 
 
+# modules whose tests run casewatch (worker, exporter, ingest, snapshot) in subprocesses
+SUBPROCESS_MODULES = {"test_worker.py", "test_exporter.py", "test_ingest.py", "test_snapshot_from_kafka.py",
+                      "test_end_to_end.py"}
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if HERE in Path(str(item.fspath)).resolve().parents:
+        path = Path(str(item.fspath)).resolve()
+        if HERE in path.parents:
             item.add_marker(pytest.mark.integration)
+            if path.name in SUBPROCESS_MODULES:
+                item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

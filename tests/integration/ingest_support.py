@@ -4,12 +4,12 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 
-from services.dead_letter_tools import read_topic
+from services.commands.dlq import read_topic
 from services.ingest_api.app import create_app
 from services.ingest_api.auth import Sources, hash_token
 from services.ingest_api.server import ServerThread
 from services.ingest_api.sink import open_sink
-from services.settings import load_settings
+from streams.settings import load_settings
 from streams.contract.personal_id import contains_personal_id
 
 TOKEN_ALL = "test-token-all-types-0123456789abcdef"

@@ -37,7 +37,7 @@ class Service:
         with open(self.log, "ab") as out:
             out.write(f"\n===== start {self.starts} =====\n".encode())
             out.flush()
-            self.proc = subprocess.Popen([sys.executable, "-m", "services.cli", *self.argv], env=self.env,
+            self.proc = subprocess.Popen([sys.executable, "-m", "services.commands", *self.argv], env=self.env,
                                          cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
         return self
 

@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from services.csv_import.cli import import_csv_command
+from services.commands.import_csv import import_csv_command
 from streams.contract.personal_id import contains_personal_id
 from streams.core.replay import Replay
 from tests.integration.ingest_support import captured_logs, record_has_personal_id, records

@@ -80,7 +80,7 @@ def live(kafka_bootstrap, redis_url, topic_factory, tmp_path):
             produce(kafka_bootstrap, topics.case_topic, events)
 
         def metric(self, name: str, **labels) -> float | None:
-            from services.prom_parse import parse_metrics
+            from tests.prom_parse import parse_metrics
 
             for (metric, label_set), value in parse_metrics(http_get(self.metrics_url)).items():
                 if metric == name and all((k, v) in label_set for k, v in labels.items()):
@@ -196,7 +196,7 @@ def test_an_event_posted_to_the_ingest_api_moves_the_exporters_figure(kafka_boot
     metrics_url = f"http://127.0.0.1:{port}/metrics"
 
     def placements() -> float | None:
-        from services.prom_parse import parse_metrics
+        from tests.prom_parse import parse_metrics
 
         for (name, labels), value in parse_metrics(http_get(metrics_url)).items():
             if name == "casewatch_placements_active" and ("unit", "api-1") in labels \

@@ -14,29 +14,29 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
-from services.exporter import KpiCollector, RedisFactsSource
-from services.prom_parse import figures_from_metrics, parse_metrics
-from services.store import PipelineHealth, ProjectionStore
+from services.exporter import KpiCollector
+from tests.prom_parse import figures_from_metrics, parse_metrics
+from streams.projection import PipelineHealth, RedisProjection
 from streams.contract.validate import parse_instant
 from streams.core.facts import facts_to_json, fold_case
 from streams.core.kpis import Period, compute
 from tests.events import ev
-from tests.unit.test_collector import AS_OF, handcrafted, replayed
+from tests.unit.services.test_exporter_collector import AS_OF, handcrafted, replayed
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def project(store: ProjectionStore, replay) -> None:
+def project(store: RedisProjection, replay) -> None:
     """What the worker does: each case's folded facts into the projection."""
     store.write_cases((mun, case_id, facts_to_json(fold_case(mun, records.values())))
                       for (mun, case_id), records in replay.cases.items())
 
 
-@pytest.fixture(params=[ProjectionStore, RedisFactsSource], ids=["store", "raw-source"])
+@pytest.fixture(params=[RedisProjection], ids=["store"])
 def store(request, redis_url):
     s = request.param.from_url(redis_url, prefix="cwtest")
     yield s
-    s.r.close()
+    s.client.close()
 
 
 def registry_for(store, as_of=AS_OF):
@@ -77,7 +77,7 @@ def test_figures_from_redis_equal_compute(store):
 
 
 def test_redis_unreachable_gives_redis_up_0_without_raising():
-    store = ProjectionStore.from_url("redis://127.0.0.1:1/0")
+    store = RedisProjection.from_url("redis://127.0.0.1:1/0")
     registry, _ = registry_for(store)
     started = time.monotonic()
     samples = parse_metrics(generate_latest(registry))
@@ -88,12 +88,11 @@ def test_redis_unreachable_gives_redis_up_0_without_raising():
 # --- the command --------------------------------------------------------------------------------
 
 def _exporter_argv() -> list[str]:
-    from services import cli
+    from services import commands
 
-    names = {c.name or (c.callback.__name__ if c.callback else None) for c in cli.app.registered_commands}
-    if "exporter" in names:
-        return [sys.executable, "-m", "services.cli", "exporter"]
-    return [sys.executable, "-m", "services.exporter_command"]
+    names = {c.name or (c.callback.__name__ if c.callback else None) for c in commands.app.registered_commands}
+    assert "exporter" in names
+    return [sys.executable, "-m", "services.commands", "exporter"]
 
 
 def _free_port() -> int:
@@ -143,9 +142,9 @@ class Exporter:
 
 def test_command_serves_metrics_on_loopback(redis_url):
     replay = replayed(handcrafted())
-    store = ProjectionStore.from_url(redis_url, prefix="cwtest")
+    store = RedisProjection.from_url(redis_url, prefix="cwtest")
     project(store, replay)
-    store.r.close()
+    store.client.close()
     port = _free_port()
     exporter = Exporter(_env(redis_url, port), port)
     try:
@@ -187,27 +186,27 @@ def test_several_workers_report_one_lag_and_the_latest_heartbeat(redis_url):
     """Each worker writes its own lag and heartbeat; readers see the lag of the workers alive
     (a silent worker's partitions have moved to the others) and the latest heartbeat; a worker
     that leaves cleanly takes its fields with it."""
-    store = ProjectionStore.from_url(redis_url, prefix="cwworkers")
+    store = RedisProjection.from_url(redis_url, prefix="cwworkers")
     try:
         store.record_pipeline(PipelineHealth("a", {"accepted": 5}, {}, 100.0, 7))
         store.record_pipeline(PipelineHealth("b", {"accepted": 3}, {"bad_value": 1}, 90.0, 4))
         now = time.time()
         stats = store.pipeline_stats(now)
-        assert stats["consumer_lag"] == "11"
-        assert stats["events:accepted"] == "8"
-        assert float(stats["newest_event_ts"]) == 100.0
-        assert now - 5 < float(stats["heartbeat_ts"]) <= now
+        assert stats.consumer_lag == 11
+        assert stats.events["accepted"] == 8
+        assert stats.newest_event_ts == 100.0
+        assert now - 5 < stats.heartbeat_ts <= now
 
         # 40 s later only b has written again: a's lag is no longer counted
         later = now + 40
-        store.r.hset("cwworkers:pipeline", "heartbeat:b", repr(later))
+        store.client.hset("cwworkers:pipeline", "heartbeat:b", repr(later))
         stats = store.pipeline_stats(later)
-        assert stats["consumer_lag"] == "4"
-        assert float(stats["heartbeat_ts"]) == later
+        assert stats.consumer_lag == 4
+        assert stats.heartbeat_ts == later
 
         store.forget_worker("b")
         stats = store.pipeline_stats(later)
-        assert "consumer_lag" not in stats  # a is silent, b is gone
-        assert float(stats["heartbeat_ts"]) < later
+        assert stats.consumer_lag is None  # a is silent, b is gone
+        assert stats.heartbeat_ts < later
     finally:
-        store.r.close()
+        store.client.close()

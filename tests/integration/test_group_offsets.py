@@ -7,7 +7,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient
 from kafka.structs import OffsetAndMetadata
 
-from services.kafka_log import GroupOffsets
+from streams.kafka_log import GroupOffsets
 
 
 def test_committed_offsets_and_where_the_next_record_is(kafka_bootstrap, topic_factory):

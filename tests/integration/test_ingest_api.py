@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import checks as sc
 
-from services.dead_letter_tools import count_dead_letters, replay_dead_letters
+from services.commands.dlq import count_dead_letters, replay_dead_letters
 from services.ingest_api.sink import open_sink
 from streams.core.replay import Replay
 from tests.events import ev

@@ -11,7 +11,7 @@ from tests.integration.pipeline import REPO, produce
 
 
 def snapshot(args, env, out_dir):
-    return subprocess.run([sys.executable, "-m", "services.cli", "snapshot", "--month", "2024-03", "--no-pdf",
+    return subprocess.run([sys.executable, "-m", "services.commands", "snapshot", "--month", "2024-03", "--no-pdf",
                            "--out-dir", str(out_dir), "--narrative-dir", str(out_dir / "none"), *args],
                           capture_output=True, text=True, timeout=300, env=env, cwd=REPO)
 

@@ -17,7 +17,7 @@ from kafka.errors import KafkaTimeoutError
 
 from services.kafka_topics import ensure_topics
 from services.stack import read_stack, up_stack
-from services.stack.cli import env_lines
+from services.stack.lifecycle import env_lines
 from services.stack.prometheus import minimal_alertmanager_config, minimal_prometheus_config
 
 

@@ -23,7 +23,7 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from services.simulator import SimulationSpec, simulate, simulate_labelled
-from services.store import ProjectionStore
+from streams.projection import PipelineStats, RedisProjection
 from streams.contract.personal_id import contains_personal_id
 from streams.core.kpis import Period, compute
 from streams.core.replay import Replay
@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 END = datetime(2024, 5, 17, 14, tzinfo=STOCKHOLM)  # mid-month: month-to-date figures
 
 
-WORKER_ARGV = [sys.executable, "-m", "services.cli", "worker"]
+WORKER_ARGV = [sys.executable, "-m", "services.commands", "worker"]
 
 
 def Worker(env: dict[str, str], log: Path) -> Service:  # noqa: N802 - reads as the class it was
@@ -115,11 +115,11 @@ def reference(lines: Iterable[bytes]) -> tuple[Replay, float, Period]:
     return replay, as_of, Period.month_to_date(as_of)
 
 
-def _store(target) -> ProjectionStore:
+def _store(target) -> RedisProjection:
     """``target`` is the worker env (its Redis URL and prefix) or a URL (default prefix)."""
     if isinstance(target, dict):
-        return ProjectionStore.from_url(target["CASEWATCH_REDIS_URL"], target["CASEWATCH_REDIS_PREFIX"])
-    return ProjectionStore.from_url(target)
+        return RedisProjection.from_url(target["CASEWATCH_REDIS_URL"], target["CASEWATCH_REDIS_PREFIX"])
+    return RedisProjection.from_url(target)
 
 
 def projected(target, as_of: float, period: Period) -> dict:
@@ -127,16 +127,16 @@ def projected(target, as_of: float, period: Period) -> dict:
     try:
         facts = [f for m in store.municipalities() for f in store.read_facts(m)]
     finally:
-        store.r.close()
+        store.client.close()
     return compute(facts, as_of, period)
 
 
-def stats(target) -> dict[str, str]:
+def stats(target) -> PipelineStats:
     store = _store(target)
     try:
         return store.pipeline_stats()
     finally:
-        store.r.close()
+        store.client.close()
 
 
 def wait_for(check: Callable[[], bool], timeout: float, what: str, worker: Optional[Service] = None,
@@ -158,7 +158,7 @@ def wait_for(check: Callable[[], bool], timeout: float, what: str, worker: Optio
 def caught_up(target, expected_units: dict, as_of: float, period: Period) -> Callable[[], bool]:
     def check() -> bool:
         s = stats(target)
-        return s.get("consumer_lag") == "0" and projected(target, as_of, period) == expected_units
+        return s.consumer_lag == 0 and projected(target, as_of, period) == expected_units
 
     return check
 
@@ -187,13 +187,13 @@ def test_projection_equals_replay_twice_delivered_and_after_flushdb(kafka_bootst
     wait_for(caught_up(env, expected["units"], as_of, period), 120, "the projection", worker, target=env)
     assert_identical(env, replay, as_of, period)
     s = stats(env)
-    assert int(s["events:accepted"]) == expected["events"]["accepted"]
-    assert int(s["events:duplicate"]) == expected["events"]["duplicates"]
-    assert int(s["events:accepted"]) + int(s["events:duplicate"]) == produced
-    assert float(s["newest_event_ts"]) == as_of
+    assert s.events["accepted"] == expected["events"]["accepted"]
+    assert s.events["duplicate"] == expected["events"]["duplicates"]
+    assert s.events["accepted"] + s.events["duplicate"] == produced
+    assert s.newest_event_ts == as_of
 
     # Redis loses everything while the worker runs: the worker re-projects what it holds.
-    _store(env).r.flushdb()
+    _store(env).client.flushdb()
     took = wait_for(lambda: projected(env, as_of, period) == expected["units"], 20,
                     "the re-projection after FLUSHDB", worker, interval=0.2, target=env)
     assert_identical(env, replay, as_of, period)
@@ -218,11 +218,11 @@ def test_kill_9_mid_stream_three_times_loses_and_doubles_nothing(kafka_bootstrap
         worker.start()
         for _ in range(3):
             # wait until this incarnation processes events, then kill it at a random moment
-            before = int(stats(env).get("events:accepted", 0) or 0)
-            wait_for(lambda: int(stats(env).get("events:accepted", 0) or 0) > before, 60,
+            before = stats(env).events.get("accepted", 0)
+            wait_for(lambda: stats(env).events.get("accepted", 0) > before, 60,
                      "the worker to make progress", worker, interval=0.1)
             time.sleep(rng.uniform(0.1, 1.5))
-            done = int(stats(env).get("events:accepted", 0) or 0)
+            done = stats(env).events.get("accepted", 0)
             assert done < expected["events"]["accepted"], "stream finished before the kill: not mid-stream"
             worker.kill9()
             print(f"kill -9 after {done} of {expected['events']['accepted']} events")
@@ -237,7 +237,7 @@ def test_kill_9_mid_stream_three_times_loses_and_doubles_nothing(kafka_bootstrap
     # The changelog alone holds every case: lose the local tables and Redis, kill -9 once more.
     worker.kill9()
     shutil.rmtree(env["CASEWATCH_WORKER_DATA_DIR"])
-    _store(env).r.flushdb()
+    _store(env).client.flushdb()
     worker.start()
     wait_for(lambda: projected(env, as_of, period) == expected["units"], 120,
              "the projection rebuilt from the changelog", worker, target=env)
@@ -259,8 +259,8 @@ def test_two_workers_share_the_partitions_through_kills_rebalances_and_a_flush(k
     try:
         for w in workers:
             w.start()
-        before = int(stats(env).get("events:accepted", 0) or 0)
-        wait_for(lambda: int(stats(env).get("events:accepted", 0) or 0) > before + 500, 90,
+        before = stats(env).events.get("accepted", 0)
+        wait_for(lambda: stats(env).events.get("accepted", 0) > before + 500, 90,
                  "both workers to make progress", workers[0], interval=0.1)
         workers[1].kill9()
         time.sleep(8)  # past the session timeout: its partitions move to the first worker
@@ -271,7 +271,7 @@ def test_two_workers_share_the_partitions_through_kills_rebalances_and_a_flush(k
                  workers[0], target=env)
         assert_identical(env, replay, as_of, period)
 
-        _store(env).r.flushdb()
+        _store(env).client.flushdb()
         wait_for(lambda: projected(env, as_of, period) == expected["units"], 60,
                  "both workers' re-projection after FLUSHDB", workers[0], interval=0.2, target=env)
         assert_identical(env, replay, as_of, period)
@@ -314,12 +314,12 @@ def test_malformed_messages_go_to_the_dead_letter_topic(kafka_bootstrap, worker_
     wait_for(caught_up(env, expected["units"], as_of, period), 120, "the projection", worker, target=env)
     assert_identical(env, replay, as_of, period)
     s = stats(env)
-    assert int(s["events:accepted"]) == expected["events"]["accepted"]
-    assert int(s["events:rejected"]) == len(bad)
+    assert s.events["accepted"] == expected["events"]["accepted"]
+    assert s.events["rejected"] == len(bad)
     want_reasons: dict[str, int] = {}
     for reason in bad:
         want_reasons[reason] = want_reasons.get(reason, 0) + 1
-    assert {k.split(":", 1)[1]: int(v) for k, v in s.items() if k.startswith("rejected:")} == want_reasons
+    assert dict(s.rejected) == want_reasons
 
     consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest",
                              enable_auto_commit=False, consumer_timeout_ms=5000)

@@ -126,7 +126,7 @@ def casewatch_invocations(services) -> list[tuple[str, list[str]]]:
 def test_every_casewatch_command_compose_runs_exists():
     import typer
 
-    from services.cli import app
+    from services.commands import app
 
     root = typer.main.get_command(app)
     services = yaml.safe_load(COMPOSE_FILE.read_text(encoding="utf-8"))["services"]

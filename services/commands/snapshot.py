@@ -1,0 +1,142 @@
+"""`casewatch snapshot` and `casewatch ivo-report`: the board report and the IVO report
+(services/snapshot/)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"fel: {message}", err=True)
+    raise typer.Exit(2)
+
+
+# Both commands read the same event sources: a JSONL file or the case-event log in Kafka.
+EVENTS_OPTION = typer.Option(None, "--events", help="JSONL-fil med ärendehändelser (CONTRACT.md)")
+FROM_KAFKA_OPTION = typer.Option(False, "--from-kafka",
+                                 help="Läs händelseloggen från Kafka (CASEWATCH_KAFKA_BOOTSTRAP, CASEWATCH_CASE_TOPIC)")
+
+
+def _events(events: Optional[Path], from_kafka: bool):
+    """The replay of the chosen source: a JSONL file, or the case-event log in Kafka."""
+    from services.snapshot.figures import load_replay
+
+    if bool(events) == from_kafka:
+        _fail("ange antingen --events FIL eller --from-kafka")
+    if events is not None:
+        if not events.is_file():
+            _fail(f"filen finns inte: {events}")
+        return load_replay(events)
+    from streams.kafka_log import KafkaLogError, read_case_log
+    from streams.settings import load_settings
+
+    settings = load_settings()
+    try:
+        return load_replay(read_case_log(settings.kafka_bootstrap, settings.case_topic))
+    except KafkaLogError as exc:
+        _fail(f"kan inte läsa händelseloggen: {exc}")
+
+
+def _thresholds_file() -> Optional[Path]:
+    """``CASEWATCH_THRESHOLDS_FILE`` through the validated settings (None: the default file)."""
+    from streams.settings import load_settings
+
+    return load_settings().thresholds_file
+
+
+def _pick_municipality(replay, wanted: Optional[str]) -> str:
+    from services.snapshot.figures import municipalities
+
+    found = municipalities(replay)
+    if wanted:
+        if wanted not in found:
+            _fail(f"kommun {wanted} finns inte i händelsefilen (finns: {', '.join(found) or 'inga'})")
+        return wanted
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        _fail("händelsefilen har inga godkända händelser")
+    _fail(f"händelsefilen har flera kommuner ({', '.join(found)}): välj en med --municipality")
+    return ""  # unreachable
+
+
+def snapshot_command(
+    month: str = typer.Option(..., "--month", help="Månaden som ska frysas, ÅÅÅÅ-MM"),
+    events: Optional[Path] = EVENTS_OPTION,
+    from_kafka: bool = FROM_KAFKA_OPTION,
+    out_dir: Path = typer.Option(Path("snapshots"), "--out-dir", help="Mapp för frysta rapporter: <mapp>/<ÅÅÅÅ-MM>/rev-<n>/"),
+    config: Optional[Path] = typer.Option(None, "--config", help="Nämndens målstyrning (standard: services/snapshot/board.yaml)"),
+    narrative_dir: Optional[Path] = typer.Option(Path("narrative"), "--narrative-dir",
+                                                 help="Mapp med sekreterarens text <ÅÅÅÅ-MM>.md"),
+    ledger: Optional[Path] = typer.Option(None, "--ledger", help="Huvudboksutdrag CSV: datum;verksamhet;belopp_sek[;text]"),
+    municipality: Optional[str] = typer.Option(None, "--municipality", help="Kommunkod när filen har flera kommuner"),
+    pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Skriv även rapport.pdf"),
+) -> None:
+    """Frys månadens nämndrapport (HTML, PDF, Excel, JSON). Oförändrade siffror ger ingen ny revision."""
+    from services.snapshot.build import build_content, run_meta
+    from services.snapshot.config import ConfigError, load_config
+    from services.snapshot.economy import LedgerError, read_ledger
+    from services.snapshot.figures import Month
+    from services.snapshot.freeze import freeze
+    from services.snapshot.render_html import board_changes, change_label, change_value
+    from services.snapshot.revisions import Store
+
+    try:
+        chosen = Month.parse(month)
+    except ValueError as exc:
+        _fail(str(exc))
+    replay = _events(events, from_kafka)
+    mun = _pick_municipality(replay, municipality)
+    try:
+        board = load_config(config, mun, _thresholds_file())
+        ledger_lines = read_ledger(ledger) if ledger else None
+    except (ConfigError, LedgerError) as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"kan inte läsa {exc.filename}: {exc.strerror}")
+    store = Store(out_dir)
+    history = store.history([str(m) for m in chosen.months_of_year()[:-1]])
+    content = build_content(replay, chosen, board, mun, narrative_dir, ledger_lines, history)
+    narrative_file = narrative_dir / f"{chosen}.md" if narrative_dir else None
+    meta = run_meta(replay, board, str(narrative_file) if narrative_file and narrative_file.is_file() else None,
+                    str(ledger) if ledger else None, str(events) if events else "kafka")
+    outcome = freeze(store, str(chosen), content, meta, pdf)
+    if not content["underlag"]["komplett_manad"]:
+        typer.echo(f"obs: senaste händelse {meta['data_till_och_med']} är före månadens slut: preliminärt underlag", err=True)
+    if not outcome.created:
+        typer.echo(f"{chosen}: siffrorna är oförändrade – ingen ny revision; rev-{outcome.revision} gäller ({outcome.path})")
+        return
+    if outcome.revision == 1:
+        typer.echo(f"{chosen}: rev-1 fryst i {outcome.path}")
+        return
+    below = board.suppress_below
+    shown = board_changes(outcome.changes)
+    typer.echo(f"{chosen}: rev-{outcome.revision} fryst i {outcome.path} – {len(shown)} uppgifter ändrade sedan "
+               f"rev-{outcome.revision - 1}:")
+    for c in shown[:30]:
+        typer.echo(f"  {change_label(c['falt'], content)}: {change_value(c['falt'], c['fore'], below)} → "
+                   f"{change_value(c['falt'], c['efter'], below)}".replace("\u00a0", " "))
+    if len(shown) > 30:
+        typer.echo(f"  … och {len(shown) - 30} till (se snapshot.json)")
+
+
+def ivo_report_command(
+    quarter: str = typer.Option(..., "--quarter", help="Kvartal ÅÅÅÅ-Qn, t.ex. 2024-Q1"),
+    events: Optional[Path] = EVENTS_OPTION,
+    from_kafka: bool = FROM_KAFKA_OPTION,
+    out: Path = typer.Option(Path("ivo"), "--out", help="Mapp för ivo-<kvartal>.csv och .html"),
+    municipality: Optional[str] = typer.Option(None, "--municipality", help="Bara denna kommun (standard: alla i filen)"),
+) -> None:
+    """Ej verkställda beslut äldre än tre månader vid kvartalets slut, för rapport till IVO."""
+    from services.snapshot.ivo import Quarter, write_report
+
+    try:
+        chosen = Quarter.parse(quarter)
+    except ValueError as exc:
+        _fail(str(exc))
+    replay = _events(events, from_kafka)
+    csv_path, html_path, n = write_report(replay, chosen, out, municipality)
+    typer.echo(f"{chosen}: {n} ej verkställda beslut äldre än tre månader → {csv_path}, {html_path}")
