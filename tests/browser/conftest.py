@@ -31,6 +31,16 @@ SHOTS = Path(__file__).resolve().parents[2] / "out" / "screenshots" / "board-edi
 PASSWORDS = {"anna": "anna-skriver-2024", "bertil": "bertil-skriver-2024", "rut": "rut-laser-2024"}
 
 
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if HERE in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.slow)
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
