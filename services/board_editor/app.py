@@ -70,7 +70,7 @@ def create_app(settings: EditorSettings, report: ReportSource | None = None) -> 
     env.globals.update(views.GLOBALS)
     drafts = DraftStore(settings.data_dir)
     audit = AuditLog(settings.data_dir)
-    report = report or ReportSource(settings)
+    report = report or ReportSource(settings, drafts)
     load_accounts(settings.users_file)  # a broken users file fails at start, not at first login
 
     def page(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
@@ -131,7 +131,8 @@ def create_app(settings: EditorSettings, report: ReportSource | None = None) -> 
 
     def month_page(request, identity, month, draft, status=200, errors=None, notice=None, stale=None):
         content = report.computed(month)
-        return page(request, "month.html", status, month=month, content=content, draft=draft,
+        return page(request, "month.html", status, month=month, content=content, shown=report.published(month),
+                    draft=draft,
                     saved=drafts.load(month), errors=errors or {}, notice=notice, stale=stale,
                     can_write=identity.account.can_write, revisions=report.revisions(month),
                     computed=report.computed_colours(content))
@@ -202,11 +203,10 @@ def create_app(settings: EditorSettings, report: ReportSource | None = None) -> 
         who(request)
         month = month_of(request)
         revision = revision_no(request, month)
-        document = report.store.load(month, revision)
-        return page(request, "revision.html", month=month, revision=revision, meta=document["meta"],
-                    content=document["content"], new=request.query_params.get("ny"),
-                    changes=views.shown_changes(document), files=[f for f in DOWNLOADS
-                                                                 if (report.store.rev_dir(month, revision) / f).is_file()])
+        meta = report.store.load(month, revision)["meta"]
+        files = [f for f in DOWNLOADS if (report.store.rev_dir(month, revision) / f).is_file()]
+        return page(request, "revision.html", month=month, revision=revision, meta=meta,
+                    new=request.query_params.get("ny"), changes=views.shown_changes(meta), files=files)
 
     async def download(request: Request) -> Response:
         who(request)

@@ -14,16 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import yaml
+
 from services.snapshot.build import build_content, run_meta
 from services.snapshot.config import BoardConfig, load_config
-from services.snapshot.economy import read_ledger
+from services.snapshot.ledger import read_ledger
 from services.snapshot.figures import Month, first_event_day, load_replay, municipalities
-from services.snapshot.freeze import freeze
-from services.snapshot.render_html import COLOUR_WORD, render
+from services.snapshot import freeze as freezing
 from services.snapshot.revisions import Outcome, Store
 from streams.core.timeutil import STOCKHOLM
 
-from .drafts import Draft
+from .drafts import Draft, DraftStore
 from .settings import EditorSettings
 
 KAFKA_CACHE_SECONDS = 60.0
@@ -33,32 +34,18 @@ class ReportError(RuntimeError):
     """The events, configuration or ledger cannot be read; the message is for the office."""
 
 
-def narrative_markdown(draft: Draft, config: BoardConfig) -> str:
-    """The draft as the snapshot's narrative file: one sub-heading per goal area under Viktiga
-    händelser and Åtgärder (the office's assessed colour and its reason first), then Risker."""
-    events, actions = [], []
-    for area in config.goal_areas:
-        text = draft.area(area.id)
-        heading = f"### {area.number}. {area.name}"
-        assessed = ""
-        if text.assessed_colour:
-            assessed = f"**Förvaltningens bedömning: {COLOUR_WORD[text.assessed_colour]}.** {text.reason.strip()}\n\n"
-        if text.events.strip() or assessed:
-            events.append(f"{heading}\n{assessed}{text.events.strip()}\n")
-        if text.actions.strip():
-            actions.append(f"{heading}\n{text.actions.strip()}\n")
-    if draft.deviation.strip():  # the report has no place of its own for it yet: under the budget area
-        budget = next((a for a in config.goal_areas if a.kind == "budget"), None)
-        heading = f"### {budget.number}. {budget.name}" if budget else "### Ekonomi"
-        events.append(f"{heading} – avvikelse mot budget\n{draft.deviation.strip()}\n")
-    out = []
-    if events:
-        out.append("## Viktiga händelser\n" + "\n".join(events))
-    if actions:
-        out.append("## Åtgärder\n" + "\n".join(actions))
-    if draft.risks.strip():
-        out.append("## Risker\n" + draft.risks.strip() + "\n")
-    return "\n".join(out)
+def narrative_yaml(draft: Draft) -> str:
+    """The draft in the snapshot's narrative format (``narrative/<YYYY-MM>.yaml``, see
+    :mod:`services.snapshot.narrative`), which ``casewatch snapshot --narrative-dir`` reads too."""
+    areas = {}
+    for area_id, text in sorted(draft.areas.items()):
+        fields = {"viktiga_handelser": text.events, "atgarder": text.actions, "bedomning": text.assessed_colour,
+                  "skal": text.reason}
+        fields = {k: v for k, v in fields.items() if v}
+        if fields:
+            areas[area_id] = fields
+    raw = {"malomraden": areas, "avvikelse": draft.deviation or None, "risker": draft.risks or None}
+    return yaml.safe_dump({k: v for k, v in raw.items() if v}, allow_unicode=True, sort_keys=False)
 
 
 @dataclass
@@ -70,8 +57,9 @@ class _Cached:
 class ReportSource:
     """Reads the events (cached while the file is unchanged), builds content, previews, freezes."""
 
-    def __init__(self, settings: EditorSettings) -> None:
+    def __init__(self, settings: EditorSettings, drafts: DraftStore) -> None:
         self.settings = settings
+        self.drafts = drafts
         self.store = Store(settings.snapshots_dir)
         self._cache: _Cached | None = None
         self._computed: dict[str, tuple[tuple, dict]] = {}
@@ -115,7 +103,9 @@ class ReportSource:
         return found[0]
 
     def config(self, municipality: str) -> BoardConfig:
-        return load_config(self.settings.config_file, municipality)
+        from streams.settings import load_settings
+
+        return load_config(self.settings.config_file, municipality, load_settings().thresholds_file)
 
     def build(self, month: str, draft: Draft) -> tuple[dict, dict]:
         """``(content, meta)`` for ``month`` with the draft's text, as ``casewatch snapshot`` builds them."""
@@ -124,12 +114,18 @@ class ReportSource:
         mun = self._municipality(replay)
         try:
             config = self.config(mun)
-            ledger = read_ledger(self.settings.ledger_file) if self.settings.ledger_file else None
+            ledger = (read_ledger(self.settings.ledger_file, config.ledger_dimension, config.ledger_exclude_accounts)
+                      if self.settings.ledger_file else None)
         except (ValueError, OSError) as exc:
             raise ReportError(str(exc)) from None
         history = self.store.history([str(m) for m in chosen.months_of_year()[:-1]])
         with tempfile.TemporaryDirectory(prefix="casewatch-board-") as tmp:
-            (Path(tmp) / f"{month}.md").write_text(narrative_markdown(draft, config), encoding="utf-8")
+            # earlier months' texts too: their assessed colours mark the year's grid until frozen
+            for earlier in chosen.months_of_year()[:-1]:
+                text = self.drafts.load(str(earlier))
+                if text.version:
+                    (Path(tmp) / f"{earlier}.yaml").write_text(narrative_yaml(text), encoding="utf-8")
+            (Path(tmp) / f"{month}.yaml").write_text(narrative_yaml(draft), encoding="utf-8")
             content = build_content(replay, chosen, config, mun, Path(tmp), ledger, history)
         events = str(self.settings.events_file) if self.settings.events_file else "kafka"
         meta = run_meta(replay, config, f"board-editor:{month}", str(self.settings.ledger_file or "") or None, events)
@@ -148,18 +144,21 @@ class ReportSource:
         return hit[1]
 
     def computed_colours(self, content: dict) -> dict[str, str | None]:
-        return {area["id"]: area["farg"] for area in content["malomraden"]}
+        return {area["id"]: area["farg_beraknad"] for area in content["malomraden"]}
+
+    def published(self, month: str) -> dict:
+        """The computed draft as the board would see it (suppressed counts, tables in words)."""
+        return freezing.publisher(self.computed(month), 0)
 
     def preview(self, month: str, draft: Draft) -> tuple[str, bool]:
         """The page the PDF would be made from if frozen now, and whether freezing would make
         a new revision (False: the content equals the latest revision, which is shown)."""
-        content, meta = self.build(month, draft)
-        document, new = self.store.pending(month, content, meta, "förhandsgranskning – ej fryst")
-        return render(document), new
+        content, _ = self.build(month, draft)
+        return freezing.preview(self.store, month, content)
 
     def freeze(self, month: str, draft: Draft) -> Outcome:
         content, meta = self.build(month, draft)
-        return freeze(self.store, month, content, meta, pdf=True)
+        return freezing.freeze(self.store, month, content, meta, pdf=True)
 
     def revisions(self, month: str) -> list[dict]:
         """Newest first: number, created, files, number of changes."""

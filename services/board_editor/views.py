@@ -4,10 +4,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from services.snapshot.render_html import (COLOUR_WORD, board_changes, change_label, change_value, count_text,
-                                           format_indicator)
-from services.snapshot.labels import INTERVENTIONS_SV
-from services.snapshot.suppress import TOTAL
+from services.snapshot.render_html import COLOUR_WORD, cell_text
 from services.swedish import mnkr, month_name, number
 
 from .drafts import AreaText, Draft
@@ -30,30 +27,9 @@ def month_title(month: str) -> str:
     return f"{month_name(int(number_))} {year}"
 
 
-def indicator(ind: dict, below: int) -> str:
-    return format_indicator(ind["varde"], ind["format"], below, ind.get("bas"))
-
-
-def target(ind: dict) -> str:
-    sign = "≤" if ind["riktning"] == "lagre" else "≥"
-    return f"{sign} {format_indicator(ind['mal'], ind['format'], 10**9)}"
-
-
-def ivo_rows(content: dict) -> list[dict]:
-    """The published (suppressed) IVO table as rows of names and shown counts."""
-    below = content["regler"]["undertryck_under"]
-    rows = []
-    for row in content["ivo"]["publicerad"]:
-        name = "Totalt" if row[0] == TOTAL else INTERVENTIONS_SV.get(row[0], row[0])
-        shown = [v if isinstance(v, str) else count_text(v, below) for v in row[1:]]
-        rows.append({"namn": name, "varden": shown, "total": row[0] == TOTAL})
-    return rows
-
-
 FILTERS = {"colour_word": lambda c: COLOUR_WORD.get(c, "Ej bedömd"), "trend_word": lambda t: TREND_WORD.get(t, "–"),
-           "when": when, "month_title": month_title, "mnkr": mnkr, "number": number, "indicator": indicator,
-           "target": target}
-GLOBALS = {"ivo_rows": ivo_rows}
+           "when": when, "month_title": month_title, "mnkr": mnkr, "number": number, "cell": cell_text}
+GLOBALS: dict = {}
 
 
 def draft_from_form(month: str, form) -> Draft:
@@ -76,10 +52,7 @@ def draft_from_form(month: str, form) -> Draft:
     return Draft(month=month, areas=areas, risks=text("risks"), deviation=text("deviation"))
 
 
-def shown_changes(document: dict) -> list[dict]:
+def shown_changes(meta: dict) -> list[dict]:
     """A revision's changes since the one before, as the board reads them."""
-    content = document["content"]
-    below = content["regler"]["undertryck_under"]
-    return [{"falt": change_label(c["falt"], content), "fore": change_value(c["falt"], c["fore"], below),
-             "efter": change_value(c["falt"], c["efter"], below)}
-            for c in board_changes(document["meta"].get("andringar", []))]
+    return [{"falt": c["uppgift"], "fore": cell_text(c["fore"]), "efter": cell_text(c["efter"])}
+            for c in meta.get("andringar", [])]

@@ -19,7 +19,7 @@ from .ingest import ingest_command
 from .ingest_api import app as ingest_api_app
 from .replay import replay_command
 from .simulate import simulate_command
-from .snapshot import ivo_report_command, snapshot_command
+from .snapshot import backtest_command, ivo_report_command, snapshot_command
 from .stack import app as stack_app
 from .worker import worker_command
 
@@ -50,6 +50,7 @@ app.command("snapshot")(snapshot_command)
 app.command("ivo-report")(ivo_report_command)
 app.add_typer(board_app, name="board", help="The board report in a browser: write, preview and freeze a month")
 app.command("generate")(generate_command)
+app.command("backtest")(backtest_command)
 app.add_typer(dashboards_app, name="dashboards", help="Grafana dashboards as code: build the JSON, push to a Grafana")
 app.add_typer(stack_app, name="stack", help="Local Kafka (KRaft) and Redis (and Prometheus, Alertmanager) on loopback")
 

@@ -1,11 +1,12 @@
-"""`casewatch snapshot` and `casewatch ivo-report`: the board report and the IVO report
-(services/snapshot/)."""
+"""`casewatch snapshot`, `casewatch backtest` and `casewatch ivo-report`: the board report, its
+forecast's backtest and the IVO report (services/snapshot/)."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Optional
 
 import typer
+
 
 
 
@@ -68,21 +69,24 @@ def snapshot_command(
     events: Optional[Path] = EVENTS_OPTION,
     from_kafka: bool = FROM_KAFKA_OPTION,
     out_dir: Path = typer.Option(Path("snapshots"), "--out-dir", help="Mapp för frysta rapporter: <mapp>/<ÅÅÅÅ-MM>/rev-<n>/"),
+    state_dir: Optional[Path] = typer.Option(None, "--state-dir",
+                                             help="Mapp för internt underlag (opublicerat; standard: <mapp>-intern)"),
     config: Optional[Path] = typer.Option(None, "--config", help="Nämndens målstyrning (standard: services/snapshot/board.yaml)"),
     narrative_dir: Optional[Path] = typer.Option(Path("narrative"), "--narrative-dir",
                                                  help="Mapp med sekreterarens text <ÅÅÅÅ-MM>.md"),
-    ledger: Optional[Path] = typer.Option(None, "--ledger", help="Huvudboksutdrag CSV: datum;verksamhet;belopp_sek[;text]"),
+    ledger: Optional[Path] = typer.Option(None, "--ledger",
+                                          help="Huvudbok: SIE 4-fil (.se) eller CSV datum;verksamhet;belopp_sek[;text]"),
     municipality: Optional[str] = typer.Option(None, "--municipality", help="Kommunkod när filen har flera kommuner"),
     pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Skriv även rapport.pdf"),
 ) -> None:
     """Frys månadens nämndrapport (HTML, PDF, Excel, JSON). Oförändrade siffror ger ingen ny revision."""
     from services.snapshot.build import build_content, run_meta
     from services.snapshot.config import ConfigError, load_config
-    from services.snapshot.economy import LedgerError, read_ledger
     from services.snapshot.figures import Month
+    from services.snapshot.ledger import LedgerError, read_ledger
     from services.snapshot.freeze import freeze
-    from services.snapshot.render_html import board_changes, change_label, change_value
-    from services.snapshot.revisions import Store
+    from services.snapshot.render_html import cell_text
+    from services.snapshot.revisions import Store, default_state_root
 
     try:
         chosen = Month.parse(month)
@@ -92,12 +96,12 @@ def snapshot_command(
     mun = _pick_municipality(replay, municipality)
     try:
         board = load_config(config, mun, _thresholds_file())
-        ledger_lines = read_ledger(ledger) if ledger else None
+        ledger_lines = read_ledger(ledger, board.ledger_dimension, board.ledger_exclude_accounts) if ledger else None
     except (ConfigError, LedgerError) as exc:
         _fail(str(exc))
     except OSError as exc:
         _fail(f"kan inte läsa {exc.filename}: {exc.strerror}")
-    store = Store(out_dir)
+    store = Store(out_dir, state_dir or default_state_root(out_dir))
     history = store.history([str(m) for m in chosen.months_of_year()[:-1]])
     content = build_content(replay, chosen, board, mun, narrative_dir, ledger_lines, history)
     narrative_file = narrative_dir / f"{chosen}.md" if narrative_dir else None
@@ -107,20 +111,38 @@ def snapshot_command(
     if not content["underlag"]["komplett_manad"]:
         typer.echo(f"obs: senaste händelse {meta['data_till_och_med']} är före månadens slut: preliminärt underlag", err=True)
     if not outcome.created:
-        typer.echo(f"{chosen}: siffrorna är oförändrade – ingen ny revision; rev-{outcome.revision} gäller ({outcome.path})")
+        typer.echo(f"{chosen}: det nämnden ser är oförändrat – ingen ny revision; rev-{outcome.revision} gäller "
+                   f"({outcome.path})")
         return
     if outcome.revision == 1:
         typer.echo(f"{chosen}: rev-1 fryst i {outcome.path}")
         return
-    below = board.suppress_below
-    shown = board_changes(outcome.changes)
+    shown = outcome.changes
     typer.echo(f"{chosen}: rev-{outcome.revision} fryst i {outcome.path} – {len(shown)} uppgifter ändrade sedan "
                f"rev-{outcome.revision - 1}:")
     for c in shown[:30]:
-        typer.echo(f"  {change_label(c['falt'], content)}: {change_value(c['falt'], c['fore'], below)} → "
-                   f"{change_value(c['falt'], c['efter'], below)}".replace("\u00a0", " "))
+        typer.echo(f"  {c['uppgift']}: {cell_text(c['fore'])} → {cell_text(c['efter'])}".replace("\u00a0", " "))
     if len(shown) > 30:
-        typer.echo(f"  … och {len(shown) - 30} till (se snapshot.json)")
+        typer.echo(f"  … och {len(shown) - 30} till")
+
+
+def backtest_command(
+    events: Path = typer.Option(..., "--events", help="JSONL file of case events (the year and its history)"),
+    year: int = typer.Option(..., "--year", help="The year whose forecasts are tested"),
+    municipality: Optional[str] = typer.Option(None, "--municipality", help="One municipality (default: all in the file)"),
+) -> None:
+    """The board's year forecast made at each month's end against the year's outcome (event-borne costs)."""
+    from services.snapshot.backtest import backtest
+    from services.snapshot.figures import load_replay, municipalities
+
+    if not events.is_file():
+        _fail(f"filen finns inte: {events}")
+    replay = load_replay(events)
+    for mun in [municipality] if municipality else municipalities(replay):
+        rows = backtest(replay, mun, year)
+        typer.echo(f"{mun} {year}: actual {rows[0].actual_sek / 1e6:.1f} MSEK")
+        for r in rows:
+            typer.echo(f"  {year}-{r.month:02d}  forecast {r.forecast_sek / 1e6:8.2f} MSEK  error {r.error_pct:+6.2f} %")
 
 
 def ivo_report_command(

@@ -76,7 +76,7 @@ def bar_chart(title: str, categories: list[str], series: list[tuple[str, list[fl
     week not yet complete)."""
     x0, x1, top_pad, bottom_pad = 56, width - 8, 44, 44
     y0, plot_h = height - bottom_pad, height - bottom_pad - top_pad
-    values = [v or 0 for _, vals in series for v in vals]
+    values = [v for _, vals in series for v in vals if isinstance(v, (int, float))]
     shown_max = max([*values, suppress_below or 0, 1])
     top, step = _nice_max(shown_max)
     group_w = (x1 - x0) / max(len(categories), 1)
@@ -89,15 +89,21 @@ def bar_chart(title: str, categories: list[str], series: list[tuple[str, list[fl
             if v is None:
                 continue
             colour = PALETTE[j % len(PALETTE)]
-            small = suppress_below is not None and is_small(v, suppress_below)
-            h = plot_h * (suppress_below if small else v) / top
+            if isinstance(v, str) and v != marker(suppress_below or 5):
+                # hidden to protect another cell: it may be any size, so no bar, only the marker
+                body.append(f"<text x='{gx + j * bar_w + bar_w / 2:.1f}' y='{y0 - 3:.1f}' {FONT} font-size='9' "
+                            f"text-anchor='middle'>{escape(v)}</text>")
+                continue
+            small = isinstance(v, str) or (suppress_below is not None and is_small(v, suppress_below))
+            label = v if isinstance(v, str) else marker(suppress_below or 5)
+            h = plot_h * ((suppress_below or 5) if small else v) / top
             x, y = gx + j * bar_w, y0 - h
             fill = f"url(#{HATCH_ID})" if small else colour
             opacity = " fill-opacity='0.45'" if faded and faded[i] else ""
             body.append(f"<rect x='{x:.1f}' y='{y:.1f}' width='{max(bar_w - 1, 1):.1f}' height='{h:.1f}' fill='{fill}'{opacity}/>")
             if small:
                 body.append(f"<text x='{x + bar_w / 2:.1f}' y='{y - 3:.1f}' {FONT} font-size='9' "
-                            f"text-anchor='middle'>{escape(marker(suppress_below))}</text>")
+                            f"text-anchor='middle'>{escape(label)}</text>")
             elif value_labels and v:
                 body.append(f"<text x='{x + bar_w / 2:.1f}' y='{y - 3:.1f}' {FONT} font-size='9' "
                             f"text-anchor='middle'>{escape(fmt(v))}</text>")
@@ -105,9 +111,10 @@ def bar_chart(title: str, categories: list[str], series: list[tuple[str, list[fl
             body.append(f"<text x='{x0 + (i + 0.5) * group_w:.1f}' y='{y0 + 15}' {FONT} font-size='11' "
                         f"text-anchor='middle'>{escape(cat)}</text>")
     legend = [(name, PALETTE[j % len(PALETTE)], "bar") for j, (name, _v) in enumerate(series)]
-    any_small = suppress_below is not None and any(is_small(v, suppress_below) for _, vals in series for v in vals)
+    any_small = any(isinstance(v, str) or (suppress_below is not None and is_small(v, suppress_below))
+                    for _, vals in series for v in vals)
     if any_small:
-        legend.append((f"{marker(suppress_below)} (dolt antal)", f"url(#{HATCH_ID})", "bar"))
+        legend.append((f"{marker(suppress_below or 5)}: 1–{(suppress_below or 5) - 1}; .. dolt antal", f"url(#{HATCH_ID})", "bar"))
     if len(legend) > 1:
         body.append(_legend(x0, height - 8, legend))
     if note:
@@ -115,37 +122,51 @@ def bar_chart(title: str, categories: list[str], series: list[tuple[str, list[fl
     return _frame(width, height, title, "".join(body))
 
 
-def cost_chart(title: str, months: list[str], outcome: list[float], budget: list[float], annual_budget: float,
+def cost_chart(title: str, months: list[str], outcome: list[float | None], budget: list[float], annual_budget: float,
                forecast: float, *, width: int = 900, height: int = 280) -> str:
-    """Accumulated cost (bars) against accumulated budget (line) Jan..Dec, and the forecast
-    from the last month to December (dashed), in mnkr."""
-    x0, x1, top_pad, bottom_pad = 56, width - 8, 44, 44
-    y0, plot_h = height - bottom_pad, height - bottom_pad - top_pad
-    top, step = _nice_max(max([*outcome, *budget, annual_budget, forecast, 1.0]) / 1e6)
+    """Accumulated net cost (bars) against accumulated budget (line) Jan..Dec, and the forecast
+    from the last month to December (dashed), in mnkr. Costs are negative, as in the table,
+    so the bars hang down from the zero line at the top."""
+    x0, x1, top_pad, bottom_pad = 56, width - 8, 30, 44
+    y_zero, plot_h = top_pad + 6, height - bottom_pad - top_pad - 6
+    magnitudes = [-v for v in [*(o for o in outcome if o is not None), *budget, annual_budget, forecast]]
+    top, step = _nice_max(max([*magnitudes, 1.0]) / 1e6)
     group_w = (x1 - x0) / 12
-    body = [_y_axis(x0, y0, x1, plot_h, top, step, lambda v: number(v, 0 if step >= 1 else 1))]
+    body = []
+    v = 0.0
+    while v <= top + step / 1000:
+        y = y_zero + plot_h * v / top
+        body.append(f"<line x1='{x0}' y1='{y:.1f}' x2='{x1}' y2='{y:.1f}' stroke='#dddddd' stroke-width='1'/>"
+                    f"<text x='{x0 - 6}' y='{y + 4:.1f}' {FONT} font-size='11' text-anchor='end'>"
+                    f"{escape(number(-v, 0 if step >= 1 else 1))}</text>")
+        v += step
+    body.append(f"<line x1='{x0}' y1='{y_zero}' x2='{x1}' y2='{y_zero}' stroke='#444444' stroke-width='1'/>")
 
     def y_of(sek: float) -> float:
-        return y0 - plot_h * (sek / 1e6) / top
+        return y_zero + plot_h * (-sek / 1e6) / top
 
+    label_y = y_zero + plot_h + 15
     for i, label in enumerate(months):
-        body.append(f"<text x='{x0 + (i + 0.5) * group_w:.1f}' y='{y0 + 15}' {FONT} font-size='11' "
+        body.append(f"<text x='{x0 + (i + 0.5) * group_w:.1f}' y='{label_y:.1f}' {FONT} font-size='11' "
                     f"text-anchor='middle'>{escape(label)}</text>")
     for i, v in enumerate(outcome):
+        if v is None:
+            continue
         x = x0 + i * group_w + group_w * 0.2
-        body.append(f"<rect x='{x:.1f}' y='{y_of(v):.1f}' width='{group_w * 0.6:.1f}' height='{y0 - y_of(v):.1f}' fill='{PALETTE[0]}'/>")
+        body.append(f"<rect x='{x:.1f}' y='{y_zero:.1f}' width='{group_w * 0.6:.1f}' height='{y_of(v) - y_zero:.1f}' "
+                    f"fill='{PALETTE[0]}'/>")
     # the budget pace: each month's accumulated budget at the month's end, Jan..Dec
     pts = " ".join(f"{x0 + (i + 1) * group_w:.1f},{y_of(b):.1f}" for i, b in enumerate(budget))
-    body.append(f"<polyline points='{x0:.1f},{y0:.1f} {pts}' fill='none' stroke='{PALETTE[1]}' stroke-width='2.5'/>")
-    if outcome:
+    body.append(f"<polyline points='{x0:.1f},{y_zero:.1f} {pts}' fill='none' stroke='{PALETTE[1]}' stroke-width='2.5'/>")
+    known = [o for o in outcome if o is not None]
+    if known:
         last = len(outcome)
-        body.append(f"<line x1='{x0 + last * group_w:.1f}' y1='{y_of(outcome[-1]):.1f}' x2='{x0 + 12 * group_w:.1f}' "
+        body.append(f"<line x1='{x0 + last * group_w:.1f}' y1='{y_of(known[-1]):.1f}' x2='{x0 + 12 * group_w:.1f}' "
                     f"y2='{y_of(forecast):.1f}' stroke='{PALETTE[4]}' stroke-width='2.5' stroke-dasharray='5,3'/>")
         body.append(f"<circle cx='{x0 + 12 * group_w:.1f}' cy='{y_of(forecast):.1f}' r='4' fill='{PALETTE[4]}'/>")
-        body.append(f"<text x='{x0 + 12 * group_w - 6:.1f}' y='{y_of(forecast) - 8:.1f}' {FONT} font-size='11' "
-                    f"text-anchor='end'>Prognos {escape(number(forecast / 1e6, 1))}</text>")
+        body.append(f"<text x='{x0 + 12 * group_w - 6:.1f}' y='{y_of(forecast) + 16:.1f}' {FONT} font-size='11' "
+                    f"text-anchor='end'>Årsprognos {escape(number(forecast / 1e6, 1))}</text>")
     body.append(_legend(x0, height - 8, [("Utfall ackumulerat", PALETTE[0], "bar"),
                                          ("Budget ackumulerad", PALETTE[1], "line"),
                                          ("Årsprognos", PALETTE[4], "dash")]))
-    body.append(f"<text x='{x1}' y='16' {FONT} font-size='10' text-anchor='end' fill='#555555'>mnkr</text>")
     return _frame(width, height, title, "".join(body))

@@ -7,6 +7,7 @@ come from the dashboards' threshold file, the one source of thresholds in casewa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -58,6 +59,7 @@ class Activity:
     annual_budget_sek: float
     month_weights: tuple[float, ...] = (1.0,) * 12
     last_year_sek: float | None = None
+    ledger_codes: tuple[str, ...] = ()  # the ledger's cost centres (SIE objects) of this activity
 
     def owns(self, unit: str) -> bool:
         return any(fnmatchcase(unit, pattern) for pattern in self.unit_patterns)
@@ -80,6 +82,9 @@ class BoardConfig:
     green_from: float = 1.5
     yellow_from: float = 0.75
     budget_yellow_pct: float = 2.0
+    events_complete_from: date | None = None  # from when the events hold every case (not only open ones)
+    ledger_dimension: str = "1"
+    ledger_exclude_accounts: tuple[str, ...] = ()
     source: str = ""
     thresholds_source: str | None = None
     raw: dict = field(default_factory=dict, repr=False, compare=False)
@@ -155,6 +160,15 @@ def _indicator(raw: dict, where: str, thresholds: dict) -> Indicator:
     )
 
 
+def _date(value, where: str) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{where}: handelser_fullstandiga_fran ska vara ett datum ÅÅÅÅ-MM-DD") from None
+
+
 def load_config(path: Path | str | None = None, municipality: str | None = None,
                 thresholds_path: Path | None = None) -> BoardConfig:
     path = Path(path) if path else DEFAULT_CONFIG
@@ -197,6 +211,7 @@ def load_config(path: Path | str | None = None, municipality: str | None = None,
             unit_patterns=tuple(str(p) for p in act.get("enheter") or ()), sources=sources,
             annual_budget_sek=float(_need(act, "arsbudget_sek", where)), month_weights=weights,
             last_year_sek=None if last is None else float(last),
+            ledger_codes=tuple(str(c) for c in act.get("kostnadsstallen") or ()),
         ))
     weighting = raw.get("sammanvagning") or {}
     budget_pct = raw.get("budget_gul_procent")
@@ -209,5 +224,9 @@ def load_config(path: Path | str | None = None, municipality: str | None = None,
         trend_tolerance=float(raw.get("trend_tolerans", 0.05)),
         trend_tolerance_budget_pp=float(raw.get("trend_tolerans_budget_pp", 0.5)),
         green_from=float(weighting.get("gron_fran", 1.5)), yellow_from=float(weighting.get("gul_fran", 0.75)),
-        budget_yellow_pct=float(budget_pct), source=str(path), thresholds_source=thresholds_source, raw=raw,
+        budget_yellow_pct=float(budget_pct),
+        events_complete_from=_date(raw.get("handelser_fullstandiga_fran"), str(path)),
+        ledger_dimension=str((raw.get("huvudbok") or {}).get("dimension", "1")),
+        ledger_exclude_accounts=tuple(str(a) for a in (raw.get("huvudbok") or {}).get("utom_konton") or ()),
+        source=str(path), thresholds_source=thresholds_source, raw=raw,
     )

@@ -104,6 +104,43 @@ def municipality_figures(facts: list[CaseFacts], as_of: float, period: Period, c
     return {}
 
 
+def investigating_units(facts: Iterable[CaseFacts]) -> set[str]:
+    """Units that have opened an investigation: the caseload is theirs alone."""
+    return {i.unit for case in facts for i in case.investigations}
+
+
+def caseload_of_investigating_units(facts: list[CaseFacts], as_of: float, period: Period, clocks) -> float | None:
+    """The core's caseload over the units that investigate (staff of other units, e.g. economic
+    assistance, left out so that they do not dilute it)."""
+    units = investigating_units(facts)
+    kept = [CaseFacts(case.municipality, *case[1:7], tuple(s for s in case.staff if s.unit in units))
+            for case in facts]
+    return municipality_figures(kept, as_of, period, clocks).get("caseload_per_social_worker")
+
+
+def placements_by_unit(facts: Iterable[CaseFacts], as_of: float) -> dict[str, dict[str, int]]:
+    """``{unit: {type: n}}`` running at ``as_of`` (as the core's placements_active counts them)."""
+    out: dict[str, dict[str, int]] = {}
+    for case in facts:
+        for p in case.placements:
+            if p.started <= as_of and (p.ended is None or p.ended > as_of):
+                row = out.setdefault(p.unit, {})
+                row[p.placement_type] = row.get(p.placement_type, 0) + 1
+    return out
+
+
+def reports_by_day(facts: Iterable[CaseFacts], as_of: float, first: date) -> dict[str, int]:
+    """Reports of concern received per local day from ``first`` to ``as_of``."""
+    out: dict[str, int] = {}
+    for case in facts:
+        for r in case.reports:
+            if r.received <= as_of:
+                day = local_date(r.received)
+                if day >= first:
+                    out[day.isoformat()] = out.get(day.isoformat(), 0) + 1
+    return out
+
+
 def weekly_inflow(facts: list[CaseFacts], as_of: float, first: date, clocks) -> list[tuple[date, int, bool]]:
     """Reports received per ISO week (Monday..Sunday) from the week containing ``first`` to the
     week containing ``as_of``: ``(monday, count, complete)``; a week cut by ``as_of`` is

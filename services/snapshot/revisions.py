@@ -1,11 +1,15 @@
-"""Frozen snapshots: ``<root>/<YYYY-MM>/rev-<n>/`` with ``snapshot.json``, the rendered
-outputs and ``manifest.json`` (SHA-256 of every file and of the canonical content).
+"""Frozen snapshots: ``<root>/<YYYY-MM>/rev-<n>/`` with the published report
+(``rapport.json``), the rendered outputs and ``manifest.json`` (SHA-256 of every file and of
+the canonical published content); the internal state (raw figures, never published) goes to
+the same path under a separate root (``<state>/<YYYY-MM>/rev-<n>/snapshot.json``).
 
-* Same content as the latest revision: nothing is written (the caller says so).
-* Changed content (late events, a ledger, a new text): revision n + 1, with the list of
-  changed values (old → new) in its ``snapshot.json`` and banner. Earlier revisions are never
-  touched; a revision is built in a temporary folder and renamed into place in one step, and
-  its files are made read-only.
+* Same published report as the latest revision: nothing is written (the caller says so).
+  Only what the board is shown counts: a changed raw figure that changes nothing shown (a
+  source label, a suppressed count that stays hidden) makes no revision.
+* Changed report (late events, a ledger, a new text): revision n + 1, with the list of
+  changed values (old → new) in its banner. Earlier revisions are never touched; a revision
+  is built in a temporary folder and renamed into place in one step, and its files are made
+  read-only.
 """
 from __future__ import annotations
 
@@ -23,7 +27,8 @@ from typing import Callable
 
 import orjson
 
-SNAPSHOT = "snapshot.json"
+SNAPSHOT = "snapshot.json"  # internal state, under the state root
+REPORT = "rapport.json"  # the published report
 MANIFEST = "manifest.json"
 _REV = re.compile(r"^rev-(\d+)$")
 READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
@@ -88,8 +93,9 @@ Renderer = Callable[[Path, dict], list[str]]
 
 
 class Store:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, state_root: Path | None = None) -> None:
         self.root = Path(root)
+        self.state_root = Path(state_root) if state_root else default_state_root(self.root)
 
     def month_dir(self, month: str) -> Path:
         return self.root / month
@@ -107,11 +113,21 @@ class Store:
     def rev_dir(self, month: str, revision: int) -> Path:
         return self.month_dir(month) / f"rev-{revision}"
 
+    def state_dir(self, month: str, revision: int) -> Path:
+        return self.state_root / month / f"rev-{revision}"
+
     def load(self, month: str, revision: int | None = None) -> dict | None:
+        """The internal state of a revision: ``{"meta", "content"}``."""
         revision = revision or self.latest(month)
         if revision is None:
             return None
-        return orjson.loads((self.rev_dir(month, revision) / SNAPSHOT).read_bytes())
+        return orjson.loads((self.state_dir(month, revision) / SNAPSHOT).read_bytes())
+
+    def load_report(self, month: str, revision: int | None = None) -> dict | None:
+        revision = revision or self.latest(month)
+        if revision is None:
+            return None
+        return orjson.loads((self.rev_dir(month, revision) / REPORT).read_bytes())
 
     def history(self, months: list[str]) -> dict[str, dict]:
         """The latest frozen content of each of ``months`` that has one (``_revision`` added)."""
@@ -124,47 +140,38 @@ class Store:
                 out[month] = content
         return out
 
-    def pending(self, month: str, content: dict, meta: dict, created: str) -> tuple[dict, bool]:
-        """The document :meth:`save` would freeze now (``(document, True)``), or the latest
-        one when ``content`` equals it (``(document, False)``). The board editor's preview
-        renders this, so what is previewed is what gets frozen."""
+    def save(self, month: str, content: dict, meta: dict, publish: Callable[[dict, int], dict],
+             render: Callable[[Path, dict, list[dict], str | None], list[str]] | None = None,
+             diff: Callable[[dict, dict], list[dict]] | None = None) -> Outcome:
+        """Freeze ``publish(content, revision)`` as a new revision unless it shows the board
+        what the latest one shows."""
         latest = self.latest(month)
-        previous = None if latest is None else self.load(month, latest)
-        if previous is not None and content_hash(previous["content"]) == content_hash(content):
-            return previous, False
-        diff = [] if previous is None else changes(previous["content"], content)
-        meta_full = {**meta, "revision": (latest or 0) + 1, "ersatter": None if latest is None else f"rev-{latest}",
-                     "skapad": created, "andringar": diff}
-        return {"meta": meta_full, "content": content}, True
-
-    def save(self, month: str, content: dict, meta: dict, render: Renderer | None = None) -> Outcome:
-        """Freeze ``content`` as a new revision unless it equals the latest one."""
-        latest = self.latest(month)
-        previous = None if latest is None else self.load(month, latest)
-        if previous is not None and content_hash(previous["content"]) == content_hash(content):
+        previous = None if latest is None else self.load_report(month, latest)
+        report = publish(content, (latest or 0) + 1)
+        if previous is not None and same_report(previous, report):
             return Outcome(month, latest, self.rev_dir(month, latest), False, [])
-        diff = [] if previous is None else changes(previous["content"], content)
+        shown_changes = [] if previous is None or diff is None else diff(previous, report)
+        raw_changes = [] if latest is None else changes(self.load(month, latest)["content"], content)
         revision = (latest or 0) + 1
         self.month_dir(month).mkdir(parents=True, exist_ok=True)
         while True:
+            report["revision"] = revision
             tmp = self.month_dir(month) / f".rev-{revision}.tmp-{os.getpid()}"
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir()
-            meta_full = {**meta, "revision": revision, "ersatter": None if latest is None else f"rev-{latest}",
-                         "skapad": datetime.now(STOCKHOLM).isoformat(timespec="seconds"),
-                         "andringar": diff}
-            document = {"meta": meta_full, "content": content}
-            (tmp / SNAPSHOT).write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+            replaces = None if latest is None else f"rev-{latest}"
+            created = datetime.now(STOCKHOLM).isoformat(timespec="seconds")
+            (tmp / REPORT).write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
             try:
-                names = [SNAPSHOT, *(render(tmp, document) if render else [])]
+                names = [REPORT, *(render(tmp, report, shown_changes, replaces) if render else [])]
             except BaseException:
                 _remove_tree(tmp)  # a failed rendering leaves no half-built revision behind
                 raise
             manifest = {
-                "manad": month, "revision": revision, "skapad": meta_full["skapad"],
-                "innehall_sha256": content_hash(content),
+                "manad": month, "revision": revision, "skapad": created,
+                "innehall_sha256": content_hash(_shown(report)),
                 "filer": {name: file_hash(tmp / name) for name in names},
-                "ersatter": meta_full["ersatter"], "antal_andringar": len(diff),
+                "ersatter": replaces, "antal_andringar": len(shown_changes),
             }
             (tmp / MANIFEST).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
             for name in [*names, MANIFEST]:
@@ -178,7 +185,29 @@ class Store:
                 _remove_tree(tmp)
                 revision += 1
                 continue
-            return Outcome(month, revision, target, True, diff)
+            state = self.state_dir(month, revision)
+            state.mkdir(parents=True, exist_ok=True)
+            meta_full = {**meta, "revision": revision, "ersatter": replaces, "skapad": created,
+                         "andringar": shown_changes, "andringar_internt": raw_changes}
+            (state / SNAPSHOT).write_bytes(orjson.dumps({"meta": meta_full, "content": content},
+                                                        option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+            return Outcome(month, revision, target, True, shown_changes)
+
+
+def default_state_root(root: Path) -> Path:
+    """Beside the published folder, never inside it: ``snapshots`` → ``snapshots-intern``."""
+    root = Path(root)
+    return root.parent / f"{root.name}-intern"
+
+
+def same_report(a: dict, b: dict) -> bool:
+    """Whether two published reports show the board the same (the revision number aside)."""
+    return content_hash(_shown(a)) == content_hash(_shown(b))
+
+
+def _shown(report: dict) -> dict:
+    """The report without its revision number (which alone is no change to the board)."""
+    return {k: v for k, v in report.items() if k != "revision"}
 
 
 def _remove_tree(path: Path) -> None:
@@ -198,7 +227,7 @@ def verify(rev_dir: Path) -> list[str]:
             problems.append(f"{name}: saknas")
         elif file_hash(path) != digest:
             problems.append(f"{name}: ändrad efter frysning")
-    snapshot = Path(rev_dir) / SNAPSHOT
-    if snapshot.is_file() and content_hash(orjson.loads(snapshot.read_bytes())["content"]) != manifest["innehall_sha256"]:
+    report = Path(rev_dir) / REPORT
+    if report.is_file() and content_hash(_shown(orjson.loads(report.read_bytes()))) != manifest["innehall_sha256"]:
         problems.append("innehållets hash stämmer inte")
     return problems

@@ -12,10 +12,9 @@ from services.board_editor.accounts import AccountsError, load_accounts, save_ac
 from services.board_editor.app import create_app
 from services.board_editor.audit import AuditEntry, AuditLog
 from services.board_editor.drafts import AreaText, Draft, DraftStore, StaleDraft, problems
-from services.board_editor.report import narrative_markdown
+from services.board_editor.report import narrative_yaml
 from services.board_editor.settings import EditorSettings
 from services.snapshot import narrative
-from services.snapshot.config import load_config
 
 COMPUTED = {"medarbetare": "grön", "kvalitet": "röd"}
 
@@ -47,19 +46,18 @@ def test_a_colour_other_than_the_computed_one_needs_a_reason(colour, reason, err
     assert list(problems(draft, COMPUTED)) == ([error] if error else [])
 
 
-def test_the_draft_reaches_the_report_as_its_narrative():
-    config = load_config(None, "0138")
-    first, second = config.goal_areas[0], config.goal_areas[1]
-    draft = Draft("2024-03", areas={first.id: AreaText(events="- Händelse A", actions="- Åtgärd A"),
-                                    second.id: AreaText(assessed_colour="gul", reason="Skäl B")},
-                  risks="- Risk C")
-    sections = narrative.parse(narrative_markdown(draft, config))
-    assert sections["Viktiga händelser"] == (f"### {first.number}. {first.name}\n- Händelse A\n\n"
-                                             f"### {second.number}. {second.name}\n"
-                                             "**Förvaltningens bedömning: Gul.** Skäl B")
-    assert sections["Åtgärder"] == f"### {first.number}. {first.name}\n- Åtgärd A"
-    assert sections["Risker"] == "- Risk C"
-    assert narrative_markdown(Draft("2024-03"), config) == ""
+def test_the_draft_reaches_the_report_as_its_narrative(tmp_path):
+    draft = Draft("2024-03", areas={"medarbetare": AreaText(events="- Händelse A", actions="- Åtgärd A"),
+                                    "kvalitet": AreaText(assessed_colour="gul", reason="Skäl B"),
+                                    "valfard": AreaText()},
+                  risks="- Risk C", deviation="- Placeringar i HVB")
+    (tmp_path / "2024-03.yaml").write_text(narrative_yaml(draft), encoding="utf-8")
+    text = narrative.load_month(tmp_path, "2024-03")
+    assert text.areas == {"medarbetare": narrative.AreaText("- Händelse A", "- Åtgärd A", None, None),
+                          "kvalitet": narrative.AreaText(None, None, "gul", "Skäl B")}
+    assert (text.risks, text.deviation) == ("- Risk C", "- Placeringar i HVB")
+    (tmp_path / "2024-02.yaml").write_text(narrative_yaml(Draft("2024-02")), encoding="utf-8")
+    assert narrative.load_month(tmp_path, "2024-02") == narrative.MonthText(source=str(tmp_path / "2024-02.yaml"))
 
 
 def test_the_audit_trail_keeps_who_when_where_and_never_text(tmp_path):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import datetime
-from math import isclose
+from datetime import date, datetime, timedelta
+from math import exp, isclose
 
 import orjson
 import pytest
@@ -14,8 +14,10 @@ from services.snapshot import colours as C
 from services.snapshot import narrative
 from services.snapshot.build import build_content
 from services.snapshot.config import Activity, BoardConfig, load_config
-from services.snapshot.economy import economy, read_ledger
+from services.snapshot.economy import FORECAST_METHOD, economy, read_ledger
+from services.snapshot.forecast import Spell, Survival
 from services.snapshot.figures import Month, facts_of, first_event_day, load_replay
+from services.snapshot.publish import publish, report_changes
 from services.snapshot.render_html import render
 from services.snapshot.revisions import Store, changes, verify
 from services.snapshot.suppress import SECONDARY, suppress_table
@@ -57,9 +59,16 @@ def frozen(sim_file, tmp_path_factory):
     return root / "snapshots" / "2024-03" / "rev-1"
 
 
+def internal(rev_dir):
+    """The internal state of a frozen revision: kept apart from the published folder."""
+    month_dir = rev_dir.parent
+    return month_dir.parent.parent / f"{month_dir.parent.name}-intern" / month_dir.name / rev_dir.name / "snapshot.json"
+
+
 @pytest.mark.slow
 def test_every_figure_equals_the_replay(frozen, sim_file):
-    document = orjson.loads((frozen / "snapshot.json").read_bytes())
+    assert not (frozen / "snapshot.json").exists()  # raw figures never lie next to the published files
+    document = orjson.loads(internal(frozen).read_bytes())
     replay = Replay()
     with open(sim_file, "rb") as stream:
         replay.add_lines(stream)
@@ -82,7 +91,7 @@ def test_pdf_is_real_and_shows_swedish_figures(frozen, tmp_path):
     assert pdf.read_bytes().startswith(b"%PDF")
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     text = text.replace(NBSP, " ")
-    content = orjson.loads((frozen / "snapshot.json").read_bytes())["content"]
+    content = orjson.loads(internal(frozen).read_bytes())["content"]
     assert "Månadsuppföljning mars 2024" in text
     assert "Måluppfyllelse januari – mars 2024" in text
     total = content["ekonomi"]["resultat"]
@@ -101,7 +110,7 @@ def test_pdf_is_real_and_shows_swedish_figures(frozen, tmp_path):
 
 @pytest.mark.slow
 def test_outputs_are_read_only_and_hashed(frozen):
-    for name in ("snapshot.json", "rapport.html", "rapport.pdf", "rapport.xlsx", "manifest.json"):
+    for name in ("rapport.json", "rapport.html", "rapport.pdf", "rapport.xlsx", "manifest.json"):
         assert (frozen / name).stat().st_mode & 0o222 == 0
     assert verify(frozen) == []
     html = (frozen / "rapport.html").read_text(encoding="utf-8")
@@ -131,9 +140,9 @@ def test_same_figures_no_new_revision_late_event_makes_rev2(sim_file, tmp_path):
     assert "rev-2" in third.stdout and "Inkomna orosanmälningar" in third.stdout
     assert Store(root).revisions("2024-03") == [1, 2]
     rev2 = root / "2024-03" / "rev-2"
-    document = orjson.loads((rev2 / "snapshot.json").read_bytes())
-    old = orjson.loads(hashes_before["snapshot.json"])["content"]["figures"]["bou-1"]["reports_received"]
-    changed = {c["falt"]: (c["fore"], c["efter"]) for c in document["meta"]["andringar"]}
+    document = orjson.loads(internal(rev2).read_bytes())
+    old = orjson.loads(internal(rev1).read_bytes())["content"]["figures"]["bou-1"]["reports_received"]
+    changed = {c["falt"]: (c["fore"], c["efter"]) for c in document["meta"]["andringar_internt"]}
     assert changed["figures/bou-1/reports_received"] == (old, old + 2)
     assert document["meta"]["ersatter"] == "rev-1"
     # rev 1 untouched, its hashes still valid
@@ -276,50 +285,60 @@ def test_secondary_suppression_on_many_tables():
 
 # --- the forecast, worked by hand ---------------------------------------------------------------
 
-def test_forecast_method_by_hand():
-    # October 2024: R = 30 (Nov) + 31 (Dec) = 61 remaining days; the trailing 3-month window
-    # is Aug 1 - Oct 31 = 31 + 31 + 30 = 92 days.
-    events = [
-        # P1: 1 000 kr/day since 1 Jan, running. Jan 1 - Oct 31 2024 = 305 days -> 305 000 to date.
-        ev("placement.started", "2024-01-01T09:00:00+01:00", case="k1", placement_id="p1",
-           placement_type="hvb", daily_cost_sek=1000),
-        # P2: 2 000 kr/day, 15 Aug - 14 Sep (ended): 17 + 13 = 30 days -> 60 000. Started in the window.
-        ev("placement.started", "2024-08-15T09:00:00+02:00", case="k2", placement_id="p2",
-           placement_type="familjehem", daily_cost_sek=2000),
-        ev("placement.ended", "2024-09-14T09:00:00+02:00", case="k2", placement_id="p2"),
-        # P3: 4 000 kr/day from 1 Oct, running: 31 days -> 124 000. Started in the window.
-        ev("placement.started", "2024-10-01T09:00:00+02:00", case="k3", placement_id="p3",
-           placement_type="hvb", daily_cost_sek=4000),
-        # C1: a consultant at 5 000 kr/day from 1 Sep, running: 30 + 31 = 61 days -> 305 000.
-        ev("staff.joined", "2024-09-01T08:00:00+02:00", case="s1", staff_id="s1", role="socialsekreterare",
-           employment="consultant", fte=1, daily_cost_sek=5000),
-    ]
+def test_kaplan_meier_by_hand():
+    # 20 spells: 4 end on day 3, 2 still running at age 4, 6 end on day 6, 8 still running at age 10
+    spells = ([Spell(3, True)] * 4 + [Spell(4, False)] * 2 + [Spell(6, True)] * 6 + [Spell(10, False)] * 8)
+    s = Survival(spells)
+    assert s(2) == 1.0
+    assert isclose(s(3), 16 / 20)  # 20 at risk on day 3, 4 end
+    # day 6: 20 - 4 ended before - 2 censored by then = 14 at risk, 6 end
+    assert isclose(s(6), 0.8 * (1 - 6 / 14))
+    # after the last reliable step: the constant hazard 10 ended / 136 days observed
+    assert isclose(s(8), 0.8 * (8 / 14) * exp(-10 / 136 * 2))
+    # expected days charged in the next 3 days at age 5: (S(5) + S(6) + S(7)) / S(4)
+    assert isclose(s.days_left(5, 3), (s(5) + s(6) + s(7)) / s(4))
+    # one running since before the events began enters the risk set only at the age it had then
+    late = Survival(spells + [Spell(400, False, entry=300)] * 30)
+    assert isclose(late(3), 16 / 20) and isclose(late(6), s(6))
+
+
+def test_forecast_models_endings_by_hand():
+    # October 2024: 61 days remain (Nov + Dec). Ten HVB placements of 1 000 kr/day all ran
+    # exactly 30 days in 2024 (history); one more runs since 1 Oct (age 31 at month end).
+    events = []
+    for i in range(10):
+        start = date(2024, 1, 1) + timedelta(days=20 * i)
+        events.append(ev("placement.started", f"{start.isoformat()}T09:00:00+01:00", case=f"h{i}",
+                         placement_id=f"h{i}", placement_type="hvb", daily_cost_sek=1000))
+        end = start + timedelta(days=30)
+        events.append(ev("placement.ended", f"{end.isoformat()}T09:00:00+01:00", case=f"h{i}", placement_id=f"h{i}"))
+    events.append(ev("placement.started", "2024-10-01T09:00:00+02:00", case="run", placement_id="run",
+                     placement_type="hvb", daily_cost_sek=4000))
+    # a consultant who has run since 1 Sep; no consultant has ever ended: expected to run on
+    events.append(ev("staff.joined", "2024-09-01T08:00:00+02:00", case="s1", staff_id="s1", role="socialsekreterare",
+                     employment="consultant", fte=1, daily_cost_sek=5000))
     replay = Replay()
     replay.add_lines(line(e) for e in events)
     config = BoardConfig(board="Nämnd", administration="", goal_areas=(), activities=(
         Activity("barn_unga", "Barn- och ungdomsvård", ("bou-*",), ("placeringar", "konsulter"), 1_200_000.0),))
     month = Month(2024, 10)
-    result = economy(config, facts_of(replay, "0138", month.as_of), month)
-    row = result["verksamheter"][0]
-    # outcome to date: 305 000 + 60 000 + 124 000 + 305 000 = 794 000
-    assert row["utfall_ack"] == 794_000
-    # budget to date: 1 200 000 x 10 / 12 = 1 000 000; deviation +206 000 (under budget)
-    assert row["budget_ack"] == 1_000_000 and row["avvikelse_ack"] == 206_000
+    row = economy(config, facts_of(replay, "0138", month.as_of), month)["verksamheter"][0]
     parts = row["prognos_delar"]
     assert parts["aterstaende_dagar"] == 61
-    # running: P1 1 000 x 61 + P3 4 000 x 61 = 305 000; C1 5 000 x 61 = 305 000
-    assert parts["pagaende_placeringar"] == 305_000
-    assert parts["pagaende_konsulter"] == 305_000
-    # new placements: 2 starts / 92 days x 61 days x mean cost 3 000 x mean remaining (61 + 1) / 2 = 31
-    #   = 122 / 92 x 93 000 = 123 326.087
-    assert isclose(parts["nya_placeringar"], 2 / 92 * 61 * 3000 * 31)
-    assert round(parts["nya_placeringar"]) == 123_326
-    # new consultants: 1 / 92 x 61 x 5 000 x 31 = 102 771.739
-    assert round(parts["nya_konsulter"]) == 102_772
-    # forecast: 794 000 + 610 000 + 20 801 000 / 92 = 1 630 097.83
-    assert isclose(row["arsprognos"], 1_404_000 + 20_801_000 / 92)
-    assert row["farg"] == C.RED  # 1.63 M against 1.2 M
-    assert "(R + 1)/2" in result["metod"]
+    # the running placement is older (31 days) than any ended one (30): KM says it ends at
+    # once, and the tail has nothing at risk beyond day 30 -> the constant hazard of 10 endings
+    # over 300 + 31 days observed; expected days = sum of S(t)/S(30) for t = 31..91
+    history_h = 10 / (300 + 31)
+    expected = sum(exp(-history_h * (t - 30)) for t in range(31, 92))
+    # KM is reliable to day 30 (all 11 at risk), where S drops to 1/11 -> base 1/11
+    assert isclose(parts["pagaende_placeringar"], 4000 * expected, rel_tol=1e-9)
+    assert parts["pagaende_placeringar"] < 4000 * 61  # no longer "runs to 31 December"
+    assert parts["pagaende_konsulter"] == 5000 * 61  # nothing ever ended: runs on
+    # new placements: all eleven started within the trailing 12 months (Nov 2023 - Oct 2024)
+    assert parts["starter_placeringar"] == 11
+    assert parts["nya_placeringar"] > 0
+    assert "Årsprognosen" in FORECAST_METHOD and "(R + 1)" not in FORECAST_METHOD
+    assert FORECAST_METHOD.count(". ") + 1 == 2  # two sentences
 
 
 def test_ledger_adds_to_outcome_and_forecast(tmp_path):
@@ -367,13 +386,28 @@ def test_default_config_loads_and_targets_come_from_thresholds():
 def test_revision_banner_and_suppressed_changes(sim_file):
     replay = load_replay(sim_file)
     content = build_content(replay, Month(2024, 2), load_config(), "0138")
-    changed = dict(content)
-    totals = dict(content["kommun_totalt"])
-    totals["decisions_reportable"] = 2 if totals["decisions_reportable"] == 3 else 3
-    changed["kommun_totalt"] = totals
-    diff = changes(content, changed)
-    page = render({"meta": {"revision": 2, "ersatter": "rev-1", "andringar": diff, "handelser": {}}, "content": changed})
+    before = publish(content, {"revision": 1})
+    changed = orjson.loads(orjson.dumps(content))
+    ivo = changed["per_manad"]["2024-02"]["ivo"]
+    kind = next(iter(ivo))
+    ivo[kind]["under_3_man"] = 2 if ivo[kind]["under_3_man"] != 2 else 3  # a late event makes a small count
+    after = publish(changed, {"revision": 2})
+    diff = report_changes(before, after)
+    page = render(after, diff, "rev-1")
     assert "Revision 2 – ersätter rev-1" in page
-    assert "Ej verkställda beslut äldre än 3 månader: " in page
-    assert "→ &lt;5</li>" in page  # a small count stays hidden in the banner too
+    assert diff and all(not (isinstance(c["efter"], int) and 0 < c["efter"] < 5) for c in diff)
+    shown = [c for c in diff if "Väntat högst 3 månader" in c["uppgift"]]
+    assert shown and all(c["efter"] in ("<5", "..") or c["efter"] >= 5 for c in shown)
     assert first_event_day(replay, "0138") is not None
+
+
+def test_refreezing_after_earlier_months_changes_nothing_shown(sim_file, tmp_path):
+    # The old report made a rev-2 listing "changes" that were only the source labels of the
+    # earlier months' marks; only what the board is shown may make a revision.
+    root = tmp_path / "snapshots"
+    for month in ("2024-02", "2024-01", "2024-02"):
+        out = run("snapshot", "--month", month, "--events", str(sim_file), "--out-dir", str(root), "--no-pdf")
+        assert out.returncode == 0, out.stderr
+    assert "ingen ny revision" in out.stdout
+    assert Store(root).revisions("2024-02") == [1]
+    assert (tmp_path / "snapshots-intern" / "2024-02" / "rev-1" / "snapshot.json").is_file()

@@ -1,0 +1,22 @@
+"""Sweden's 290 municipalities by SCB's four-digit code (kommunkod), from ``data/kommuner.csv``."""
+from __future__ import annotations
+
+import csv
+from functools import lru_cache
+from pathlib import Path
+
+DATA = Path(__file__).with_name("data") / "kommuner.csv"
+
+
+@lru_cache(maxsize=1)
+def municipalities() -> dict[str, str]:
+    with open(DATA, encoding="utf-8", newline="") as stream:
+        return {row["kod"]: row["namn"] for row in csv.DictReader(stream, delimiter=";")}
+
+
+def municipality_name(code: str) -> str:
+    """``0138`` → ``Tyresö kommun``; Gotland is a region; an unknown code is returned as it is."""
+    name = municipalities().get(code)
+    if name is None:
+        return code
+    return "Region Gotland" if code == "0980" else f"{name} kommun"
