@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import typer
 
+from .board import app as board_app
 from .dashboards import app as dashboards_app
 from .demo import demo_command
 from .dlq import app as dlq_app
@@ -50,6 +51,7 @@ app.add_typer(ingest_api_app, name="ingest-api", help="HTTP ingest service for c
 app.add_typer(dlq_app, name="dlq", help="Dead-letter tools: list reasons, re-submit after a fix")
 app.command("snapshot")(snapshot_command)
 app.command("ivo-report")(ivo_report_command)
+app.add_typer(board_app, name="board", help="The board report in a browser: write, preview and freeze a month")
 app.command("generate")(generate_command)
 app.command("gallra")(gallra_command)
 app.command("backtest")(backtest_command)

@@ -8,7 +8,6 @@ from typing import Optional
 import typer
 
 
-HTML_FILE, PDF_FILE, XLSX_FILE = "rapport.html", "rapport.pdf", "rapport.xlsx"
 
 
 def _fail(message: str) -> None:
@@ -66,27 +65,6 @@ def _pick_municipality(replay, wanted: Optional[str]) -> str:
     return ""  # unreachable
 
 
-def _renderer(pdf: bool):
-    def render_all(folder: Path, report: dict, changes: list[dict], replaces: str | None) -> list[str]:
-        from services.snapshot.render_html import render
-
-        page = render(report, changes, replaces)
-        (folder / HTML_FILE).write_text(page, encoding="utf-8")
-        names = [HTML_FILE]
-        from services.snapshot.render_xlsx import render_xlsx
-
-        render_xlsx(report, folder / XLSX_FILE, changes)
-        names.append(XLSX_FILE)
-        if pdf:
-            from services.snapshot.render_pdf import render_pdf
-
-            render_pdf(page, folder / PDF_FILE)
-            names.append(PDF_FILE)
-        return names
-
-    return render_all
-
-
 def snapshot_command(
     month: str = typer.Option(..., "--month", help="Månaden som ska frysas, ÅÅÅÅ-MM"),
     events: Optional[Path] = EVENTS_OPTION,
@@ -107,7 +85,7 @@ def snapshot_command(
     from services.snapshot.config import ConfigError, load_config
     from services.snapshot.figures import Month
     from services.snapshot.ledger import LedgerError, read_ledger
-    from services.snapshot.publish import publish, report_changes
+    from services.snapshot.freeze import freeze
     from services.snapshot.render_html import cell_text
     from services.snapshot.revisions import Store, default_state_root
 
@@ -130,8 +108,7 @@ def snapshot_command(
     narrative_file = narrative_dir / f"{chosen}.md" if narrative_dir else None
     meta = run_meta(replay, board, str(narrative_file) if narrative_file and narrative_file.is_file() else None,
                     str(ledger) if ledger else None, str(events) if events else "kafka")
-    outcome = store.save(str(chosen), content, meta, lambda c, revision: publish(c, {"revision": revision}),
-                         _renderer(pdf), report_changes)
+    outcome = freeze(store, str(chosen), content, meta, pdf)
     if not content["underlag"]["komplett_manad"]:
         typer.echo(f"obs: senaste händelse {meta['data_till_och_med']} är före månadens slut: preliminärt underlag", err=True)
     if not outcome.created:

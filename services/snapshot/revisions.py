@@ -148,7 +148,7 @@ class Store:
         latest = self.latest(month)
         previous = None if latest is None else self.load_report(month, latest)
         report = publish(content, (latest or 0) + 1)
-        if previous is not None and content_hash(_shown(previous)) == content_hash(_shown(report)):
+        if previous is not None and same_report(previous, report):
             return Outcome(month, latest, self.rev_dir(month, latest), False, [])
         shown_changes = [] if previous is None or diff is None else diff(previous, report)
         raw_changes = [] if latest is None else changes(self.load(month, latest)["content"], content)
@@ -198,6 +198,11 @@ def default_state_root(root: Path) -> Path:
     """Beside the published folder, never inside it: ``snapshots`` → ``snapshots-intern``."""
     root = Path(root)
     return root.parent / f"{root.name}-intern"
+
+
+def same_report(a: dict, b: dict) -> bool:
+    """Whether two published reports show the board the same (the revision number aside)."""
+    return content_hash(_shown(a)) == content_hash(_shown(b))
 
 
 def _shown(report: dict) -> dict:

@@ -38,6 +38,10 @@ JAVA_PACKAGES = {"java": "default-jre-headless", "mvn": "maven"}
 REPORT_FILES = {
     "/usr/bin/pdftotext": "poppler-utils",
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf": "fonts-dejavu-core",
+    # The board editor's browser tests drive Debian's Chromium (Playwright with the system
+    # browser; chromedriver for Selenium users): no browser download is possible here.
+    "/usr/bin/chromium": "chromium",
+    "/usr/bin/chromedriver": "chromium-driver",
 }
 REPORT_LIBRARIES = {"libpango-1.0.so.0": "libpango-1.0-0", "libpangoft2-1.0.so.0": "libpangoft2-1.0-0"}
 
@@ -202,7 +206,7 @@ def _have_library(name: str) -> bool:
 
 
 def ensure_report_packages() -> None:
-    """Debian packages the board report (PDF) and its tests need."""
+    """Debian packages the board report (PDF), the board editor and their tests need."""
     missing = [pkg for path, pkg in REPORT_FILES.items() if not Path(path).exists()]
     missing += [pkg for lib, pkg in REPORT_LIBRARIES.items() if not _have_library(lib)]
     if missing:

@@ -141,6 +141,9 @@ def up_stack(
         wanted = CORE + (MONITORING if with_monitoring else ())
         if install:
             installer.ensure_system_packages(with_monitoring=with_monitoring)
+            # the report's PDF tools and the board editor's browser, so that `make test` on a
+            # fresh machine has them (a file check each when they are there)
+            installer.ensure_report_packages()
         result: dict = {}
         for name in SERVICES:
             entry = current.get(name)

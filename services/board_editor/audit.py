@@ -1,0 +1,75 @@
+"""The month's audit trail: who saved or froze, when, from where; never the text itself.
+
+The entries have the shape of the ingest API's audit lines (``services/audit.py`` on the
+branch that adds it: ``at, actor, action, outcome, client, request_id`` plus counts and short
+identifiers), with the month, the draft version and the revision as details. Unlike the
+ingest API's process-wide log, the board's trail is kept with the month, one JSON line per
+action in ``<data_dir>/<YYYY-MM>/audit.jsonl``, so that it travels with the draft and can be
+shown in the app ("Händelselogg"). Lines are appended under an exclusive lock with
+``O_APPEND`` so concurrent writers never interleave.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import orjson
+
+AUDIT_FILE = "audit.jsonl"
+
+# (action, outcome) -> how the app says it in Swedish
+SAID = {
+    ("draft.save", "saved"): "sparade utkastet",
+    ("draft.save", "stale"): "sparande avvisat: någon annan hade sparat",
+    ("draft.save", "invalid"): "sparande avvisat: ofullständig bedömning",
+    ("report.freeze", "new_revision"): "frös rapporten",
+    ("report.freeze", "unchanged"): "frysning utan ändring: ingen ny revision",
+    ("report.freeze", "stale"): "frysning avvisad: utkastet hade ändrats",
+}
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    at: str  # ISO 8601, Stockholm time
+    actor: str  # the user name
+    action: str  # draft.save | report.freeze
+    outcome: str
+    client: str  # the address the request came from (the client's, when a trusted proxy named it)
+    request_id: str
+    month: str
+    version: int | None = None  # the draft version written or refused against
+    revision: int | None = None  # the frozen revision
+
+    @property
+    def said(self) -> str:
+        return SAID.get((self.action, self.outcome), f"{self.action} ({self.outcome})")
+
+
+class AuditLog:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path(self, month: str) -> Path:
+        return self.root / month / AUDIT_FILE
+
+    def append(self, entry: AuditEntry) -> None:
+        if (entry.action, entry.outcome) not in SAID:
+            raise ValueError(f"unknown audit action {entry.action!r} / outcome {entry.outcome!r}")
+        path = self.path(entry.month)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        line = orjson.dumps({k: v for k, v in asdict(entry).items() if v is not None}) + b"\n"
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+
+    def entries(self, month: str) -> list[AuditEntry]:
+        """Oldest first."""
+        path = self.path(month)
+        if not path.is_file():
+            return []
+        return [AuditEntry(**orjson.loads(line)) for line in path.read_bytes().splitlines() if line.strip()]

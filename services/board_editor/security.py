@@ -1,0 +1,120 @@
+"""Who is asking: the signed session (local login) or the reverse proxy's header; CSRF tokens.
+
+* Local login: the session cookie (signed, ``Secure``, ``HttpOnly``, ``SameSite=Strict``) holds
+  the user name, login time, last-seen time and the CSRF token. A session idle for longer than
+  ``session_idle_minutes`` or older than ``session_max_hours`` is dropped.
+* Proxy: the user header is believed only on a connection from one of ``trusted_proxies``; any
+  other peer gets 403 whatever headers it sends. The session still carries the CSRF token and
+  is reset when the header names someone else.
+* Roles come from the users file on every request, so removing a writer takes effect at once.
+"""
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import secrets
+import time
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from .accounts import Account, load_accounts
+from .settings import EditorSettings
+
+CSRF_FIELD = "csrf_token"
+
+
+class NotAllowed(Exception):
+    """403 with a Swedish message."""
+
+
+class LoginNeeded(Exception):
+    """Redirect to the login page (local mode); ``reason`` is shown there."""
+
+    def __init__(self, reason: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Identity:
+    account: Account
+    client: str  # for the audit trail
+
+
+def _peer(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def from_trusted_proxy(request: Request, settings: EditorSettings) -> bool:
+    try:
+        address = ipaddress.ip_address(_peer(request))
+    except ValueError:
+        return False
+    return any(address in network for network in settings.proxy_networks())
+
+
+def client_address(request: Request, settings: EditorSettings) -> str:
+    """The peer, or, behind a trusted proxy, the address the proxy says it served (the last
+    X-Forwarded-For entry: the one that proxy appended itself)."""
+    forwarded = request.headers.get("x-forwarded-for")
+    if forwarded and from_trusted_proxy(request, settings):
+        return forwarded.split(",")[-1].strip()[:64]
+    return _peer(request)
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def check_csrf(request: Request, submitted: str | None) -> None:
+    expected = request.session.get("csrf")
+    if not expected or not submitted or not hmac.compare_digest(expected, str(submitted)):
+        raise NotAllowed("Formuläret kunde inte kontrolleras (säkerhetstoken saknas eller är gammal). "
+                         "Ladda om sidan och försök igen.")
+
+
+def start_session(request: Request, name: str) -> None:
+    """A fresh session for ``name``: a new CSRF token, so one from before login is worthless."""
+    now = int(time.time())
+    request.session.clear()
+    request.session.update({"user": name, "login_at": now, "seen": now, "csrf": secrets.token_urlsafe(32)})
+
+
+def identify(request: Request, settings: EditorSettings) -> Identity:
+    accounts = load_accounts(settings.users_file)
+    client = client_address(request, settings)
+    if settings.auth == "proxy":
+        if not from_trusted_proxy(request, settings):
+            raise NotAllowed("Tjänsten nås bara via kommunens inloggning.")
+        name = (request.headers.get(settings.proxy_user_header) or "").strip()
+        if not name:
+            raise NotAllowed("Inloggningen skickade ingen användare.")
+        account = accounts.get(name)
+        if account is None:
+            raise NotAllowed(f"{name} har inte behörighet till nämndrapporten. Kontakta förvaltningens "
+                             "systemförvaltare.")
+        if request.session.get("user") != name:
+            start_session(request, name)
+        return Identity(account, client)
+
+    session = request.session
+    name = session.get("user")
+    if not name:
+        raise LoginNeeded()
+    now = int(time.time())
+    if now - int(session.get("seen", 0)) > settings.session_idle_minutes * 60:
+        session.clear()
+        raise LoginNeeded(f"Du har loggats ut efter {settings.session_idle_minutes} minuter utan aktivitet.")
+    if now - int(session.get("login_at", 0)) > settings.session_max_hours * 3600:
+        session.clear()
+        raise LoginNeeded("Inloggningen har gått ut. Logga in igen.")
+    account = accounts.get(name)
+    if account is None:
+        session.clear()
+        raise LoginNeeded("Kontot finns inte längre.")
+    session["seen"] = now
+    return Identity(account, client)
