@@ -77,7 +77,7 @@ def exporter_command(
     names = display_names(settings)
     if names is not None:
         kwargs["display_names"] = names
-        store = RedisProjection.from_url(settings.redis_url, settings.redis_prefix, password=settings.redis_secret())
+    store = RedisProjection.from_url(settings.redis_url, settings.redis_prefix, password=settings.redis_secret())
     collector = KpiCollector(store, thresholds=thresholds, **kwargs)
     registry = build_registry(collector)
     # Read and parse the whole projection now, not in Prometheus' first scrape: at national
