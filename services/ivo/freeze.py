@@ -1,7 +1,7 @@
 """Frozen quarters: ``<out>/<YYYY-Qn>/rev-<n>/`` through the board's revision store
 (``services/snapshot/revisions.py``): the §6 JSON, the work list (HTML, CSV, XLSX) and the
 council page (HTML, PDF). Late events that change a line or a published figure give revision
-n + 1 whose ``snapshot.json`` lists every changed value (old → new); same content, no revision.
+n + 1 whose internal ``snapshot.json`` (in ``<out>-intern/``) lists every changed value (old → new); same content, no revision.
 
 Lines are keyed ``<municipality>|<case_id>|<decision_id>`` (an interruption adds its start
 date), so a revision names the decision that changed, not a list position.
@@ -13,7 +13,8 @@ from pathlib import Path
 
 import orjson
 
-from services.snapshot.revisions import Outcome, Store
+from services.snapshot.revisions import Outcome, Store, changes
+from streams.core.timeutil import STOCKHOLM
 from services.swedish import long_date
 from streams.core.ivo import IvoItem, IvoReport
 
@@ -70,7 +71,20 @@ def renderer(report: IvoReport, pdf: bool = True):
 
 
 def freeze(report: IvoReport, out: Path, meta: dict, below: int, pdf: bool = True) -> Outcome:
-    return Store(out).save(str(report.quarter), content(report, below), meta, renderer(report, pdf))
+    """Freeze the quarter through the board's revision store: a new revision only when the
+    published content changes; the revision's changes are those of the content."""
+    render_files = renderer(report, pdf)
+
+    def publish(body: dict, revision: int) -> dict:
+        return {"content": body}
+
+    def render(folder: Path, published: dict, shown_changes: list[dict], replaces: str | None) -> list[str]:
+        meta_full = {**meta, "revision": published["revision"], "ersatter": replaces,
+                     "skapad": datetime.now(STOCKHOLM).isoformat(timespec="seconds"), "andringar": shown_changes}
+        return render_files(folder, {"meta": meta_full, "content": published["content"]})
+
+    return Store(out).save(str(report.quarter), content(report, below), meta, publish, render,
+                           lambda previous, current: changes(previous["content"], current["content"]))
 
 
 def change_text(change: dict) -> str:

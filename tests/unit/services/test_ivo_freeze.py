@@ -72,7 +72,9 @@ def test_a_frozen_quarter_and_its_revision(tmp_path):
         ev("decision.enforced", "2024-09-15T10:00:00+02:00", case="d", decision_id="dd")])
     second = _run("--quarter", "2024-Q3", "--events", late, "--out", out, "--no-pdf")
     assert "rev-2" in second
-    changes = orjson.loads((out / "2024-Q3" / "rev-2" / "snapshot.json").read_bytes())["meta"]["andringar"]
+    # the internal state lives beside the published folder, never in it (services/snapshot/revisions.py)
+    state = out.parent / f"{out.name}-intern" / "2024-Q3" / "rev-2" / "snapshot.json"
+    changes = orjson.loads(state.read_bytes())["meta"]["andringar"]
     fields = {c["falt"]: (c["fore"], c["efter"]) for c in changes}
     assert fields["beslut/0138|d|dd/status"] == ("ej_verkstallt", "verkstallt")
     assert fields["beslut/0138|d|dd/status_date"] == (None, "2024-09-15")
