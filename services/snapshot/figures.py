@@ -87,7 +87,10 @@ def as_one_unit(facts: Iterable[CaseFacts], unit: str = ALL_UNITS) -> Iterator[C
     """The same facts with every item's unit set to ``unit``: the core then computes the
     municipality as one unit."""
     for case in facts:
-        yield CaseFacts(case.municipality, *(tuple(item._replace(unit=unit) for item in family) for family in case[1:]))
+        # A transfer between the municipality's own units moves nothing for the whole of it.
+        yield CaseFacts(case.municipality, *(tuple(item._replace(unit=unit) for item in family)
+                                             for family in case[1:8]), (),
+                        tuple(named._replace(unit=unit) for named in case.units))
 
 
 def unit_figures(replay: Replay, municipality: str, month: Month) -> dict:
@@ -113,8 +116,7 @@ def caseload_of_investigating_units(facts: list[CaseFacts], as_of: float, period
     """The core's caseload over the units that investigate (staff of other units, e.g. economic
     assistance, left out so that they do not dilute it)."""
     units = investigating_units(facts)
-    kept = [CaseFacts(case.municipality, *case[1:7], tuple(s for s in case.staff if s.unit in units))
-            for case in facts]
+    kept = [case._replace(staff=tuple(s for s in case.staff if s.unit in units)) for case in facts]
     return municipality_figures(kept, as_of, period, clocks).get("caseload_per_social_worker")
 
 
