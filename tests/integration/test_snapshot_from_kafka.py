@@ -31,7 +31,9 @@ def test_snapshot_from_the_kafka_log_equals_the_snapshot_from_the_file(kafka_boo
     assert from_kafka.returncode == 0, from_kafka.stderr
 
     def figures(root):
-        document = json.loads((root / "2024-03" / "rev-1" / "snapshot.json").read_text(encoding="utf-8"))
+        # the internal state, beside the published folder (services/snapshot/revisions.py)
+        state = root.parent / f"{root.name}-intern" / "2024-03" / "rev-1" / "snapshot.json"
+        document = json.loads(state.read_text(encoding="utf-8"))
         return document["content"]  # "meta" records when and from where: it differs by design
 
     assert figures(tmp_path / "kafka") == figures(tmp_path / "file")
