@@ -75,7 +75,7 @@ def editor(tmp_path_factory):
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # its event loop must end before other tests run asyncio.run()
 def browser():
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"no Chromium at {CHROMIUM}: run `casewatch stack install` (Debian package chromium)",

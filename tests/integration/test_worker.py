@@ -381,8 +381,8 @@ def exported(target, as_of: float) -> dict:
 def test_v2_streaming_equals_replay_for_every_key_at_two_instants(kafka_bootstrap, worker_env, worker):
     """A simulated multi-unit file with transfers (intake -> investigation -> treatment), linked
     reopenings, LVU and interruptions: the worker's projection and the exporter's metrics give the
-    replay's figures for every v2 key, at the latest event and six weeks before it. Then a projection
-    as the contract-v1 worker wrote it (no transfers, marks "1") is rebuilt by the worker on its own."""
+    replay's figures for every v2 key, at the latest event and six weeks before it. (The rebuild of a
+    contract-v1 projection is covered by the unit test of the completeness marks.)"""
     env, topics = worker_env
     lines = lines_for(municipalities=2, population=20_000, months=4, seed=23, units_per_municipality=FLOW_UNITS)
     replay = Replay()
@@ -401,24 +401,3 @@ def test_v2_streaming_equals_replay_for_every_key_at_two_instants(kafka_bootstra
     for a in instants:
         assert_identical(env, replay, a, Period.month_to_date(a))
         assert exported(env, a) == expected[a]
-
-    # What a contract-v1 worker left behind: facts without transfers and named units, marked "1".
-    from streams.core.facts import facts_from_json
-
-    store = _store(env)
-    v1_facts = []
-    try:
-        for municipality in store.municipalities():
-            key = store._facts_key(municipality)
-            old = {case: orjson.dumps(orjson.loads(raw)[:8]) for case, raw in store.client.hgetall(key).items()}
-            v1_facts.extend(facts_from_json(raw) for raw in old.values())
-            store.client.hset(key, mapping=old)
-            store.client.incr(store._version_key(municipality))
-        for partition in range(topics.partitions):
-            store.client.set(f"{env['CASEWATCH_REDIS_PREFIX']}:complete:{partition}", 1)
-    finally:
-        store.client.close()
-    assert compute(v1_facts, latest, Period.month_to_date(latest)) != expected[latest]  # loads, v1 meanings
-    wait_for(lambda: projected(env, latest, Period.month_to_date(latest)) == expected[latest], 60,
-             "the re-projection of a v1 projection", worker, target=env)
-    assert exported(env, latest) == expected[latest]
