@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 from collections import Counter
-from typing import Iterator, Optional
+from contextlib import contextmanager
+from typing import Optional
 
 import typer
 
@@ -27,42 +27,12 @@ app = typer.Typer(rich_markup_mode=None, help="Dead-letter topic: counts by reas
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 
-def read_topic(bootstrap: str, topic: str, timeout_s: float = 60.0, security=None) -> Iterator:
-    """Every record of ``topic`` from the beginning up to the end offsets seen at the start."""
-    from kafka import KafkaConsumer, TopicPartition
+def _dead_letters(settings):
+    """Every record of the dead-letter topic, beginning to the end offsets seen at the start."""
+    from streams.kafka_log import read_records
 
-    from streams.kafka_security import client_options
-
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                             auto_offset_reset="earliest", client_id="casewatch-dlq", consumer_timeout_ms=1000,
-                             **client_options(security))
-    try:
-        partitions = consumer.partitions_for_topic(topic)
-        if not partitions:
-            raise typer.BadParameter(f"topic {topic} does not exist (or has no partitions)")
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        consumer.assign(tps)
-        consumer.seek_to_beginning(*tps)
-        ends = consumer.end_offsets(tps)
-        pending = {tp for tp in tps if ends[tp] > consumer.position(tp)}
-        deadline = time.monotonic() + timeout_s
-        while pending:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"timed out reading {topic} ({len(pending)} partitions unfinished)")
-            batch = consumer.poll(timeout_ms=500, max_records=5000)
-            for tp, records in batch.items():
-                for record in records:
-                    if record.offset < ends[tp]:
-                        yield record
-                if tp in pending and consumer.position(tp) >= ends[tp]:
-                    pending.discard(tp)
-            for tp in list(pending):  # a partition may end on a transaction marker
-                if consumer.position(tp) >= ends[tp]:
-                    pending.discard(tp)
-            if batch:
-                deadline = time.monotonic() + timeout_s
-    finally:
-        consumer.close()
+    return read_records(settings.kafka_bootstrap, settings.dead_letter_topic, security=settings.kafka_security(),
+                        client_id="casewatch-dlq")
 
 
 def count_dead_letters(records) -> dict:
@@ -140,6 +110,18 @@ def replay_dead_letters(records, sink, reason: str | None = None, source: str | 
     }
 
 
+@contextmanager
+def _clear_kafka_errors():
+    """A missing topic or an unreachable broker: one line and exit status 2, not a traceback."""
+    from streams.kafka_log import KafkaLogError
+
+    try:
+        yield
+    except KafkaLogError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 def _settings(kafka_bootstrap, case_topic, dead_letter_topic):
     from streams.settings import load_settings
 
@@ -154,8 +136,8 @@ def list_command(
 ) -> None:
     """Count dead letters by reason, field and source (never a value)."""
     settings = _settings(kafka_bootstrap, None, dead_letter_topic)
-    counts = count_dead_letters(read_topic(settings.kafka_bootstrap, settings.dead_letter_topic,
-                                           security=settings.kafka_security()))
+    with _clear_kafka_errors():
+        counts = count_dead_letters(_dead_letters(settings))
     if as_json:
         import orjson
 
@@ -193,9 +175,8 @@ def replay_command(
     settings = _settings(kafka_bootstrap, case_topic, dead_letter_topic)
     sink = None if dry_run else open_sink(settings)
     try:
-        result = replay_dead_letters(read_topic(settings.kafka_bootstrap, settings.dead_letter_topic,
-                                                security=settings.kafka_security()), sink,
-                                     reason=reason, source=source, dry_run=dry_run)
+        with _clear_kafka_errors():
+            result = replay_dead_letters(_dead_letters(settings), sink, reason=reason, source=source, dry_run=dry_run)
     finally:
         if sink is not None:
             sink.close()
