@@ -103,26 +103,16 @@ def _revisions(root: Path) -> list[Path]:
     return sorted(p for p in root.glob("*/rev-*") if p.is_dir()) if root.is_dir() else []
 
 
-def _internal_scrubs(store: FrozenStore, cases: Cases) -> list[tuple[Scrub, object]]:
+def _naming(root: Path, name: str, cases: Cases) -> list[tuple[Path, object, int]]:
+    """``(path, scrubbed content, entries dropped)`` of each revision's ``name`` under ``root``
+    that names a removed case."""
     found = []
-    for folder in _revisions(store.internal):
-        path = folder / SNAPSHOT
+    for folder in _revisions(root):
+        path = folder / name
         if path.is_file():
             kept, n = scrub(orjson.loads(path.read_bytes()), cases)
             if n:
-                found.append((Scrub(path, n), kept))
-    return found
-
-
-def _ivo_revisions(store: FrozenStore, cases: Cases) -> list[tuple[Path, dict, int]]:
-    """IVO quarters' revision folders whose ``ivo.json`` lists a removed case."""
-    found = []
-    for folder in _revisions(store.published):
-        path = folder / IVO_JSON
-        if path.is_file():
-            kept, n = scrub(orjson.loads(path.read_bytes()), cases)
-            if n:
-                found.append((folder, kept, n))
+                found.append((path, kept, n))
     return found
 
 
@@ -132,9 +122,9 @@ def plan(stores: list[FrozenStore], cases: Cases) -> list[Scrub]:
 
     out = []
     for store in stores:
-        for folder, _kept, n in _ivo_revisions(store, cases):
-            out += [Scrub(folder / name, n) for name in (IVO_JSON, LIST_HTML, LIST_CSV, LIST_XLSX, REPORT)]
-        out += [found for found, _kept in _internal_scrubs(store, cases)]
+        for path, _kept, n in _naming(store.published, IVO_JSON, cases):  # an IVO quarter's revision
+            out += [Scrub(path.parent / name, n) for name in (IVO_JSON, LIST_HTML, LIST_CSV, LIST_XLSX, REPORT)]
+        out += [Scrub(path, n) for path, _kept, n in _naming(store.internal, SNAPSHOT, cases)]
     return out
 
 
@@ -172,12 +162,12 @@ def apply(stores: list[FrozenStore], cases: Cases, before: str) -> list[Scrub]:
     note = {"fore": before, "utford": datetime.now(STOCKHOLM).isoformat(timespec="seconds")}
     done = []
     for store in stores:
-        for folder, kept_json, n in _ivo_revisions(store, cases):
+        for path, kept_json, n in _naming(store.published, IVO_JSON, cases):
             lines = len(kept_json["decisions"]) + len(kept_json["interruptions"])
-            names = _rewrite_ivo_revision(store, folder, kept_json, cases, {**note, "rader_borttagna": n,
-                                                                             "rader_kvar": lines})
-            done += [Scrub(folder / name, n) for name in names]
-        for found, kept in _internal_scrubs(store, cases):
-            found.path.write_bytes(orjson.dumps(kept, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
-            done.append(found)
+            names = _rewrite_ivo_revision(store, path.parent, kept_json, cases, {**note, "rader_borttagna": n,
+                                                                                  "rader_kvar": lines})
+            done += [Scrub(path.parent / name, n) for name in names]
+        for path, kept, n in _naming(store.internal, SNAPSHOT, cases):
+            path.write_bytes(orjson.dumps(kept, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+            done.append(Scrub(path, n))
     return done
