@@ -4,8 +4,9 @@ Both commands read the topic from the beginning up to the end offsets taken when
 (no consumer group, nothing committed), so they always terminate and can be run again.
 
 * ``dlq list`` counts dead letters by reason, field and source. It never prints a value.
-* ``dlq replay [--reason R]`` validates each dead letter again with today's validator and sends
-  the ones now valid to the case topic, keyed by ``case_id``, unchanged, event ids kept. Running
+* ``dlq replay [--reason R]`` validates each dead letter again with today's validator (and the
+  configured unit registry) and sends the ones now valid to the case topic, keyed by
+  ``case_id``, re-serialised with the contract's fields only, event ids kept. Running
   it twice sends them twice; the worker deduplicates by event id, so figures do not change.
   Dead letters stored *redacted* (header ``redacted: 1``, see :mod:`streams.dead_letter`) are
   not the original event and are never replayed (fix them at the source and send them again).
@@ -64,9 +65,11 @@ def count_dead_letters(records) -> dict:
 
 
 def replay_dead_letters(records, sink, reason: str | None = None, source: str | None = None,
-                        batch_size: int = 1000, dry_run: bool = False) -> dict:
-    """Re-validate dead letters; submit the now-valid ones to the case topic via ``sink``."""
-    from streams.contract.validate import Event, validate_line
+                        batch_size: int = 1000, dry_run: bool = False, registry=None) -> dict:
+    """Re-validate dead letters (with the unit registry's pairs ``registry``, as every path);
+    submit the now-valid ones to the case topic via ``sink``, re-serialised with the contract's
+    fields only (CONTRACT.md §1a), never the stored bytes."""
+    from streams.contract.validate import Event, validate_line_canonical
     from streams.dead_letter import header as _header, is_redacted
 
     scanned = considered = resubmitted = 0
@@ -85,11 +88,11 @@ def replay_dead_letters(records, sink, reason: str | None = None, source: str | 
         if is_redacted(record.headers):  # stated by every writer (streams/dead_letter.py)
             not_replayable += 1
             continue
-        outcome = validate_line(value)
+        outcome, canonical = validate_line_canonical(value, registry)
         if type(outcome) is not Event:
             still_invalid[outcome.reason] += 1
             continue
-        batch.append((outcome.case_id.encode("utf-8"), value.strip()))
+        batch.append((outcome.case_id.encode("utf-8"), canonical))
         if len(batch) >= batch_size:
             if not dry_run:
                 sink.submit(batch, [], "dlq-replay")
@@ -176,7 +179,8 @@ def replay_command(
     sink = None if dry_run else open_sink(settings)
     try:
         with _clear_kafka_errors():
-            result = replay_dead_letters(_dead_letters(settings), sink, reason=reason, source=source, dry_run=dry_run)
+            result = replay_dead_letters(_dead_letters(settings), sink, reason=reason, source=source, dry_run=dry_run,
+                                         registry=settings.unit_registry_pairs())
     finally:
         if sink is not None:
             sink.close()
