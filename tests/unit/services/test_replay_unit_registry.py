@@ -68,3 +68,26 @@ def test_the_option_names_a_registry_file_and_a_wrong_one_stops_clearly(tmp_path
     events = tmp_path / "events.jsonl"
     bad = CliRunner().invoke(cli, [str(events), "--json", "--unit-registry", str(registry)], env=env)
     assert bad.exit_code == 2 and "units.0.municipality" in bad.output
+
+
+def test_the_ivo_report_counts_what_the_worker_counts_with_a_registry(tmp_path, monkeypatch):
+    """The reports built on a replay (`ivo-report`, `snapshot`) read the same setting: a decision
+    of an unregistered unit is not in the IVO report, as the worker never folded it."""
+    from services.commands import app
+
+    made = [ev("decision.made", "2024-01-10T10:00:00+01:00", case="k1", decision_id="d1", intervention="annan"),
+            ev("decision.made", "2024-01-10T10:00:00+01:00", case="k2", unit="inventad-1", decision_id="d2",
+               intervention="annan")]
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(b"\n".join(line(e) for e in made) + b"\n")
+    registry = tmp_path / "units.yaml"
+    registry.write_text(REGISTRY, encoding="utf-8")
+
+    def listed(env) -> list[str]:
+        result = CliRunner().invoke(app, ["ivo-report", "--quarter", "2024-Q2", "--events", str(events), "--json"],
+                                    env=env)
+        assert result.exit_code == 0, result.output
+        return sorted(d["case_id"] for d in orjson.loads(result.stdout)["decisions"])
+
+    assert listed(_no_registry_env(monkeypatch)) == ["k1", "k2"]
+    assert listed({"CASEWATCH_UNIT_REGISTRY_FILE": str(registry)}) == ["k1"]
