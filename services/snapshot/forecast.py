@@ -29,6 +29,8 @@ from streams.core.facts import CaseFacts
 from streams.core.timeutil import local_day
 
 MIN_AT_RISK = 20  # below this the Kaplan-Meier steps are noise; the constant hazard takes over
+MIN_TAIL_ENDED = 3  # endings beyond the last reliable step needed to estimate the tail's own hazard
+TAIL_FROM_BEYOND = True
 MIN_ENDED = 5  # a type with fewer endings borrows the pooled durations of its family
 INFLOW_MONTHS = 12  # trailing window of placement starts: long enough to smooth a year's chance
 CONSULTANT_INFLOW_MONTHS = 6  # consultants follow vacancies, which change faster: a shorter memory
@@ -80,6 +82,15 @@ class Survival:
             surv *= 1.0 - events[d] / at_risk
             self._steps.append((d, surv))
         self.reliable_to = self._steps[-1][0] if self._steps else -1
+        # beyond the last reliable step the hazard is the one observed there, when enough ended
+        # there: contracts of a bounded length end faster the older they are, so the overall
+        # rate would make an old one run on far too long
+        if self._steps and TAIL_FROM_BEYOND:
+            beyond_ended = sum(1 for s in spells if s.ended and s.length > self.reliable_to)
+            beyond_exposure = sum(s.length - max(s.entry, self.reliable_to) for s in spells
+                                  if s.length > self.reliable_to)
+            if beyond_ended >= MIN_TAIL_ENDED and beyond_exposure > 0:
+                self.hazard = beyond_ended / beyond_exposure
         self._grid: list[float] = []  # S(0), S(1), ...
         self._cum: list[float] = [0.0]  # Σ S(0..t-1)
 
