@@ -36,12 +36,12 @@ INFLOW_MONTHS = 12  # trailing window of placement starts: long enough to smooth
 CONSULTANT_INFLOW_MONTHS = 6  # consultants follow vacancies, which change faster: a shorter memory
 
 METHOD_SV = (
-    "Årsprognosen bygger på utfallet hittills i år och på hur länge placeringar och inhyrda "
-    "konsulter brukar pågå i kommunen: för varje pågående placering och konsult räknas den "
-    "förväntade återstående tiden under året fram ur hur länge tidigare placeringar av samma "
-    "slag och konsultuppdrag har varat, och nya placeringar och konsulter läggs till i den takt "
-    "de har tillkommit det senaste året (konsulter det senaste halvåret). Ekonomiskt bistånd och övriga poster räknas fram "
-    "med genomsnittet per månad de senaste tre månaderna."
+    "Årsprognosen bygger på utfallet hittills i år och på hur länge placeringar, konsultuppdrag och "
+    "hushållens ekonomiska bistånd brukar pågå i kommunen: för varje pågående placering, konsult och "
+    "hushåll med bistånd räknas den förväntade återstående kostnaden under året fram ur hur länge "
+    "tidigare av samma slag har pågått, och nya läggs till i den takt de har tillkommit det senaste "
+    "året (konsulter det senaste halvåret). Övriga poster i huvudboken, som egen personal, lokaler "
+    "och intäkter, räknas fram med genomsnittet per månad av årets senaste tre månader."
 )
 
 
