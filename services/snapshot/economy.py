@@ -23,13 +23,11 @@ from .colours import budget_colour, budget_deviation_pct
 from .config import Activity, BoardConfig
 from .figures import Month
 from .ledger import LedgerError, LedgerLine, read_ledger  # noqa: F401 (re-exported)
-from .forecast_assistance import assistance_parts
 from .forecast import METHOD_SV, History, forecast_parts as _forecast_parts, months_back, observation_start
 
 FORECAST_METHOD = METHOD_SV
 
 UNALLOCATED = "ej_fordelat"
-ASSISTANCE_MODEL = True  # households' spells (forecast_assistance); False: the last three months' mean
 
 
 def _ledger_sum(ledger: list[LedgerLine], activity: Activity, lo: date, hi: date) -> float:
@@ -116,19 +114,19 @@ def economy(config: BoardConfig, facts: list[CaseFacts], month: Month, ledger: l
             costs["huvudbok"] = _ledger_sum(ledger, activity, jan1, month.next_first_day)
         outcome = fsum(costs.values())
         parts = forecast_parts(facts, activity, month, as_of, history)
-        if "ekonomiskt_bistand" in sources and ASSISTANCE_MODEL:
-            parts.update(assistance_parts(facts, activity.owns, month.year, month.month, as_of, observed_from))
-        elif "ekonomiskt_bistand" in sources:
-            parts["pagaende_bistand"] = (window_costs.get(activity.id, {}).get("ekonomiskt_bistand", 0.0)
-                                         / 3 * remaining_months)
+        if "ekonomiskt_bistand" in sources:
+            # payments at their last three months' mean (households' spells were tried: on the
+            # simulated years they erred as much, with a lean to too high; see the README)
+            parts["bistand"] = (window_costs.get(activity.id, {}).get("ekonomiskt_bistand", 0.0)
+                                / 3 * remaining_months)
         # the ledger's lines (own staff, premises, income) at their mean of this year's last
         # three months (fewer in January and February: last year's salary level is not this year's)
         ledger_months = min(3, month.month)
         parts["ovrigt"] = (_ledger_sum(ledger, activity, _months_back(month, ledger_months), month.next_first_day)
                            / ledger_months * remaining_months if "huvudbok" in sources else 0.0)
         forecast = fsum([outcome, parts["pagaende_placeringar"], parts["pagaende_konsulter"],
-                         parts["nya_placeringar"], parts["nya_konsulter"], parts.get("pagaende_bistand", 0.0),
-                         parts.get("nya_bistand", 0.0), parts["ovrigt"]])
+                         parts["nya_placeringar"], parts["nya_konsulter"], parts.get("bistand", 0.0),
+                         parts["ovrigt"]])
         configured = activity.outcome_of(month.year - 1)
         if configured is not None:
             last, last_source, last_full = configured, "board.yaml", True

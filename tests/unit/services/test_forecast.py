@@ -1,5 +1,5 @@
-"""The year forecast worked by hand (the tail of the durations, assistance by households' spells),
-the simulated ledger against the simulated staff, last year's outcome from the board's file."""
+"""The year forecast worked by hand (the tail of the durations), the simulated ledger against the
+simulated staff, last year's outcome from the board's file."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -31,38 +31,6 @@ def test_the_tail_runs_at_the_rate_seen_beyond_the_last_reliable_step():
     # fewer than three endings beyond the last step: the overall rate, as before
     few = Survival([Spell(10, True)] * 25 + [Spell(12, False)] * 10 + [Spell(30, True)] * 2)
     assert isclose(few.hazard, 27 / (250 + 120 + 60))
-
-
-def _payments(case: str, months: list[tuple[int, int]], amount: int) -> list[dict]:
-    return [ev("payment.made", f"{y}-{m:02d}-25T10:00:00+01:00", case=case, unit="eb-1", amount_sek=amount)
-            for y, m in months]
-
-
-def test_assistance_forecast_follows_households_by_hand():
-    # October 2024, two months left. 20 households were paid January-March (spells of 3 months),
-    # 20 January-June (6 months), both ended; one is paid August-October at 5 000 kr (running,
-    # 3 months so far: known to last at least 3).
-    events = []
-    for i in range(20):
-        events += _payments(f"s{i}", [(2024, m) for m in (1, 2, 3)], 8000)
-        events += _payments(f"l{i}", [(2024, m) for m in range(1, 7)], 9000)
-    events += _payments("run", [(2024, 8), (2024, 9), (2024, 10)], 5000)
-    replay = Replay()
-    replay.add_lines(line(e) for e in events)
-    config = BoardConfig(board="Nämnd", administration="", goal_areas=(), activities=(
-        Activity("eb", "Ekonomiskt bistånd", ("eb-*",), ("ekonomiskt_bistand",), 3_000_000.0),))
-    month = Month(2024, 10)
-    row = economy(config, facts_of(replay, "0138", month.as_of), month)["verksamheter"][0]
-    parts = row["prognos_delar"]
-    # Kaplan-Meier over months: at 3 months 40 at risk (the running one is not known to go on),
-    # 20 end: S(3) = S(4) = 1/2. The running one is paid in November and December with the
-    # chance its spell lasts 4 and 5 months given 3: S(3)/S(2) + S(4)/S(2) = 1
-    assert isclose(parts["pagaende_bistand"], 5000 * (0.5 + 0.5))
-    # new households: all 41 began within the trailing 12 months; at the mean payment of the last
-    # three months (5 000); one starting in November is paid S(0) + S(1) = 2 times, in December once
-    assert parts["hushall_nya"] == 41 and parts["hushall_pagaende"] == 1
-    assert isclose(parts["nya_bistand"], 41 / 12 * 5000 * 3)
-    assert isclose(row["arsprognos"], row["utfall_ack"] + parts["pagaende_bistand"] + parts["nya_bistand"])
 
 
 def test_the_simulated_ledger_books_the_simulated_staff(tmp_path):
@@ -116,3 +84,30 @@ def test_last_years_outcome_by_year_from_the_board_file(tmp_path):
     month = Month(2025, 3)
     row = economy(load_config(path), facts_of(replay, "0138", month.as_of), month)["verksamheter"][0]
     assert row["foregaende_ar"] == 95 and row["foregaende_ar_fullstandigt"]
+
+
+def test_the_budget_row_shows_last_months_deviation_as_that_report_did():
+    from services.snapshot.publish import indicator_rows
+
+    content = {"manad": "2024-03", "ekonomi": {"resultat": {"avvikelse_procent": 1.53, "farg": "gul"}},
+               "diagram": {"kostnad_mot_budget": [{"manad": "2024-01", "avvikelse_procent": -0.4},
+                                                  {"manad": "2024-02", "avvikelse_procent": 2.94}]}}
+    area = {"typ": "budget", "indikatorer": []}
+    assert indicator_rows(content, area, None, 5) == [
+        ["Årsprognosens avvikelse mot årsbudget", "budget i balans", "-1,5 %", "-2,9 %", "Gul"]]
+    january = {**content, "manad": "2024-01"}
+    assert indicator_rows(january, area, None, 5)[0][3] == "–"  # no report before January's
+
+
+def test_a_long_legend_wraps_within_the_chart():
+    import re
+
+    from services.snapshot.charts import bar_chart
+
+    names = ["Skyddsbedömning > 24 timmar", "Förhandsbedömning > 14 dagar", "Barnutredning > 4 månader",
+             "Ej verkställt beslut > 3 månader"]
+    svg = bar_chart("T", ["Jan", "Feb"], [(n, [3, 40]) for n in names], suppress_below=5, width=900, height=260)
+    assert re.search(r"viewBox='0 0 900 (\d+)'", svg).group(1) == "276"  # one more legend line
+    for x, text in re.findall(r"<text x='(\d+)' y='\d+' [^>]*font-size='11'>([^<]+)</text>", svg):
+        if any(text.startswith(n[:10]) for n in names) or text.startswith("&lt;5"):
+            assert int(x) + len(text) * 6.4 <= 900
