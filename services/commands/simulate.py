@@ -51,6 +51,10 @@ def simulate_command(
                                     help="Share of events that arrive 1-10 days after they occurred."),
     invalid_rate: float = typer.Option(0.0, "--invalid-rate", min=0.0, max=1.0,
                                        help="Share of events followed by a malformed line (for tests)."),
+    ledger: Optional[Path] = typer.Option(None, "--ledger",
+                                          help="Also write each municipality's ledger (own staff, premises, "
+                                               "income) as a SIE 4 file for `casewatch snapshot --ledger`; "
+                                               "with several municipalities the code is added to the name."),
 ) -> None:
     """Generate a realistic, deterministic event stream (CONTRACT.md events) as JSONL."""
     from services.simulator.generate import SimulationSpec, SimulationStats, simulate_chunks
@@ -63,11 +67,12 @@ def simulate_command(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     stats = SimulationStats()
+    towns: list = []
     started = time.perf_counter()
     to_stdout = str(out) == "-"
     stream = sys.stdout.buffer if to_stdout else open(out, "wb", buffering=1 << 20)
     try:
-        for lines in simulate_chunks(spec, stats):
+        for lines in simulate_chunks(spec, stats, towns):
             stream.writelines(lines)
         stream.flush()
     except BrokenPipeError:  # e.g. piped into `head`
@@ -77,6 +82,14 @@ def simulate_command(
             stream.close()
     elapsed = time.perf_counter() - started
     window_start, window_end = spec.window()
+    if ledger is not None:
+        from services.simulator.ledger import ledger_path, write_ledger
+
+        last = (window_end - timedelta(seconds=1)).date()
+        for town in towns:
+            written = write_ledger(ledger_path(ledger, town.code, len(towns) > 1), town.code, town.staff_log,
+                                   population, window_start.date(), last)
+            print(f"ledger {written}", file=sys.stderr)
     print(
         f"simulated {stats.lines:,} lines ({stats.events:,} events, {stats.duplicates:,} duplicates, "
         f"{stats.late:,} late, {stats.invalid:,} invalid) for {spec.municipalities} municipalit{'y' if spec.municipalities == 1 else 'ies'}, "

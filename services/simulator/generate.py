@@ -43,12 +43,16 @@ __all__ = ["INVALID_REASONS", "TYPES", "SimulationSpec", "SimulationStats", "b36
 TAIL = f',"source":"{M.SOURCE}"}}\n'
 
 
-def _run(spec: SimulationSpec, stats: Optional[SimulationStats], labelled: bool) -> Iterator[list]:
-    """Lists of lines (or (line, reason) pairs when ``labelled``), one per arrival day."""
+def _run(spec: SimulationSpec, stats: Optional[SimulationStats], labelled: bool,
+         towns: Optional[list] = None) -> Iterator[list]:
+    """Lists of lines (or (line, reason) pairs when ``labelled``), one per arrival day.
+    ``towns``, when given, receives the simulated municipalities (their staff, for a ledger)."""
     clock = Clock()
     world = World(spec, clock)
     municipalities = [Municipality(world, code, i, spec)
                       for i, code in enumerate(municipality_codes(spec.municipalities))]
+    if towns is not None:
+        towns.extend(municipalities)
     for mun in municipalities:
         mun.init_stock()
 
@@ -112,9 +116,11 @@ def simulate(spec: SimulationSpec) -> Iterator[bytes]:
         yield from lines
 
 
-def simulate_chunks(spec: SimulationSpec, stats: Optional[SimulationStats] = None) -> Iterator[list[bytes]]:
-    """The same lines as :func:`simulate`, a list per arrival day (cheaper to write in bulk)."""
-    return _run(spec, stats, False)
+def simulate_chunks(spec: SimulationSpec, stats: Optional[SimulationStats] = None,
+                    towns: Optional[list] = None) -> Iterator[list[bytes]]:
+    """The same lines as :func:`simulate`, a list per arrival day (cheaper to write in bulk).
+    ``towns`` receives the municipalities (see :mod:`services.simulator.ledger`)."""
+    return _run(spec, stats, False, towns)
 
 
 def simulate_labelled(spec: SimulationSpec) -> Iterator[tuple[bytes, Optional[str]]]:

@@ -45,6 +45,9 @@ class Municipality(StaffPosts, CareLives, AssistanceLives):
         # The case being drawn: the unit that has it now and the moves so far (see move()).
         self.owner: Unit | None = None
         self.moves: list = []
+        # (unit, role, consultant, fte, first day, leaving day) of everyone employed or hired
+        self.staff_log: list[tuple[str, str, bool, float, int, int]] = []
+        self.population = spec.population
 
     # ids ------------------------------------------------------------------------------------
 

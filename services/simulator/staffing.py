@@ -72,5 +72,7 @@ class StaffPosts:
             data = f'{{"staff_id":"{staff_id}","role":"{role}","employment":"permanent","fte":{fte}}}'
         join_ts = self.office(join)
         leave_ts = max(self.office(leave), join_ts + 3600)
+        # the ledger's own staff (services/simulator/ledger.py): permanent posts, by day
+        self.staff_log.append((unit.name, role, consultant, fte, join, self.clock.day(leave_ts)))
         self.commit(unit, staff_id, [(join_ts, STAFF_JOINED, data),
                                      (leave_ts, STAFF_LEFT, f'{{"staff_id":"{staff_id}"}}')], True)

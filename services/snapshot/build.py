@@ -192,7 +192,8 @@ def build_content(replay: Replay, month: Month, config: BoardConfig, municipalit
         "kostnad_mot_budget": [
             {"manad": key, "utfall_ack": data["ekonomi"]["resultat"]["utfall_ack"],
              "budget_ack": data["ekonomi"]["resultat"]["budget_ack"],
-             "arsprognos": data["ekonomi"]["resultat"]["arsprognos"]}
+             "arsprognos": data["ekonomi"]["resultat"]["arsprognos"],
+             "avvikelse_procent": data["ekonomi"]["resultat"]["avvikelse_procent"]}
             for key, data in per_month.items()
         ],
     }

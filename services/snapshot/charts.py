@@ -54,17 +54,37 @@ def _y_axis(x0: int, y0: int, x1: int, plot_h: int, top: float, step: float, fmt
     return "".join(out)
 
 
-def _legend(x: int, y: int, entries: list[tuple[str, str, str]]) -> str:
-    """``(name, colour, kind)`` with kind ``bar``, ``line`` or ``dash``."""
+LEGEND_LINE = 16
+
+
+def _legend_width(name: str) -> int:
+    return 26 + int(len(name) * 6.4)
+
+
+def legend_lines(x: int, entries: list[tuple[str, str, str]], right: int) -> int:
+    """How many lines the legend takes when it wraps at ``right``."""
+    lines, start = 1, x
+    for name, _colour, _kind in entries:
+        if x > start and x + _legend_width(name) > right:
+            lines, x = lines + 1, start
+        x += _legend_width(name)
+    return lines
+
+
+def _legend(x: int, y: int, entries: list[tuple[str, str, str]], right: int = 10**6) -> str:
+    """``(name, colour, kind)`` with kind ``bar``, ``line`` or ``dash``; wraps at ``right``."""
     out = []
+    start = x
     for name, colour, kind in entries:
+        if x > start and x + _legend_width(name) > right:
+            x, y = start, y + LEGEND_LINE
         if kind == "bar":
             out.append(f"<rect x='{x}' y='{y - 9}' width='12' height='10' fill='{colour}'/>")
         else:
             dash = " stroke-dasharray='5,3'" if kind == "dash" else ""
             out.append(f"<line x1='{x}' y1='{y - 4}' x2='{x + 14}' y2='{y - 4}' stroke='{colour}' stroke-width='2.5'{dash}/>")
         out.append(f"<text x='{x + 18}' y='{y}' {FONT} font-size='11'>{escape(name)}</text>")
-        x += 26 + int(len(name) * 6.4)
+        x += _legend_width(name)
     return "".join(out)
 
 
@@ -116,7 +136,8 @@ def bar_chart(title: str, categories: list[str], series: list[tuple[str, list[fl
     if any_small:
         legend.append((f"{marker(suppress_below or 5)}: 1–{(suppress_below or 5) - 1}; .. dolt antal", f"url(#{HATCH_ID})", "bar"))
     if len(legend) > 1:
-        body.append(_legend(x0, height - 8, legend))
+        body.append(_legend(x0, height - 8, legend, x1))
+        height += LEGEND_LINE * (legend_lines(x0, legend, x1) - 1)  # a wrapped legend's lines below
     if note:
         body.append(f"<text x='{x1}' y='16' {FONT} font-size='10' text-anchor='end' fill='#555555'>{escape(note)}</text>")
     return _frame(width, height, title, "".join(body))

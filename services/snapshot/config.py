@@ -58,8 +58,15 @@ class Activity:
     sources: tuple[str, ...]
     annual_budget_sek: float
     month_weights: tuple[float, ...] = (1.0,) * 12
-    last_year_sek: float | None = None
+    last_year_sek: float | None = None  # the outcome of the year before the report's, whichever year
     ledger_codes: tuple[str, ...] = ()  # the ledger's cost centres (SIE objects) of this activity
+    outcomes_sek: tuple[tuple[int, float], ...] = ()  # (year, outcome) from the annual accounts
+
+    def outcome_of(self, year: int) -> float | None:
+        """The configured outcome of ``year``: by year when given so, else the plain value."""
+        if self.outcomes_sek:
+            return dict(self.outcomes_sek).get(year)
+        return self.last_year_sek
 
     def owns(self, unit: str) -> bool:
         return any(fnmatchcase(unit, pattern) for pattern in self.unit_patterns)
@@ -206,12 +213,19 @@ def load_config(path: Path | str | None = None, municipality: str | None = None,
         if len(weights) != 12 or sum(weights) <= 0 or min(weights) < 0:
             raise ConfigError(f"{where}: budgetfordelning ska ha 12 icke-negativa vikter")
         last = act.get("utfall_foregaende_ar_sek")
+        by_year: tuple[tuple[int, float], ...] = ()
+        if isinstance(last, dict):
+            try:
+                by_year = tuple(sorted((int(y), float(v)) for y, v in last.items()))
+            except (TypeError, ValueError):
+                raise ConfigError(f"{where}: utfall_foregaende_ar_sek ska vara ett belopp eller år: belopp") from None
+            last = None
         activities.append(Activity(
             id=str(_need(act, "id", where)), name=str(_need(act, "namn", where)),
             unit_patterns=tuple(str(p) for p in act.get("enheter") or ()), sources=sources,
             annual_budget_sek=float(_need(act, "arsbudget_sek", where)), month_weights=weights,
             last_year_sek=None if last is None else float(last),
-            ledger_codes=tuple(str(c) for c in act.get("kostnadsstallen") or ()),
+            ledger_codes=tuple(str(c) for c in act.get("kostnadsstallen") or ()), outcomes_sek=by_year,
         ))
     weighting = raw.get("sammanvagning") or {}
     budget_pct = raw.get("budget_gul_procent")

@@ -103,9 +103,10 @@ def economy(config: BoardConfig, facts: list[CaseFacts], month: Month, ledger: l
         budget = activity.budget_to_month(month.month)
         if not sources:
             # a ledger-only activity and no ledger: nothing known; the forecast keeps to the budget
+            configured = activity.outcome_of(month.year - 1)
             rows.append(_row(activity.id, activity.name, {}, None, budget, activity.annual_budget_sek,
-                             activity.annual_budget_sek, activity.last_year_sek, "board.yaml",
-                             activity.last_year_sek is not None, {"enligt_budget": True}, config.budget_yellow_pct,
+                             activity.annual_budget_sek, configured, "board.yaml",
+                             configured is not None, {"enligt_budget": True}, config.budget_yellow_pct,
                              tuple(activity.sources)))
             continue
         costs = {s: ytd_costs.get(activity.id, {}).get(s, 0.0) for s in sources if s != "huvudbok"}
@@ -113,14 +114,22 @@ def economy(config: BoardConfig, facts: list[CaseFacts], month: Month, ledger: l
             costs["huvudbok"] = _ledger_sum(ledger, activity, jan1, month.next_first_day)
         outcome = fsum(costs.values())
         parts = forecast_parts(facts, activity, month, as_of, history)
-        other_window = fsum([window_costs.get(activity.id, {}).get("ekonomiskt_bistand", 0.0)
-                             if "ekonomiskt_bistand" in sources else 0.0,
-                             _ledger_sum(ledger, activity, _months_back(month, 3), month.next_first_day) if "huvudbok" in sources else 0.0])
-        parts["ovrigt"] = other_window / 3 * remaining_months
+        if "ekonomiskt_bistand" in sources:
+            # payments at their last three months' mean (households' spells were tried: on the
+            # simulated years they erred as much, with a lean to too high; see the README)
+            parts["bistand"] = (window_costs.get(activity.id, {}).get("ekonomiskt_bistand", 0.0)
+                                / 3 * remaining_months)
+        # the ledger's lines (own staff, premises, income) at their mean of this year's last
+        # three months (fewer in January and February: last year's salary level is not this year's)
+        ledger_months = min(3, month.month)
+        parts["ovrigt"] = (_ledger_sum(ledger, activity, _months_back(month, ledger_months), month.next_first_day)
+                           / ledger_months * remaining_months if "huvudbok" in sources else 0.0)
         forecast = fsum([outcome, parts["pagaende_placeringar"], parts["pagaende_konsulter"],
-                         parts["nya_placeringar"], parts["nya_konsulter"], parts["ovrigt"]])
-        if activity.last_year_sek is not None:
-            last, last_source, last_full = activity.last_year_sek, "board.yaml", True
+                         parts["nya_placeringar"], parts["nya_konsulter"], parts.get("bistand", 0.0),
+                         parts["ovrigt"]])
+        configured = activity.outcome_of(month.year - 1)
+        if configured is not None:
+            last, last_source, last_full = configured, "board.yaml", True
         else:
             last = fsum([v for s, v in last_costs.get(activity.id, {}).items() if s in sources]
                         + ([_ledger_sum(ledger, activity, date(month.year - 1, 1, 1), jan1)] if "huvudbok" in sources else []))

@@ -8,8 +8,11 @@ Invariants, in prose:
   already running when the events begin enters the risk set only from the age it had then
   (left truncation), so old long placements do not make everything look long.
 * Where fewer than :data:`MIN_AT_RISK` are left at risk, or too few have ended to say
-  anything, the survival goes on with a constant daily hazard (ended / days observed): the
-  memoryless guess, never "runs to 31 December" unless nothing has ever ended.
+  anything, the survival goes on with a constant daily hazard: the one observed beyond the last
+  reliable step (endings there / days observed there) when at least :data:`MIN_TAIL_ENDED`
+  ended there, else the overall one (ended / days observed). A consultant's contract of at
+  most nine months ends sooner the older it is; the overall rate would let an old one run on.
+  Never "runs to 31 December" unless nothing has ever ended.
 * A running item is expected to cost its daily cost in force × the expected days it still
   runs within the year, given the age it has reached. New starts arrive at the rate of the
   trailing :data:`INFLOW_MONTHS` months, evenly over the remaining days, each at the mean
@@ -29,6 +32,7 @@ from streams.core.facts import CaseFacts
 from streams.core.timeutil import local_day
 
 MIN_AT_RISK = 20  # below this the Kaplan-Meier steps are noise; the constant hazard takes over
+MIN_TAIL_ENDED = 3  # endings beyond the last reliable step needed to estimate the tail's own hazard
 MIN_ENDED = 5  # a type with fewer endings borrows the pooled durations of its family
 INFLOW_MONTHS = 12  # trailing window of placement starts: long enough to smooth a year's chance
 CONSULTANT_INFLOW_MONTHS = 6  # consultants follow vacancies, which change faster: a shorter memory
@@ -37,9 +41,10 @@ METHOD_SV = (
     "Årsprognosen bygger på utfallet hittills i år och på hur länge placeringar och inhyrda "
     "konsulter brukar pågå i kommunen: för varje pågående placering och konsult räknas den "
     "förväntade återstående tiden under året fram ur hur länge tidigare placeringar av samma "
-    "slag och konsultuppdrag har varat, och nya placeringar och konsulter läggs till i den takt "
-    "de har tillkommit det senaste året (konsulter det senaste halvåret). Ekonomiskt bistånd och övriga poster räknas fram "
-    "med genomsnittet per månad de senaste tre månaderna."
+    "slag och konsultuppdrag har pågått, och nya placeringar och konsulter läggs till i den takt "
+    "de har tillkommit det senaste året (konsulter det senaste halvåret). Ekonomiskt bistånd räknas "
+    "fram med genomsnittet per månad de senaste tre månaderna och övriga poster i huvudboken, som "
+    "egen personal, lokaler och intäkter, med genomsnittet av årets senaste tre månader."
 )
 
 
@@ -80,6 +85,15 @@ class Survival:
             surv *= 1.0 - events[d] / at_risk
             self._steps.append((d, surv))
         self.reliable_to = self._steps[-1][0] if self._steps else -1
+        # beyond the last reliable step the hazard is the one observed there, when enough ended
+        # there: contracts of a bounded length end faster the older they are, so the overall
+        # rate would make an old one run on far too long
+        if self._steps:
+            beyond_ended = sum(1 for s in spells if s.ended and s.length > self.reliable_to)
+            beyond_exposure = sum(s.length - max(s.entry, self.reliable_to) for s in spells
+                                  if s.length > self.reliable_to)
+            if beyond_ended >= MIN_TAIL_ENDED and beyond_exposure > 0:
+                self.hazard = beyond_ended / beyond_exposure
         self._grid: list[float] = []  # S(0), S(1), ...
         self._cum: list[float] = [0.0]  # Σ S(0..t-1)
 

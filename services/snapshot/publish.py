@@ -235,8 +235,12 @@ def indicator_rows(content: dict, area: dict, published: Published, below: int) 
         rows.append([ind["namn"], target, now, before, COLOUR_WORD[ind["farg"]]])
     if area["typ"] == "budget":
         econ = content["ekonomi"]["resultat"]
+        # last month's deviation as that month's report showed it (none before January)
+        before = next((m.get("avvikelse_procent") for m in content["diagram"].get("kostnad_mot_budget", ())
+                       if m["manad"] == previous), None)
         rows.append(["Årsprognosens avvikelse mot årsbudget", "budget i balans",
-                     f"{number(-(econ['avvikelse_procent'] or 0), 1)} %", "–", COLOUR_WORD[econ["farg"]]])
+                     f"{number(-(econ['avvikelse_procent'] or 0), 1)} %",
+                     "–" if before is None else f"{number(-before, 1)} %", COLOUR_WORD[econ["farg"]]])
     return rows
 
 
