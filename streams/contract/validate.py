@@ -84,13 +84,23 @@ def parse_timestamp(value: object, field: str) -> float:
         raise _Reject("bad_type", field)
     # The common exact shape "YYYY-MM-DDTHH:MM:SS+HH:MM": with every separator in place,
     # fromisoformat (in C) checks the digits and ranges, and nothing else can pass.
-    if (len(value) == 25 and value[10] == "T" and value[19] in "+-" and value[4] == "-" and value[7] == "-"
-            and value[13] == ":" and value[16] == ":" and value[22] == ":"):
+    n = len(value)
+    if (n in _FAST_LENGTHS and value[10] == "T" and value[4] == "-" and value[7] == "-" and value[13] == ":"
+            and value[16] == ":" and _FAST_LENGTHS[n] == (value[n - 1] == "Z")
+            and (value[n - 1] == "Z" or value[n - 6] in "+-" and value[n - 3] == ":")
+            and (n == 25 or n == 20 or value[19] == ".") and value.isascii()):
+        # Also "...SS.fff" / "...SS.ffffff" before the offset, and "Z": the shapes other case
+        # systems write. The length pins the fraction to none, 3 or 6 digits, which
+        # fromisoformat reads exactly as the generic path below does.
         try:
             return datetime.fromisoformat(value).timestamp()
         except ValueError:
             raise _Reject("bad_timestamp", field) from None
     return _parse_generic(value, field)
+
+
+# "YYYY-MM-DDTHH:MM:SS" (19) + "" / ".fff" / ".ffffff" + "Z" (1) or "+HH:MM" (6): length -> ends in Z
+_FAST_LENGTHS = {20: True, 24: True, 27: True, 25: False, 29: False, 32: False}
 
 
 def parse_instant(text: str) -> float:

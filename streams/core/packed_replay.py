@@ -1,0 +1,148 @@
+"""The reference computation at a file's scale: :class:`Replay`'s figures from packed events.
+
+:class:`streams.core.replay.Replay` keeps every event as Python objects (a dict per case, a
+tuple, a float, the event id and the payload per event: about 400 bytes an event), which the
+IVO report, the snapshot and the fault tests read case by case. ``casewatch replay`` only needs
+the figures, so this class keeps each accepted event as about 60-90 packed bytes in one buffer
+and folds each case once, at the end:
+
+- one ``bytearray`` holds every event: a small header (the offset of the case's previous event,
+  ``occurred_at``, the catalogue code, the unit's number) and ``marshal`` of (event id, payload),
+  which gives back the exact values (an int stays an int, a float a float);
+- per case only the offset of its latest event: the events of a case are a chain backwards
+  through the buffer, in arrival order once reversed;
+- duplicates are recognised when the case is folded, by the whole event id (exact, no hash):
+  the first received is kept, as CONTRACT.md §1 says and :class:`Replay` does.
+
+The figures are those of :class:`Replay` bit for bit (a property test holds it): the same
+events reach :func:`fold_case` for every case, cases are folded in the same order, and every
+KPI is a count or an exactly rounded sum.
+"""
+from __future__ import annotations
+
+import marshal
+from collections import Counter
+from struct import Struct
+from typing import Iterable, Iterator
+
+from streams.contract.validate import Registry, Rejection, validate_line
+
+from .clocks import DEFAULT_CLOCKS, Clocks
+from .facts import CaseFacts, fold_case
+from .kpis import Period, compute
+from .timeutil import format_ts
+
+# previous event of the case (40 bits: low 32, high 8), occurred_at, catalogue code, unit number
+_HEADER = Struct("<IBdBH")
+_NONE = 0xFFFFFFFFFF  # "no previous event"
+_dumps = marshal.dumps
+_loads = marshal.loads
+
+
+class PackedReplay:
+    """Accumulates lines; :meth:`result` folds each case once and computes the figures."""
+
+    def __init__(self, clocks: Clocks = DEFAULT_CLOCKS, registry: Registry | None = None) -> None:
+        self.clocks = clocks
+        self.registry = registry
+        self.buffer = bytearray()
+        # municipality (4 characters, CONTRACT.md §1) + case_id -> offset of the case's latest event
+        self.cases: dict[str, int] = {}
+        self.units: list[str] = []
+        self._unit_numbers: dict[str, int] = {}
+        self.received = 0  # accepted lines, duplicates included (told apart when folding)
+        self.rejected: Counter[str] = Counter()
+        self.newest: float | None = None  # the latest occurred_at received, duplicates included
+
+    def add_lines(self, lines: Iterable[bytes | str]) -> None:
+        buffer, cases, rejected, registry = self.buffer, self.cases, self.rejected, self.registry
+        unit_numbers = self._unit_numbers
+        pack, dumps, none = _HEADER.pack, _dumps, _NONE
+        newest = self.newest
+        received = 0
+        for line in lines:
+            event = validate_line(line, registry)
+            if type(event) is Rejection:
+                if event.reason == "invalid_json" and not line.strip():
+                    continue  # blank lines are layout, not events
+                rejected[event.reason] += 1
+                continue
+            event_id, _type, code, ts, municipality, unit, case_id, payload = event
+            key = municipality + case_id
+            previous = cases.get(key, none)
+            cases[key] = len(buffer)
+            number = unit_numbers.get(unit)
+            if number is None:
+                number = self._number(unit)
+            buffer += pack(previous & 0xFFFFFFFF, previous >> 32, ts, code, number)
+            buffer += dumps((event_id, payload))
+            received += 1
+            if newest is None or ts > newest:
+                newest = ts
+        self.received += received
+        self.newest = newest
+
+    def _number(self, unit: str) -> int:
+        if len(self.units) > 0xFFFF:
+            raise ValueError("more than 65,536 distinct units in one replay")
+        number = self._unit_numbers[unit] = len(self.units)
+        self.units.append(unit)
+        return number
+
+    def _case_events(self, offset: int) -> list[tuple]:
+        """The case's events in arrival order, as ``(ts, code, event_id, unit, payload)``."""
+        buffer, units, view = self.buffer, self.units, memoryview(self.buffer)
+        unpack, loads, size, none = _HEADER.unpack_from, _loads, _HEADER.size, _NONE
+        events = []
+        while offset != none:
+            low, high, ts, code, number = unpack(buffer, offset)
+            event_id, payload = loads(view[offset + size:])
+            events.append((ts, code, event_id, units[number], payload))
+            offset = low | high << 32
+        events.reverse()
+        return events
+
+    def _folded(self, as_of: float | None, tally: list) -> Iterator[CaseFacts]:
+        """Every case's facts, in the order cases first appeared; ``tally`` gets
+        [distinct events, duplicates, latest occurred_at of a kept event]."""
+        clocks = self.clocks
+        accepted = duplicates = 0
+        latest = None
+        for key, offset in self.cases.items():
+            kept: dict[str, tuple] = {}
+            for record in self._case_events(offset):
+                if record[2] in kept:
+                    duplicates += 1
+                else:
+                    kept[record[2]] = record
+                    if latest is None or record[0] > latest:
+                        latest = record[0]
+            accepted += len(kept)
+            yield fold_case(key[:4], kept.values(), as_of, clocks)
+        tally[:] = [accepted, duplicates, latest]
+
+    def result(self, as_of: float | None = None, period: Period | None = None) -> dict:
+        if self.newest is None:
+            if as_of is None:
+                raise ValueError("no accepted event to take as_of from; give --as-of")
+        chosen = as_of if as_of is not None else self.newest
+        tally: list = []
+        units = compute(self._folded(as_of, tally), chosen, period or Period.month_to_date(chosen), self.clocks)
+        accepted, duplicates, latest = tally or (0, 0, None)
+        if as_of is None and latest != chosen:
+            # The newest occurred_at came with a duplicate whose first copy was older: as_of is
+            # the latest kept one. The facts are the same (no kept event is later), the KPIs not.
+            chosen = latest
+            units = compute(self._folded(None, []), chosen, period or Period.month_to_date(chosen), self.clocks)
+        period = period or Period.month_to_date(chosen)
+        return {
+            "as_of": format_ts(chosen),
+            "period": period.as_json(),
+            "events": {
+                "accepted": accepted,
+                "duplicates": duplicates,
+                "rejected": sum(self.rejected.values()),
+                "rejected_by_reason": dict(sorted(self.rejected.items())),
+            },
+            "units": units,
+        }
