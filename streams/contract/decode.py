@@ -19,11 +19,13 @@ Each shortcut is sound, not heuristic:
   its few floats are checked exactly, one by one, so hex ids like "8e73" no longer look like
   exponents and send the line the full way.
 - duplicate keys: a line that is byte for byte orjson's serialisation of the decoded object
-  (plus trailing whitespace) repeats no key, since a dict cannot. Otherwise byte counts: in a
-  line with no whitespace before any ``:``, every key ends in ``":``, so ``count(b'":')`` is at
-  least the number of key/value pairs written (quotes inside strings only add). Once the only
-  objects are the envelope and its ``data`` (``count(b"{")`` says so), the decoded objects hold
-  that many keys exactly when none was repeated. Only when both fail does the strict parse run.
+  (plus trailing whitespace) repeats no key, since a dict cannot. Otherwise byte counts: with
+  whitespace removed every key ends in ``":``, so ``count(b'":')`` is at
+  least the number of key/value pairs written (quotes inside strings only add). The count is
+  taken with JSON's four whitespace bytes deleted, so ``"key" :`` counts as well (deleting them
+  inside strings can only add matches). Once the only objects are the envelope and its ``data``
+  (``count(b"{")`` says so), the decoded objects hold that many keys exactly when none was
+  repeated. Only when both fail does the strict parse run.
 """
 from __future__ import annotations
 
@@ -109,13 +111,11 @@ def _shallow_floats(obj: dict) -> list | None:
 
 def _may_repeat_a_key(raw: bytes, obj: dict) -> bool:
     """False when byte counts prove no object in ``raw`` repeats a key (module docstring)."""
-    if b" :" in raw or b"\t:" in raw or b"\n:" in raw or b"\r:" in raw:
-        return True
     data = obj.get("data")
     objects = 2 if type(data) is dict else 1
     if raw.count(b"{") != objects:
         return True
-    return raw.count(b'":') != len(obj) + (len(data) if objects == 2 else 0)
+    return raw.translate(None, b" \t\n\r").count(b'":') != len(obj) + (len(data) if objects == 2 else 0)
 
 
 def _orjson_reason(error: orjson.JSONDecodeError) -> str:
