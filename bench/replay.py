@@ -86,7 +86,7 @@ def replay_process(path: Path, command: list[str], cwd: Path) -> tuple[float, fl
     return cpu_seconds(usage), time.perf_counter() - started, usage.ru_maxrss * 1024, out
 
 
-def bench_file(label: str, path: Path, runs: int, command: list[str], cwd: Path) -> dict:
+def bench_file(label: str, path: Path, runs: int, command: list[str], cwd: Path, outputs: Path | None) -> dict:
     parse_cpu, parse_wall, lines = min(parse_pass(path, json.loads) for _ in range(runs))
     orjson_cpu = None
     try:
@@ -97,6 +97,9 @@ def bench_file(label: str, path: Path, runs: int, command: list[str], cwd: Path)
         pass
     results = [replay_process(path, command, cwd) for _ in range(runs)]
     replay_cpu, replay_wall, peak, out = min(results, key=lambda r: r[0])
+    if outputs is not None:  # for a byte-for-byte comparison with another tree's output
+        outputs.mkdir(parents=True, exist_ok=True)
+        (outputs / f"{label}.json").write_bytes(out)
     row = {
         "file": label, "lines": lines, "mb": path.stat().st_size / 1e6,
         "json_loads_cpu_s": parse_cpu, "json_loads_wall_s": parse_wall, "orjson_loads_cpu_s": orjson_cpu,
@@ -122,14 +125,15 @@ def main() -> None:
     parser.add_argument("--tree", type=Path, default=HERE.parent,
                         help="source tree whose `casewatch replay` is measured (e.g. a checkout of main)")
     parser.add_argument("--json-out", type=Path, help="write the figures as JSON here")
+    parser.add_argument("--outputs", type=Path, help="keep each replay's stdout here (<file>.json)")
     args = parser.parse_args()
 
     command = [sys.executable, "-m", "services.commands"]
     rows = []
     if args.only != "independent":
-        rows.append(bench_file("simulated", simulated_file(args.events, args.seed), args.runs, command, args.tree))
+        rows.append(bench_file("simulated", simulated_file(args.events, args.seed), args.runs, command, args.tree, args.outputs))
     if args.only != "simulated":
-        rows.append(bench_file("independent", independent_file(args.events, 3), args.runs, command, args.tree))
+        rows.append(bench_file("independent", independent_file(args.events, 3), args.runs, command, args.tree, args.outputs))
     if args.json_out:
         args.json_out.write_text(json.dumps(rows, indent=2) + "\n")
 

@@ -198,7 +198,8 @@ def _compile(field: Field) -> Check:
 
 class _CompiledSpec(NamedTuple):
     spec: EventSpec
-    fields: tuple[tuple[str, str, bool, object, Check], ...]  # name, path, required, default, check
+    # name, path, required, default, check, {choice: choice} for an enum (checked inline)
+    fields: tuple[tuple[str, str, bool, object, Check, dict | None], ...]
     is_staff: bool
     unit_fields: tuple[int, ...]  # payload positions naming a unit (to_unit), for the registry
 
@@ -206,7 +207,8 @@ class _CompiledSpec(NamedTuple):
 _COMPILED = {
     name: _CompiledSpec(
         spec,
-        tuple((f.name, "data." + f.name, f.required, f.default, _compile(f)) for f in spec.fields),
+        tuple((f.name, "data." + f.name, f.required, f.default, _compile(f),
+               {c: c for c in f.choices} if f.kind == "enum" else None) for f in spec.fields),
         name.startswith("staff."),
         tuple(i for i, f in enumerate(spec.fields) if f.kind == "unit"),
     )
@@ -263,8 +265,11 @@ def _event(obj: dict, registry: Registry | None = None) -> Event:
     compiled = _COMPILED.get(type_)
     if compiled is None:
         raise _Reject("unknown_type", "type")
-    _check_id(event_id, "event_id")
-    _check_id(case_id, "case_id")
+    # The checks inlined for the common valid value; the check itself names a bad one's reason.
+    if type(event_id) is not str or not 0 < len(event_id) <= 64:
+        _check_id(event_id, "event_id")
+    if type(case_id) is not str or not 0 < len(case_id) <= 64:
+        _check_id(case_id, "case_id")
     ts = parse_timestamp(occurred_at, "occurred_at")
     place = _VALID_PLACES.get((municipality, unit)) if type(municipality) is str and type(unit) is str else None
     if place is None:
@@ -277,10 +282,14 @@ def _event(obj: dict, registry: Registry | None = None) -> Event:
     if type(data) is not dict:
         raise _Reject("bad_type", "data")
     payload = []
-    for name, path, required, default, check in compiled.fields:
+    for name, path, required, default, check, choices in compiled.fields:
         value = data.get(name, _MISSING)
         if value is not _MISSING:
-            payload.append(check(value, path))
+            if choices is not None and type(value) is str:  # an enum: its catalogue string
+                canonical = choices.get(value)
+                payload.append(check(value, path) if canonical is None else canonical)
+            else:
+                payload.append(check(value, path))
         elif required:
             raise _Reject("missing_field", path)
         else:
