@@ -12,11 +12,12 @@ and folds each case once, at the end:
 - per case only the offset of its latest event: the events of a case are a chain backwards
   through the buffer, in arrival order once reversed;
 - duplicates are recognised when the case is folded, by the whole event id (exact, no hash):
-  the first received is kept, as CONTRACT.md §1 says and :class:`Replay` does.
+  the first received is kept, as CONTRACT.md §1 says and :class:`Replay` does;
+- the KPIs are computed one municipality at a time, so only one municipality's facts are held.
 
 The figures are those of :class:`Replay` bit for bit (a property test holds it): the same
-events reach :func:`fold_case` for every case, cases are folded in the same order, and every
-KPI is a count or an exactly rounded sum.
+events reach :func:`fold_case` for every case, each unit sees its items in the same order, and
+every KPI is a count or an exactly rounded sum.
 """
 from __future__ import annotations
 
@@ -102,13 +103,24 @@ class PackedReplay:
         events.reverse()
         return events
 
-    def _folded(self, as_of: float | None, tally: list) -> Iterator[CaseFacts]:
-        """Every case's facts, in the order cases first appeared; ``tally`` gets
-        [distinct events, duplicates, latest occurred_at of a kept event]."""
+    def _by_municipality(self) -> list[tuple[str, list[int]]]:
+        """Each municipality's cases (the offsets of their latest events) in the order the cases
+        first appeared, municipalities sorted as :func:`compute` sorts them."""
+        groups: dict[str, list[int]] = {}
+        for key, offset in self.cases.items():
+            found = groups.get(key[:4])
+            if found is None:
+                found = groups[key[:4]] = []
+            found.append(offset)
+        return sorted(groups.items())
+
+    def _folded(self, municipality: str, offsets: list[int], as_of: float | None, tally: list) -> Iterator[CaseFacts]:
+        """The facts of ``municipality``'s cases; adds to ``tally`` [distinct events, duplicates,
+        latest occurred_at of a kept event]."""
         clocks = self.clocks
         accepted = duplicates = 0
-        latest = None
-        for key, offset in self.cases.items():
+        latest = tally[2]
+        for offset in offsets:
             kept: dict[str, tuple] = {}
             for record in self._case_events(offset):
                 if record[2] in kept:
@@ -118,22 +130,32 @@ class PackedReplay:
                     if latest is None or record[0] > latest:
                         latest = record[0]
             accepted += len(kept)
-            yield fold_case(key[:4], kept.values(), as_of, clocks)
-        tally[:] = [accepted, duplicates, latest]
+            yield fold_case(municipality, kept.values(), as_of, clocks)
+        tally[0] += accepted
+        tally[1] += duplicates
+        tally[2] = latest
+
+    def _figures(self, as_of: float | None, chosen: float, period: Period, tally: list) -> dict:
+        """:func:`compute` one municipality at a time: its figures depend on its own cases only,
+        and only one municipality's facts are in memory at once."""
+        units: dict = {}
+        for municipality, offsets in self._by_municipality():
+            units.update(compute(self._folded(municipality, offsets, as_of, tally), chosen, period, self.clocks))
+        return units
 
     def result(self, as_of: float | None = None, period: Period | None = None) -> dict:
         if self.newest is None:
             if as_of is None:
                 raise ValueError("no accepted event to take as_of from; give --as-of")
         chosen = as_of if as_of is not None else self.newest
-        tally: list = []
-        units = compute(self._folded(as_of, tally), chosen, period or Period.month_to_date(chosen), self.clocks)
-        accepted, duplicates, latest = tally or (0, 0, None)
+        tally: list = [0, 0, None]
+        units = self._figures(as_of, chosen, period or Period.month_to_date(chosen), tally)
+        accepted, duplicates, latest = tally
         if as_of is None and latest != chosen:
             # The newest occurred_at came with a duplicate whose first copy was older: as_of is
             # the latest kept one. The facts are the same (no kept event is later), the KPIs not.
             chosen = latest
-            units = compute(self._folded(None, []), chosen, period or Period.month_to_date(chosen), self.clocks)
+            units = self._figures(None, chosen, period or Period.month_to_date(chosen), [0, 0, None])
         period = period or Period.month_to_date(chosen)
         return {
             "as_of": format_ts(chosen),
