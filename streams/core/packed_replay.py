@@ -36,6 +36,7 @@ from .timeutil import format_ts
 # previous event of the case (40 bits: low 32, high 8), occurred_at, catalogue code, unit number
 _HEADER = Struct("<IBdBH")
 _NONE = 0xFFFFFFFFFF  # "no previous event"
+_INLINE_UNIT = 0xFFFF  # "the unit is in the marshalled part" (past 65,535 distinct units)
 _dumps = marshal.dumps
 _loads = marshal.loads
 
@@ -76,7 +77,7 @@ class PackedReplay:
             if number is None:
                 number = self._number(unit)
             buffer += pack(previous & 0xFFFFFFFF, previous >> 32, ts, code, number)
-            buffer += dumps((event_id, payload))
+            buffer += dumps((event_id, payload) if number != _INLINE_UNIT else (event_id, payload, unit))
             received += 1
             if newest is None or ts > newest:
                 newest = ts
@@ -84,8 +85,8 @@ class PackedReplay:
         self.newest = newest
 
     def _number(self, unit: str) -> int:
-        if len(self.units) > 0xFFFF:
-            raise ValueError("more than 65,536 distinct units in one replay")
+        if len(self.units) == _INLINE_UNIT:  # beyond 65,535 distinct units each event names its own
+            return _INLINE_UNIT
         number = self._unit_numbers[unit] = len(self.units)
         self.units.append(unit)
         return number
@@ -97,8 +98,12 @@ class PackedReplay:
         events = []
         while offset != none:
             low, high, ts, code, number = unpack(buffer, offset)
-            event_id, payload = loads(view[offset + size:])
-            events.append((ts, code, event_id, units[number], payload))
+            if number != _INLINE_UNIT:
+                event_id, payload = loads(view[offset + size:])
+                events.append((ts, code, event_id, units[number], payload))
+            else:
+                event_id, payload, unit = loads(view[offset + size:])
+                events.append((ts, code, event_id, unit, payload))
             offset = low | high << 32
         events.reverse()
         return events

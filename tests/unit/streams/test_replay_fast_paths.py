@@ -125,3 +125,16 @@ def test_uuid_event_ids_with_hex_exponent_lookalikes_are_accepted():
             b'"case_id": "K-2363-407a13bb", "data": {"amount_sek": 1234.5}}')
     event = validate_line(line)
     assert type(event) is not Rejection and event.payload == (1234.5,)
+
+
+def test_past_the_unit_table_each_event_carries_its_own_unit(monkeypatch):
+    import streams.core.packed_replay as packed_replay
+
+    monkeypatch.setattr(packed_replay, "_INLINE_UNIT", 2)  # a table of two units, then inline
+    lines = [orjson.dumps({"event_id": f"e{i}", "type": "report.received",
+                           "occurred_at": f"2024-03-0{i + 1}T10:00:00+01:00", "municipality": "0138",
+                           "unit": f"bou-{i}", "case_id": f"c{i % 2}", "data": {"reporter": "skola"}})
+             for i in range(5)]
+    reference, packed = _both(lines)
+    assert list(packed["units"]["0138"]) == [f"bou-{i}" for i in range(5)]
+    assert orjson.dumps(packed) == orjson.dumps(reference)
