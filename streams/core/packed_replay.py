@@ -26,11 +26,12 @@ from collections import Counter
 from struct import Struct
 from typing import Iterable, Iterator
 
-from streams.contract.validate import Registry, Rejection, validate_line
+from streams.contract.validate import Registry
 
 from .clocks import DEFAULT_CLOCKS, Clocks
 from .facts import CaseFacts, fold_case
 from .kpis import Period, compute
+from .replay import accepted_events
 from .timeutil import format_ts
 
 # previous event of the case (40 bits: low 32, high 8), occurred_at, catalogue code, unit number
@@ -57,18 +58,11 @@ class PackedReplay:
         self.newest: float | None = None  # the latest occurred_at received, duplicates included
 
     def add_lines(self, lines: Iterable[bytes | str]) -> None:
-        buffer, cases, rejected, registry = self.buffer, self.cases, self.rejected, self.registry
-        unit_numbers = self._unit_numbers
+        buffer, cases, unit_numbers = self.buffer, self.cases, self._unit_numbers
         pack, dumps, none = _HEADER.pack, _dumps, _NONE
         newest = self.newest
         received = 0
-        for line in lines:
-            event = validate_line(line, registry)
-            if type(event) is Rejection:
-                if event.reason == "invalid_json" and not line.strip():
-                    continue  # blank lines are layout, not events
-                rejected[event.reason] += 1
-                continue
+        for event in accepted_events(lines, self.registry, self.rejected):
             event_id, _type, code, ts, municipality, unit, case_id, payload = event
             key = municipality + case_id
             previous = cases.get(key, none)

@@ -1,8 +1,6 @@
 """The replay's speed paths give the answers of the plain ones: the packed replay the figures of
 :class:`Replay`, the timestamp fast path the generic parse, the decoder's personal-id shortcut
 the exact check."""
-import json
-
 import orjson
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -12,7 +10,7 @@ from streams.contract.personal_id import value_has_personal_id
 from streams.contract.validate import Rejection, _parse_generic, _Reject, parse_timestamp
 from streams.core.packed_replay import PackedReplay
 from streams.core.replay import Replay
-from tests.unit.streams.test_input_safety import _pieces, _scalars
+from tests.unit.streams.test_input_safety import _pieces, _scalars, written
 from tests.unit.streams.test_properties import BASE, SPAN, event_sets
 
 
@@ -97,15 +95,7 @@ _shallow = st.dictionaries(_pieces, _scalars, max_size=5)
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(envelope=_shallow, data=_shallow, style=st.sampled_from(["orjson", "ascii", "spaced", "exponent"]))
 def test_the_two_deep_shortcut_finds_every_personal_id_the_exact_check_finds(envelope, data, style):
-    document = dict(envelope, data=data)
-    if style == "orjson":
-        raw = orjson.dumps(document)
-    elif style == "ascii":
-        raw = json.dumps(document, ensure_ascii=True).encode()
-    elif style == "spaced":
-        raw = json.dumps(document, ensure_ascii=False, indent=1).encode()
-    else:  # floats written with an exponent by hand
-        raw = json.dumps(document, ensure_ascii=True).replace(".5", "5e-1").encode()
+    raw = written(dict(envelope, data=data), style)
     try:
         decoded = orjson.loads(raw)
     except orjson.JSONDecodeError:
