@@ -10,7 +10,9 @@ A case is removed when it is closed (nothing in its facts still open: every repo
 investigation closed, decision enforced or ended, placement ended, application decided, staff
 member left) and its last event happened before the cut-off. The worker's derived state is
 rebuilt from the rewritten log: the changelog topic and the local store are deleted, the
-consumer group's offsets with them, and the removed cases' Redis fields are deleted.
+consumer group's offsets with them, and the removed cases' Redis fields are deleted. Frozen
+reports keep what the board was shown; their case-level files and internal state lose the
+removed cases (services/gallring_frozen.py).
 
 :func:`plan` reads and decides without changing anything (the dry run); :func:`apply` carries a
 plan out and refuses while a worker is running.
@@ -21,13 +23,18 @@ import logging
 import shutil
 import time
 from collections import Counter
+from datetime import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
 
+from services import gallring_frozen as frozen_reports
+from services.gallring_frozen import FrozenStore, Scrub
 from streams.contract.validate import Event, validate_line
 from streams.core.facts import CaseFacts, fold_case
+from streams.kafka_log import read_records
+from streams.core.timeutil import STOCKHOLM
 from streams.kafka_security import client_options
 
 log = logging.getLogger("casewatch.gallring")
@@ -67,44 +74,26 @@ class Plan:
     cases: set[tuple[str, str]]  # (municipality, case_id) to remove
     topics: list[TopicPlan]
     by_municipality: Counter
+    stores: list[FrozenStore] = field(default_factory=list)  # frozen reports (services/gallring_frozen.py)
+    frozen: list[Scrub] = field(default_factory=list)  # their files that name a removed case
 
     def as_json(self) -> dict:
         return {"cases_removed": len(self.cases),
                 "cases_by_municipality": dict(sorted(self.by_municipality.items())),
-                "topics": [t.as_json() for t in self.topics]}
+                "topics": [t.as_json() for t in self.topics],
+                "frozen_report_files": [f.as_json() for f in self.frozen]}
+
+    def before_date(self) -> str:
+        return datetime.fromtimestamp(self.before, STOCKHOLM).date().isoformat()
 
 
-class TopicMissing(RuntimeError):
-    pass
-
-
-def _read(settings, topic: str, timeout_s: float = 120.0) -> dict[int, list]:
-    """Every record of ``topic`` from each partition's start to its end now, by partition."""
-    from kafka import KafkaConsumer, TopicPartition
-
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, group_id=None, enable_auto_commit=False,
-                             auto_offset_reset="earliest", client_id="casewatch-gallra",
-                             **client_options(settings))
+def _read(settings, topic: str) -> dict[int, list]:
+    """Every record of ``topic`` now, by partition (:class:`~streams.kafka_log.KafkaLogError`
+    when it is missing or unreadable)."""
     by_partition: dict[int, list] = {}
-    try:
-        partitions = consumer.partitions_for_topic(topic)
-        if not partitions:
-            raise TopicMissing(f"topic {topic} does not exist")
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        consumer.assign(tps)
-        consumer.seek_to_beginning(*tps)
-        ends = consumer.end_offsets(tps)
-        pending = {tp for tp in tps if ends[tp] > consumer.position(tp)}
-        deadline = time.monotonic() + timeout_s
-        while pending:
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"timed out reading {topic}")
-            for tp, batch in consumer.poll(timeout_ms=500, max_records=5000).items():
-                by_partition.setdefault(tp.partition, []).extend(r for r in batch if r.offset < ends[tp])
-                if consumer.position(tp) >= ends[tp]:
-                    pending.discard(tp)
-    finally:
-        consumer.close()
+    for record in read_records(settings.kafka_bootstrap, topic, security=settings.kafka_security(),
+                               client_id="casewatch-gallra"):
+        by_partition.setdefault(record.partition, []).append(record)
     return by_partition
 
 
@@ -146,8 +135,9 @@ def _topic_plan(topic: str, by_partition: dict[int, list], removed) -> TopicPlan
     return out
 
 
-def plan(settings, before: float) -> Plan:
-    """What ``gallra --before`` would remove; nothing is changed."""
+def plan(settings, before: float, stores: list[FrozenStore] = ()) -> Plan:
+    """What ``gallra --before`` would remove, from the topics and the frozen reports in
+    ``stores``; nothing is changed."""
     case_records = _read(settings, settings.case_topic)
     cases = _cases_to_remove(case_records, before)
 
@@ -163,7 +153,8 @@ def plan(settings, before: float) -> Plan:
     # A partition with nothing removed keeps even the records case_gone would drop: no cut.
     topics.append(_topic_plan(settings.dead_letter_topic, _read(settings, settings.dead_letter_topic),
                               letter_gone))
-    return Plan(before, cases, topics, Counter(m for m, _ in cases))
+    return Plan(before, cases, topics, Counter(m for m, _ in cases), list(stores),
+                frozen_reports.plan(list(stores), cases))
 
 
 class WorkerRunning(RuntimeError):
@@ -233,8 +224,11 @@ def apply(settings, chosen: Plan, store=None) -> dict:
 
         store = RedisProjection.from_url(settings.redis_url, settings.redis_prefix)
     removed_fields = _clean_redis(store, chosen.cases)
-    log.info("gallra: %d cases removed, %d Redis fields", len(chosen.cases), removed_fields)
-    return {**chosen.as_json(), "redis_fields_removed": removed_fields, "applied_at": time.time()}
+    scrubbed = frozen_reports.apply(chosen.stores, chosen.cases, chosen.before_date())
+    log.info("gallra: %d cases removed, %d Redis fields, %d frozen report files", len(chosen.cases),
+             removed_fields, len(scrubbed))
+    return {**chosen.as_json(), "frozen_report_files": [f.as_json() for f in scrubbed],
+            "redis_fields_removed": removed_fields, "applied_at": time.time()}
 
 
 def _clean_redis(store, cases: set[tuple[str, str]]) -> int:

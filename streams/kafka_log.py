@@ -1,4 +1,5 @@
-"""Reading the case-event log back from Kafka: the system of record for reports and replays."""
+"""Reading topics back from Kafka: the case-event log (the system of record for reports and
+replays), the dead-letter topic (`casewatch dlq`) and both for gallring, through one reader."""
 from __future__ import annotations
 
 import time
@@ -14,13 +15,16 @@ class KafkaLogError(RuntimeError):
     pass
 
 
-def read_case_log(bootstrap: str, topic: str, stall_s: float = 30.0,
-                  security: KafkaSecurity | None = None) -> Iterator[bytes]:
-    """Every message value on ``topic`` from the beginning up to the end offsets as they are when
-    the read starts (later messages wait for the next run). No consumer group, no commits."""
+def read_records(bootstrap: str, topic: str, stall_s: float = 30.0, security: KafkaSecurity | None = None,
+                 client_id: str = "casewatch-log-reader") -> Iterator:
+    """Every record of ``topic`` (offset, key, value, headers, timestamp), from each partition's
+    start up to the end offsets as they are when the read starts (later records wait for the next
+    run). No consumer group, no commits, so it always ends and can be run again.
+    :class:`KafkaLogError` when the topic is missing or the read makes no progress for ``stall_s``."""
     try:
         consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
-                                 request_timeout_ms=int(stall_s * 1000), **client_options(security))
+                                 auto_offset_reset="earliest", client_id=client_id,
+                                 request_timeout_ms=max(int(stall_s * 1000), 5000), **client_options(security))
     except KafkaError as exc:
         raise KafkaLogError(f"Kafka at {bootstrap} is unreachable ({type(exc).__name__})") from None
     try:
@@ -33,7 +37,7 @@ def read_case_log(bootstrap: str, topic: str, stall_s: float = 30.0,
         ends = {tp: end for tp, end in consumer.end_offsets(tps).items() if end > consumer.position(tp)}
         last_progress = time.monotonic()
         while ends:
-            batch = consumer.poll(timeout_ms=1000, max_records=5000)
+            batch = consumer.poll(timeout_ms=500, max_records=5000)
             if batch:
                 last_progress = time.monotonic()
             elif time.monotonic() - last_progress > stall_s:
@@ -41,12 +45,21 @@ def read_case_log(bootstrap: str, topic: str, stall_s: float = 30.0,
             for tp, records in batch.items():
                 end = ends.get(tp, -1)
                 for record in records:
-                    if record.offset < end and record.value is not None:
-                        yield record.value
-                if tp in ends and consumer.position(tp) >= end:
+                    if record.offset < end:
+                        yield record
+            for tp in list(ends):  # a partition may end on a transaction marker, never delivered
+                if consumer.position(tp) >= ends[tp]:
                     del ends[tp]
     finally:
         consumer.close()
+
+
+def read_case_log(bootstrap: str, topic: str, stall_s: float = 30.0,
+                  security: KafkaSecurity | None = None) -> Iterator[bytes]:
+    """Every message value on ``topic`` as :func:`read_records` reads them (tombstones skipped)."""
+    for record in read_records(bootstrap, topic, stall_s, security, client_id="casewatch-case-log"):
+        if record.value is not None:
+            yield record.value
 
 
 class GroupOffsets:

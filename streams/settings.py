@@ -138,6 +138,11 @@ class Settings(BaseSettings):
 
         return load_registry(self.unit_registry_file)
 
+    def unit_registry_pairs(self) -> Optional[frozenset[tuple[str, str]]]:
+        """The registry's (municipality, unit) pairs, what the validator checks; None without one."""
+        registry = self.unit_registry()
+        return registry.pairs if registry is not None else None
+
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
                                    file_secret_settings) -> tuple[PydanticBaseSettingsSource, ...]:

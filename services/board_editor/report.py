@@ -75,7 +75,9 @@ class ReportSource:
                     raise ReportError(f"kan inte läsa händelsefilen {s.events_file}: {exc.strerror}") from None
                 key = ("file", st.st_mtime_ns, st.st_size)
                 if self._cache is None or self._cache.key != key:
-                    self._cache = _Cached(key, load_replay(s.events_file))
+                    from streams.settings import load_settings
+
+                    self._cache = _Cached(key, load_replay(s.events_file, load_settings().unit_registry_pairs()))
             else:
                 key = ("kafka", int(time.monotonic() // KAFKA_CACHE_SECONDS))
                 if self._cache is None or self._cache.key != key:
@@ -84,8 +86,9 @@ class ReportSource:
 
                     pipeline = load_settings()
                     try:
-                        self._cache = _Cached(key, load_replay(read_case_log(pipeline.kafka_bootstrap,
-                                                                             pipeline.case_topic)))
+                        log_lines = read_case_log(pipeline.kafka_bootstrap, pipeline.case_topic,
+                                                  security=pipeline.kafka_security())
+                        self._cache = _Cached(key, load_replay(log_lines, pipeline.unit_registry_pairs()))
                     except KafkaLogError as exc:
                         raise ReportError(f"kan inte läsa händelseloggen: {exc}") from None
             return self._cache.replay

@@ -4,8 +4,9 @@ Both commands read the topic from the beginning up to the end offsets taken when
 (no consumer group, nothing committed), so they always terminate and can be run again.
 
 * ``dlq list`` counts dead letters by reason, field and source. It never prints a value.
-* ``dlq replay [--reason R]`` validates each dead letter again with today's validator and sends
-  the ones now valid to the case topic, keyed by ``case_id``, unchanged, event ids kept. Running
+* ``dlq replay [--reason R]`` validates each dead letter again with today's validator (and the
+  configured unit registry) and sends the ones now valid to the case topic, keyed by
+  ``case_id``, re-serialised with the contract's fields only, event ids kept. Running
   it twice sends them twice; the worker deduplicates by event id, so figures do not change.
   Dead letters stored *redacted* (header ``redacted: 1``, see :mod:`streams.dead_letter`) are
   not the original event and are never replayed (fix them at the source and send them again).
@@ -14,9 +15,9 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 from collections import Counter
-from typing import Iterator, Optional
+from contextlib import contextmanager
+from typing import Optional
 
 import typer
 
@@ -27,42 +28,12 @@ app = typer.Typer(rich_markup_mode=None, help="Dead-letter topic: counts by reas
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 
 
-def read_topic(bootstrap: str, topic: str, timeout_s: float = 60.0, security=None) -> Iterator:
-    """Every record of ``topic`` from the beginning up to the end offsets seen at the start."""
-    from kafka import KafkaConsumer, TopicPartition
+def _dead_letters(settings):
+    """Every record of the dead-letter topic, beginning to the end offsets seen at the start."""
+    from streams.kafka_log import read_records
 
-    from streams.kafka_security import client_options
-
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                             auto_offset_reset="earliest", client_id="casewatch-dlq", consumer_timeout_ms=1000,
-                             **client_options(security))
-    try:
-        partitions = consumer.partitions_for_topic(topic)
-        if not partitions:
-            raise typer.BadParameter(f"topic {topic} does not exist (or has no partitions)")
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
-        consumer.assign(tps)
-        consumer.seek_to_beginning(*tps)
-        ends = consumer.end_offsets(tps)
-        pending = {tp for tp in tps if ends[tp] > consumer.position(tp)}
-        deadline = time.monotonic() + timeout_s
-        while pending:
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"timed out reading {topic} ({len(pending)} partitions unfinished)")
-            batch = consumer.poll(timeout_ms=500, max_records=5000)
-            for tp, records in batch.items():
-                for record in records:
-                    if record.offset < ends[tp]:
-                        yield record
-                if tp in pending and consumer.position(tp) >= ends[tp]:
-                    pending.discard(tp)
-            for tp in list(pending):  # a partition may end on a transaction marker
-                if consumer.position(tp) >= ends[tp]:
-                    pending.discard(tp)
-            if batch:
-                deadline = time.monotonic() + timeout_s
-    finally:
-        consumer.close()
+    return read_records(settings.kafka_bootstrap, settings.dead_letter_topic, security=settings.kafka_security(),
+                        client_id="casewatch-dlq")
 
 
 def count_dead_letters(records) -> dict:
@@ -94,9 +65,11 @@ def count_dead_letters(records) -> dict:
 
 
 def replay_dead_letters(records, sink, reason: str | None = None, source: str | None = None,
-                        batch_size: int = 1000, dry_run: bool = False) -> dict:
-    """Re-validate dead letters; submit the now-valid ones to the case topic via ``sink``."""
-    from streams.contract.validate import Event, validate_line
+                        batch_size: int = 1000, dry_run: bool = False, registry=None) -> dict:
+    """Re-validate dead letters (with the unit registry's pairs ``registry``, as every path);
+    submit the now-valid ones to the case topic via ``sink``, re-serialised with the contract's
+    fields only (CONTRACT.md §1a), never the stored bytes."""
+    from streams.contract.validate import Event, validate_line_canonical
     from streams.dead_letter import header as _header, is_redacted
 
     scanned = considered = resubmitted = 0
@@ -115,11 +88,11 @@ def replay_dead_letters(records, sink, reason: str | None = None, source: str | 
         if is_redacted(record.headers):  # stated by every writer (streams/dead_letter.py)
             not_replayable += 1
             continue
-        outcome = validate_line(value)
+        outcome, canonical = validate_line_canonical(value, registry)
         if type(outcome) is not Event:
             still_invalid[outcome.reason] += 1
             continue
-        batch.append((outcome.case_id.encode("utf-8"), value.strip()))
+        batch.append((outcome.case_id.encode("utf-8"), canonical))
         if len(batch) >= batch_size:
             if not dry_run:
                 sink.submit(batch, [], "dlq-replay")
@@ -140,6 +113,18 @@ def replay_dead_letters(records, sink, reason: str | None = None, source: str | 
     }
 
 
+@contextmanager
+def _clear_kafka_errors():
+    """A missing topic or an unreachable broker: one line and exit status 2, not a traceback."""
+    from streams.kafka_log import KafkaLogError
+
+    try:
+        yield
+    except KafkaLogError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
 def _settings(kafka_bootstrap, case_topic, dead_letter_topic):
     from streams.settings import load_settings
 
@@ -154,8 +139,8 @@ def list_command(
 ) -> None:
     """Count dead letters by reason, field and source (never a value)."""
     settings = _settings(kafka_bootstrap, None, dead_letter_topic)
-    counts = count_dead_letters(read_topic(settings.kafka_bootstrap, settings.dead_letter_topic,
-                                           security=settings.kafka_security()))
+    with _clear_kafka_errors():
+        counts = count_dead_letters(_dead_letters(settings))
     if as_json:
         import orjson
 
@@ -193,9 +178,9 @@ def replay_command(
     settings = _settings(kafka_bootstrap, case_topic, dead_letter_topic)
     sink = None if dry_run else open_sink(settings)
     try:
-        result = replay_dead_letters(read_topic(settings.kafka_bootstrap, settings.dead_letter_topic,
-                                                security=settings.kafka_security()), sink,
-                                     reason=reason, source=source, dry_run=dry_run)
+        with _clear_kafka_errors():
+            result = replay_dead_letters(_dead_letters(settings), sink, reason=reason, source=source, dry_run=dry_run,
+                                         registry=settings.unit_registry_pairs())
     finally:
         if sink is not None:
             sink.close()

@@ -96,7 +96,7 @@ def ingest_command(
         try:
             if stdin:
                 summary = ingest_lines(sys.stdin.buffer, tracker, settings.case_topic, settings.dead_letter_topic,
-                                       source_name, registry=_registry(settings))
+                                       source_name, registry=settings.unit_registry_pairs())
             else:
                 with open(file, "rb", buffering=1 << 20) as stream:
                     summary = _ingest_stream(stream, tracker, settings, source_name)
@@ -121,10 +121,4 @@ def _ingest_stream(stream: BinaryIO, tracker: DeliveryTracker, settings, source_
         from services.ingest import ingest_lines
 
         return ingest_lines(stream, tracker, settings.case_topic, settings.dead_letter_topic, source_name,
-                            progress=progress, registry=_registry(settings))
-
-
-def _registry(settings):
-    """The configured unit registry's pairs (CONTRACT.md §7), or None."""
-    registry = settings.unit_registry()
-    return registry.pairs if registry is not None else None
+                            progress=progress, registry=settings.unit_registry_pairs())

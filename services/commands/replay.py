@@ -64,20 +64,35 @@ def _stderr_console():
     return Console(stderr=True)
 
 
-def replay_file(path: Path, as_of: float | None, period: Period | None) -> dict:
+def replay_file(path: Path, as_of: float | None, period: Period | None, registry=None) -> dict:
+    """``registry``: the unit registry's (municipality, unit) pairs (CONTRACT.md §7), or None."""
     # The replay builds millions of small acyclic objects and frees them at exit: the cyclic
     # collector would only rescan them (about a fifth of the run time), so it is off here.
     # The packed replay: the figures of streams.core.replay.Replay at a fraction of its memory.
     from streams.core.packed_replay import PackedReplay as Replay
 
     gc.disable()
-    replay = Replay()
+    replay = Replay(registry=registry)
     if str(path) == "-":
         replay.add_lines(sys.stdin.buffer)
     else:
         with open(path, "rb", buffering=1 << 20) as stream:
             replay.add_lines(_lines_with_progress(stream, os.fstat(stream.fileno()).st_size))
     return replay.result(as_of, period)
+
+
+def _registry_pairs(path: Optional[Path]):
+    """The (municipality, unit) pairs of ``path``, else of the configured registry, else None."""
+    from streams.contract.unit_registry import RegistryError, load_registry
+
+    if path is None:
+        from streams.settings import load_settings
+
+        return load_settings().unit_registry_pairs()  # a wrong file stops here with one clear message
+    try:
+        return load_registry(path).pairs
+    except RegistryError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--unit-registry") from None
 
 
 def replay_command(
@@ -87,15 +102,22 @@ def replay_command(
     start: Optional[str] = typer.Option(None, "--from", help="First day of the period (YYYY-MM-DD)"),
     end: Optional[str] = typer.Option(None, "--to", help="Day after the period (YYYY-MM-DD, exclusive)"),
     as_json: bool = typer.Option(False, "--json", help="Print the contract's JSON object"),
+    unit_registry: Optional[Path] = typer.Option(
+        None, "--unit-registry", help="Unit registry file (CONTRACT.md §7); default: the setting "
+                                      "CASEWATCH_UNIT_REGISTRY_FILE the worker, ingest and the API use"),
 ) -> None:
-    """Compute every KPI from an event file: the reference the streaming path must match."""
+    """Compute every KPI from an event file: the reference the streaming path must match.
+
+    With a unit registry, events naming an unregistered (municipality, unit) are rejected
+    `unknown_unit` and counted under `rejected_by_reason`, as on every other path."""
     import orjson
 
     if str(events) != "-" and not events.exists():
         raise typer.BadParameter(f"no such file: {events}", param_hint="EVENTS")
     chosen_period = parse_period(period, start, end)
+    registry = _registry_pairs(unit_registry)
     try:
-        result = replay_file(events, parse_as_of(as_of) if as_of else None, chosen_period)
+        result = replay_file(events, parse_as_of(as_of) if as_of else None, chosen_period, registry)
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -24,20 +24,21 @@ FROM_KAFKA_OPTION = typer.Option(False, "--from-kafka",
 def _events(events: Optional[Path], from_kafka: bool):
     """The replay of the chosen source: a JSONL file, or the case-event log in Kafka."""
     from services.snapshot.figures import load_replay
+    from streams.settings import load_settings
 
     if bool(events) == from_kafka:
         _fail("ange antingen --events FIL eller --from-kafka")
+    settings = load_settings()
+    registry = settings.unit_registry_pairs()  # the worker's units: reports count what it counts
     if events is not None:
         if not events.is_file():
             _fail(f"filen finns inte: {events}")
-        return load_replay(events)
+        return load_replay(events, registry)
     from streams.kafka_log import KafkaLogError, read_case_log
-    from streams.settings import load_settings
 
-    settings = load_settings()
     try:
         return load_replay(read_case_log(settings.kafka_bootstrap, settings.case_topic,
-                                         security=settings.kafka_security()))
+                                         security=settings.kafka_security()), registry)
     except KafkaLogError as exc:
         _fail(f"kan inte läsa händelseloggen: {exc}")
 

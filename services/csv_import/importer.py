@@ -156,8 +156,11 @@ def _progress(total_bytes: int, enabled: bool) -> Iterator[Callable[[int], None]
 
 def import_csv(path: Path, mapping: Mapping, pseudonymiser: Pseudonymiser, sink, *,
                state_dir: Path = Path("var/import"), batch_size: int = 1000, max_rows: int | None = None,
-               force: bool = False, progress: bool = True) -> dict:
+               force: bool = False, progress: bool = True, registry=None) -> dict:
     """Import ``path``; returns the summary (also written next to the state file).
+
+    ``registry``: the unit registry's (municipality, unit) pairs (CONTRACT.md §7); an event for
+    another pair is dead-lettered ``unknown_unit``. None: every well-formed unit is accepted.
 
     ``sink`` is the ingest API's :class:`~services.ingest_api.app.EventSink`: ``submit(accepted,
     rejected, source)`` returns once Kafka acknowledged. ``max_rows`` stops after that many data
@@ -247,7 +250,7 @@ def import_csv(path: Path, mapping: Mapping, pseudonymiser: Pseudonymiser, sink,
                     tally.rows_without_event += 1
                 for item in built:
                     event = item.event
-                    outcome = validate_object(event)
+                    outcome = validate_object(event, registry)
                     raw = orjson.dumps(event)
                     if type(outcome) is Rejection:
                         tally.rejected[outcome.reason] += 1

@@ -8,7 +8,7 @@ date), so a revision names the decision that changed, not a list position.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import orjson
@@ -16,7 +16,7 @@ import orjson
 from services.snapshot.revisions import Outcome, Store, changes
 from streams.core.timeutil import STOCKHOLM
 from services.swedish import long_date
-from streams.core.ivo import IvoItem, IvoReport
+from streams.core.ivo import IvoItem, IvoReport, Quarter
 
 from . import council, worklist
 from .quarter import council_tables
@@ -42,6 +42,34 @@ def content(report: IvoReport, below: int) -> dict:
     }
 
 
+def report_from_json(data: dict) -> IvoReport:
+    """The inverse of ``IvoReport.as_json``: a frozen ``ivo.json`` back as a report (gallring
+    re-renders the work list from it without the removed cases)."""
+    def items(rows: list[dict], start_key: str) -> tuple[IvoItem, ...]:
+        return tuple(IvoItem(
+            municipality=r["municipality"], unit=r["unit"], case_id=r["case_id"], decision_id=r["decision_id"],
+            intervention=r["intervention"], sex=r["sex"], started=date.fromisoformat(r[start_key]),
+            limit=date.fromisoformat(r["limit"]), kind=r["kind"], status=r["status"],
+            status_date=date.fromisoformat(r["status_date"]) if r["status_date"] else None,
+            days_waited=r["days_waited"], delay_reason=r["delay_reason"]) for r in rows)
+    return IvoReport(Quarter.parse(data["quarter"]), items(data["decisions"], "decided"),
+                     items(data["interruptions"], "interrupted"), data["statistics"])
+
+
+def worklist_meta(meta: dict) -> dict:
+    """What the work list's header line reads, from a revision's meta (``skapad``, ``kalla``, ...)."""
+    return {**meta, "skapad_text": instant_text(meta.get("skapad")),
+            "data_text": instant_text(meta.get("data_till_och_med"))}
+
+
+def write_worklist(folder: Path, report: IvoReport, meta: dict) -> list[str]:
+    """The reporter's work list (HTML, CSV, XLSX) into ``folder``; the file names."""
+    (folder / LIST_HTML).write_text(worklist.to_html(report, meta), encoding="utf-8")
+    (folder / LIST_CSV).write_text(worklist.to_csv(report), encoding="utf-8-sig")
+    worklist.to_xlsx(report, meta, folder / LIST_XLSX)
+    return [LIST_HTML, LIST_CSV, LIST_XLSX]
+
+
 def instant_text(iso: str | None) -> str:
     """``2024-08-12T10:00:00+02:00`` → ``12 augusti 2024 kl. 10.00`` (local time as given)."""
     if not iso:
@@ -52,12 +80,9 @@ def instant_text(iso: str | None) -> str:
 
 def renderer(report: IvoReport, pdf: bool = True):
     def render(folder: Path, document: dict) -> list[str]:
-        meta = {**document["meta"], "skapad_text": instant_text(document["meta"]["skapad"]),
-                "data_text": instant_text(document["meta"].get("data_till_och_med"))}
+        meta = worklist_meta(document["meta"])
         (folder / JSON_FILE).write_bytes(orjson.dumps(report.as_json(), option=orjson.OPT_INDENT_2))
-        (folder / LIST_HTML).write_text(worklist.to_html(report, meta), encoding="utf-8")
-        (folder / LIST_CSV).write_text(worklist.to_csv(report), encoding="utf-8-sig")
-        worklist.to_xlsx(report, meta, folder / LIST_XLSX)
+        write_worklist(folder, report, meta)
         page = council.to_html(report.quarter, document["content"]["publicerad"], meta)
         (folder / COUNCIL_HTML).write_text(page, encoding="utf-8")
         names = [JSON_FILE, LIST_HTML, LIST_CSV, LIST_XLSX, COUNCIL_HTML]

@@ -1,30 +1,21 @@
-"""The Swedish words of the IVO list and the council page, in one place.
-
-Issue 19 brings ``streams/vocabulary.py`` (one vocabulary for everything shown); these maps use
-its exact words and should be replaced by imports from it once both have landed.
-"""
+"""The Swedish words of the IVO list and the council page: the codes' labels come from the one
+vocabulary (``streams/vocabulary.py``); only the council table's own headings live here."""
 from __future__ import annotations
 
-from services.snapshot.labels import INTERVENTIONS_SV
+from streams.vocabulary import (DELAY_REASONS_SV, INTERVENTIONS_SV, IVO_KINDS_SV as KINDS_SV,  # noqa: F401
+                                IVO_STATUSES_SV as STATUSES_SV, SEXES_SV, label)
 
-DELAY_REASONS_SV = {
-    "ingen_resurs": "Ingen lämplig resurs", "tackat_nej_till_erbjudande": "Tackat nej till erbjudande",
-    "enskild_vill_vanta": "Den enskilde vill vänta", "annan": "Annan orsak",
-}
-SEXES_SV = {"kvinna": "Kvinna", "man": "Man", "okänt": "Okänt"}
-KINDS_SV = {"new": "Ny", "follow_up": "Uppföljning"}
-STATUSES_SV = {"ej_verkstallt": "Ej verkställt", "verkstallt": "Verkställt", "avslutat": "Avslutat"}
 WAIT_BANDS_SV = {"3-6": "3–6 månader", "7-12": "7–12 månader", "over_12": "Mer än 12 månader"}
 TOTAL_SV = "Totalt"
 
 
 def intervention(code: str) -> str:
-    return INTERVENTIONS_SV.get(code, code)
+    return label("intervention", code)
 
 
 def delay_reason(code: str | None) -> str:
-    return "–" if code is None else DELAY_REASONS_SV.get(code, code)
+    return "–" if code is None else label("delay_reason", code)
 
 
 def sex(code: str | None) -> str:
-    return SEXES_SV.get(code or "okänt", code)
+    return label("sex", code or "okänt")

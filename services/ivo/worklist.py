@@ -17,7 +17,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from services.swedish import long_date
+from services.swedish import long_date, number
 from streams.core.ivo import IvoItem, IvoReport, over_six_months
 
 from . import words
@@ -49,7 +49,7 @@ def cells(what: str, line: IvoItem, end: date) -> list:
 
 def made_line(meta: dict) -> str:
     return (f"Listan skapad {meta['skapad_text']} ur {meta['kalla']}; händelser till och med "
-            f"{meta['data_text']} ({meta['handelser']['godkanda']} godkända händelser).")
+            f"{meta['data_text']} ({number(meta['handelser']['godkanda'])} godkända händelser).")
 
 
 def to_csv(report: IvoReport) -> str:

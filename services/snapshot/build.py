@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from streams.core.clocks import DEFAULT_CLOCKS, Clocks
+from streams.core.ivo import Quarter
 from streams.core.replay import Replay
 from streams.core.timeutil import format_ts
 
@@ -17,7 +18,7 @@ from .config import BoardConfig, GoalArea, Indicator
 from .economy import LedgerLine, economy
 from .figures import (Month, caseload_of_investigating_units, data_through, facts_of, first_event_day,
                       municipality_figures, placements_by_unit, reports_by_day, unit_figures, weekly_inflow)
-from .ivo import Quarter, board_summary
+from .ivo import board_summary
 from .labels import CLOCK_SERIES
 from .suppress import suppress_table
 

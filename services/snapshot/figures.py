@@ -64,8 +64,9 @@ class Month:
         return [Month(self.year, m) for m in range(1, self.month + 1)]
 
 
-def load_replay(events: Path | Iterable[bytes]) -> Replay:
-    replay = Replay()
+def load_replay(events: Path | Iterable[bytes], registry=None) -> Replay:
+    """``registry``: the unit registry's pairs (CONTRACT.md §7), so reports count what the worker counts."""
+    replay = Replay(registry=registry)
     if isinstance(events, (str, Path)):
         with open(events, "rb", buffering=1 << 20) as stream:
             replay.add_lines(stream)

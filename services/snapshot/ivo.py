@@ -24,6 +24,7 @@ from typing import Iterator
 
 from streams.core.clocks import DEFAULT_CLOCKS, Clocks
 from streams.core.facts import DecisionItem, fold_case
+from streams.core.ivo import Quarter  # the one quarter (CONTRACT.md §6)
 from streams.core.kpis import Period
 from streams.core.replay import Replay
 from streams.core.timeutil import local_date, local_day
@@ -36,42 +37,14 @@ CSV_COLUMNS = ("kommun", "enhet", "arende_id", "beslut_id", "beslutsdatum", "ins
                "rapporterbart_sedan", "tidigare_rapporterat_kvartal")
 
 
-@dataclass(frozen=True, order=True)
-class Quarter:
-    year: int
-    quarter: int
+def quarter_period(quarter: Quarter) -> Period:
+    """The quarter's days as a KPI period (first day to the next quarter's first day)."""
+    return Period.of_dates(quarter.first_day, quarter.next().first_day)
 
-    @classmethod
-    def parse(cls, text: str) -> "Quarter":
-        try:
-            year, q = text.upper().split("-Q")
-            quarter = cls(int(year), int(q))
-        except ValueError:
-            raise ValueError(f"ogiltigt kvartal '{text}': ange ÅÅÅÅ-Qn, t.ex. 2024-Q1") from None
-        if not 1 <= quarter.quarter <= 4:
-            raise ValueError(f"ogiltigt kvartal '{text}': n ska vara 1–4")
-        return quarter
 
-    @classmethod
-    def containing(cls, day: date) -> "Quarter":
-        return cls(day.year, (day.month - 1) // 3 + 1)
-
-    def __str__(self) -> str:
-        return f"{self.year}-Q{self.quarter}"
-
-    @property
-    def period(self) -> Period:
-        first = date(self.year, 3 * self.quarter - 2, 1)
-        nxt = date(self.year + 1, 1, 1) if self.quarter == 4 else date(self.year, 3 * self.quarter + 1, 1)
-        return Period.of_dates(first, nxt)
-
-    @property
-    def as_of(self) -> float:
-        """The quarter's last second, local time."""
-        return self.period.end_ts - 1
-
-    def previous(self) -> "Quarter":
-        return Quarter(self.year - 1, 4) if self.quarter == 1 else Quarter(self.year, self.quarter - 1)
+def quarter_as_of(quarter: Quarter) -> float:
+    """The quarter's last second, local time: the instant this list is taken at."""
+    return quarter_period(quarter).end_ts - 1
 
 
 @dataclass(frozen=True)
@@ -99,7 +72,7 @@ def decisions_with_ids(replay: Replay, as_of: float, municipality: str | None = 
 
 def reportable(replay: Replay, quarter: Quarter, municipality: str | None = None,
                clocks: Clocks = DEFAULT_CLOCKS) -> list[Reportable]:
-    as_of = quarter.as_of
+    as_of = quarter_as_of(quarter)
     out = []
     for mun, case_id, decision_id, item in decisions_with_ids(replay, as_of, municipality):
         if item.resolved is not None and item.resolved <= as_of:
@@ -111,7 +84,7 @@ def reportable(replay: Replay, quarter: Quarter, municipality: str | None = None
             continue
         earlier = []
         q = quarter.previous()
-        while q.as_of > limit:
+        while quarter_as_of(q) > limit:
             earlier.append(str(q))
             q = q.previous()
         out.append(Reportable(
@@ -150,7 +123,7 @@ def html_section(rows: list[Reportable], quarter: Quarter) -> str:
     return (
         f"<section class='ivo'><h2>Ej verkställda beslut – rapport till IVO, {quarter}</h2>"
         f"<p>Gynnande beslut som inte verkställts inom tre månader från beslutsdatum, per "
-        f"{long_date(local_date(quarter.as_of))}. Antal: {len(rows)}. Ärende- och besluts-id är "
+        f"{long_date(quarter.last_day)}. Antal: {len(rows)}. Ärende- och besluts-id är "
         f"pseudonymer. Avbrott i verkställighet ingår inte i underlaget.</p>"
         "<table><thead><tr><th>Kommun</th><th>Enhet</th><th>Ärende-id</th><th>Beslut-id</th>"
         "<th>Beslutsdatum</th><th>Insats</th><th>Dagar i väntan</th><th>Rapporterbart sedan</th>"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 
-from services.commands.dlq import read_topic
+from streams.kafka_log import read_records
 from services.ingest_api.app import create_app
 from services.ingest_api.auth import Sources, hash_token
 from services.ingest_api.server import ServerThread
@@ -54,7 +54,7 @@ def running_service(bootstrap: str, topics, sources=None, server_limits=None, **
 
 def records(bootstrap: str, topic: str) -> list:
     """Every message on ``topic`` (beginning to the current end)."""
-    return list(read_topic(bootstrap, topic))
+    return list(read_records(bootstrap, topic))
 
 
 def has_personal_id(data: bytes | str) -> bool:

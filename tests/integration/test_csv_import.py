@@ -104,3 +104,37 @@ def test_missing_key_is_a_clear_error_and_sends_nothing(kafka_bootstrap, topic_f
     assert result.exit_code == 2
     assert "CASEWATCH_PSEUDONYM_KEY" in result.output
     assert records(kafka_bootstrap, topics.case_topic) == []
+
+
+def test_unknown_units_are_dead_lettered_with_a_registry_and_the_rest_goes_on(kafka_bootstrap, topic_factory,
+                                                                              tmp_path):
+    """CONTRACT.md §7 on the CSV path: with the unit registry configured (the setting the worker,
+    ingest and the API read), rows of a unit not in it are dead-lettered `unknown_unit` and every
+    other row is still imported; without a registry the same file imports as before."""
+    from streams.dead_letter import header
+
+    registry = tmp_path / "units.yaml"
+    registry.write_text('units:\n  - {municipality: "0138", unit: bou-mottagning, name: Mottagningen}\n'
+                        '  - {municipality: "0138", unit: bou-ost, name: Barn och unga Öst}\n', encoding="utf-8")
+    args = [str(EXAMPLES / "orosanmalningar.csv"), "--mapping", str(EXAMPLES / "orosanmalningar.yaml")]
+
+    plain_topics = topic_factory(partitions=2, prefix="csv-noreg")
+    plain = _run([*args, "--state-dir", str(tmp_path / "plain")], _env(kafka_bootstrap, plain_topics))
+    plain_units = [orjson.loads(r.value)["unit"] for r in records(kafka_bootstrap, plain_topics.case_topic)]
+    assert plain["events_sent"] == 70 and plain["rejected"] == 0
+    assert records(kafka_bootstrap, plain_topics.dead_letter_topic) == []
+    vast = plain_units.count("bou-vast")
+    assert vast > 0 and len(plain_units) == 70
+
+    topics = topic_factory(partitions=2, prefix="csv-reg")
+    env = {**_env(kafka_bootstrap, topics), "CASEWATCH_UNIT_REGISTRY_FILE": str(registry)}
+    summary = _run([*args, "--state-dir", str(tmp_path / "reg")], env)
+    assert summary["complete"] and summary["rejected_by_reason"] == {"unknown_unit": vast}
+    assert summary["events_sent"] == 70 - vast
+    on_topic = [orjson.loads(r.value) for r in records(kafka_bootstrap, topics.case_topic)]
+    assert len(on_topic) == 70 - vast and {e["unit"] for e in on_topic} == {"bou-mottagning", "bou-ost"}
+    letters = records(kafka_bootstrap, topics.dead_letter_topic)
+    assert len(letters) == vast
+    assert {header(r.headers, "reason") for r in letters} == {"unknown_unit"}
+    assert all(orjson.loads(r.value)["unit"] == "bou-vast" for r in letters)
+    assert all(header(r.headers, "source_file") == "orosanmalningar.csv" for r in letters)

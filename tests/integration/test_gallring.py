@@ -123,3 +123,64 @@ def test_apply_refuses_while_a_worker_is_in_the_group(world, kafka_bootstrap):
     finally:
         consumer.close()
     assert _mentions(kafka_bootstrap, topics.case_topic, OLD_CLOSED) == 3
+
+
+def test_the_command_removes_cases_from_frozen_ivo_quarters_too(world, kafka_bootstrap, tmp_path):
+    """`casewatch gallra` as an operator runs it: the dry run lists the frozen IVO quarter's
+    case-level files; `--apply` leaves no trace of the removed case in them, in any topic or in
+    Redis, while the council's page stays as frozen."""
+    from typer.testing import CliRunner
+
+    from services.commands import app
+    from services.snapshot.revisions import verify
+    from streams.core.replay import Replay
+
+    settings, topics, store, _ = world
+    # The removed case also had a decision enforced late (closed in 2018): it was in 2018-Q2's IVO report.
+    late = [ev("decision.made", "2018-03-12T10:00:00+01:00", case=OLD_CLOSED, decision_id="d-gone",
+               intervention="kontaktperson"),
+            ev("decision.made", "2018-03-12T10:00:00+01:00", case=OLD_OPEN, decision_id="d-open",
+               intervention="kontaktperson"),
+            ev("decision.enforced", "2018-08-01T10:00:00+02:00", case=OLD_CLOSED, decision_id="d-gone")]
+    producer = make_producer(settings, client_id="gallra-test-ivo")
+    try:
+        ingest_lines([line(e) for e in late], DeliveryTracker(producer), topics.case_topic, topics.dead_letter_topic,
+                     "late.jsonl")
+    finally:
+        producer.close()
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(b"".join(r.value + b"\n" for r in records(kafka_bootstrap, topics.case_topic)))
+    ivo = tmp_path / "ivo"
+    frozen = CliRunner().invoke(app, ["ivo-report", "--quarter", "2018-Q2", "--events", str(events), "--out", str(ivo),
+                                      "--no-pdf"])
+    assert frozen.exit_code == 0, frozen.output
+    rev = ivo / "2018-Q2" / "rev-1"
+    assert OLD_CLOSED in (rev / "arbetslista.csv").read_text(encoding="utf-8-sig")
+    council = (rev / "statistik-kf.html").read_bytes()
+
+    env = {"CASEWATCH_KAFKA_BOOTSTRAP": kafka_bootstrap, "CASEWATCH_CASE_TOPIC": topics.case_topic,
+           "CASEWATCH_DEAD_LETTER_TOPIC": topics.dead_letter_topic, "CASEWATCH_REDIS_URL": settings.redis_url,
+           "CASEWATCH_CONSUMER_GROUP": settings.consumer_group, "CASEWATCH_WORKER_DATA_DIR": str(settings.worker_data_dir)}
+    args = ["gallra", "--before", "2020-01-01", "--ivo-out", str(ivo), "--snapshots-out", str(tmp_path / "snapshots")]
+    dry = CliRunner().invoke(app, args, env=env, catch_exceptions=False)
+    assert dry.exit_code == 0, dry.output
+    listed = orjson.loads(dry.stdout)
+    assert listed["dry_run"] and listed["cases_removed"] == 1
+    assert {f["file"] for f in listed["frozen_report_files"]} >= {str(rev / "arbetslista.csv"), str(rev / "ivo.json"),
+                                                                  str(tmp_path / "ivo-intern" / "2018-Q2" / "rev-1" /
+                                                                      "snapshot.json")}
+    assert OLD_CLOSED in (rev / "ivo.json").read_text(encoding="utf-8")
+
+    done = CliRunner().invoke(app, [*args, "--apply"], env=env, catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    for path in [*rev.iterdir(), *(tmp_path / "ivo-intern").rglob("*.json")]:
+        if path.suffix != ".xlsx":
+            assert OLD_CLOSED not in path.read_text(encoding="utf-8-sig"), path
+    assert "d-open" in (rev / "arbetslista.csv").read_text(encoding="utf-8-sig")
+    assert (rev / "statistik-kf.html").read_bytes() == council and verify(rev) == []
+    for topic in (topics.case_topic, topics.dead_letter_topic):
+        assert _mentions(kafka_bootstrap, topic, OLD_CLOSED) == 0
+    assert OLD_CLOSED.encode() not in store.client.hkeys(f"{settings.redis_prefix}:facts:0138")
+    kept = Replay()
+    kept.add_lines(r.value for r in records(kafka_bootstrap, topics.case_topic))
+    assert {case for _m, case in kept.cases} == {OLD_OPEN, RECENT}

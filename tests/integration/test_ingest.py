@@ -208,3 +208,46 @@ def test_delivery_failure_is_a_nonzero_exit(kafka_bootstrap, topic_factory, tmp_
                         "--dead-letter-topic", topics.dead_letter_topic, timeout=90)
     assert result.returncode == 1, (result.stdout, result.stderr)
     assert b"did not acknowledge" in result.stderr and b"Traceback" not in result.stderr
+
+
+def test_with_a_unit_registry_unknown_units_are_dead_lettered_and_the_rest_produced(kafka_bootstrap,
+                                                                                     topic_factory, tmp_path):
+    """CONTRACT.md §7 through `casewatch ingest`: the configured registry (the worker's and the
+    API's setting) dead-letters unknown pairs `unknown_unit`, in `unit` and `to_unit`; the file is
+    read to its end. Without it, the same file is accepted whole."""
+    def event(n: int, **fields) -> bytes:
+        base = {"event_id": f"u-{n}", "type": "report.received", "occurred_at": AT, "municipality": "0138",
+                "unit": "bou-1", "case_id": f"c-{n}", "data": {"reporter": "skola"}}
+        return orjson.dumps({**base, **fields})
+
+    lines = [event(1), event(2, unit="uppfunnen"), event(3, municipality="0180"),
+             event(4, type="case.transferred", data={"to_unit": "uppfunnen-2"}), event(5, unit="bou-2")]
+    path = tmp_path / "units.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    registry = tmp_path / "units.yaml"
+    registry.write_text('units:\n  - {municipality: "0138", unit: bou-1, name: BoU 1}\n'
+                        '  - {municipality: "0138", unit: bou-2, name: BoU 2}\n', encoding="utf-8")
+
+    def ingest(topics, registry_file):
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        env.pop("CASEWATCH_CONFIG_FILE", None)
+        env.pop("CASEWATCH_UNIT_REGISTRY_FILE", None)
+        if registry_file:
+            env["CASEWATCH_UNIT_REGISTRY_FILE"] = str(registry_file)
+        result = subprocess.run(_ingest_argv() + [str(path), "--bootstrap", kafka_bootstrap, "--topic",
+                                                  topics.case_topic, "--dead-letter-topic", topics.dead_letter_topic,
+                                                  "--json"], cwd=REPO, env=env, capture_output=True, timeout=60)
+        assert result.returncode == 0, result.stderr.decode()
+        return orjson.loads(result.stdout)
+
+    plain = topic_factory(partitions=1, prefix="ingest-noreg")
+    assert ingest(plain, None)["accepted"] == 5 and read_all(kafka_bootstrap, plain.dead_letter_topic) == []
+
+    topics = topic_factory(partitions=1, prefix="ingest-reg")
+    summary = ingest(topics, registry)
+    assert summary["accepted"] == 2 and summary["rejected_by_reason"] == {"unknown_unit": 3}
+    assert sorted(orjson.loads(r.value)["event_id"] for r in read_all(kafka_bootstrap, topics.case_topic)) == \
+        ["u-1", "u-5"]
+    dead = read_all(kafka_bootstrap, topics.dead_letter_topic)
+    assert sorted((headers(r)["line_no"], headers(r)["reason"], headers(r)["field"]) for r in dead) == [
+        ("2", "unknown_unit", "unit"), ("3", "unknown_unit", "unit"), ("4", "unknown_unit", "data.to_unit")]

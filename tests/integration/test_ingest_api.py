@@ -292,3 +292,29 @@ def test_schemathesis_over_openapi(service):
         run()
     client.close()
     assert not any(record_has_personal_id(r) for r in records(_bootstrap(service), topics.case_topic))
+
+
+def test_dlq_replay_passes_on_the_contract_fields_only_and_checks_the_unit_registry(kafka_bootstrap, topic_factory):
+    """A dead letter made valid again reaches the case topic re-serialised (its extra fields
+    dropped, CONTRACT.md §1a), and one for an unregistered unit stays a dead letter while the
+    registry does not list it."""
+    from streams.contract.validate import Rejection
+
+    topics = topic_factory(partitions=1, prefix="dlqcanon")
+    settings = settings_for(kafka_bootstrap, topics)
+    fixable = {**ev("report.received", "2024-05-01T10:00:00+02:00", case="c-fix", reporter="skola"),
+               "fritext": "samtal med mamma", "type": "report.received"}
+    elsewhere = ev("report.received", "2024-05-01T10:00:00+02:00", case="c-unit", unit="ny-enhet", reporter="skola")
+    sink = open_sink(settings)
+    try:
+        sink.submit([], [(orjson.dumps(fixable), Rejection("unknown_type", "type")),
+                         (orjson.dumps(elsewhere), Rejection("unknown_unit", "unit"))], "old-ingest")
+        result = replay_dead_letters(records(kafka_bootstrap, topics.dead_letter_topic), sink,
+                                     registry={("0138", "bou-1")})
+    finally:
+        sink.close()
+    assert (result["resubmitted"], result["still_invalid_by_reason"]) == (1, {"unknown_unit": 1})
+    [passed_on] = records(kafka_bootstrap, topics.case_topic)
+    event = orjson.loads(passed_on.value)
+    assert "fritext" not in event and b"samtal" not in passed_on.value
+    assert (event["event_id"], event["case_id"], passed_on.key) == (fixable["event_id"], "c-fix", b"c-fix")

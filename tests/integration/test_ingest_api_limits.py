@@ -91,6 +91,12 @@ def test_sources_are_bound_to_their_municipalities_and_registry_units(limited):
     assert [x["status"] for x in r.json()["results"]] == ["accepted", "rejected"]
     assert r.json()["results"][1]["reason"] == "unknown_unit"
     assert len(records(bootstrap, topics.case_topic)) == 1
+    # the unknown unit is dead-lettered with its reason, as on every path (the refusals above send nothing)
+    from streams.dead_letter import header
+
+    letters = records(bootstrap, topics.dead_letter_topic)
+    assert [(header(x.headers, "reason"), orjson.loads(x.value)["unit"]) for x in letters] == \
+        [("unknown_unit", "okand-enhet")]
 
 
 def test_only_the_contracts_fields_reach_kafka(limited):

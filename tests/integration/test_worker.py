@@ -401,3 +401,44 @@ def test_v2_streaming_equals_replay_for_every_key_at_two_instants(kafka_bootstra
     for a in instants:
         assert_identical(env, replay, a, Period.month_to_date(a))
         assert exported(env, a) == expected[a]
+
+
+def test_with_a_unit_registry_unknown_units_are_dead_lettered_and_the_rest_equals_replay(
+        kafka_bootstrap, worker_env, worker, tmp_path):
+    """CONTRACT.md §7 on the worker's path: with `CASEWATCH_UNIT_REGISTRY_FILE` set, events of a
+    unit not in the registry (in `unit` or `to_unit`) are dead-lettered `unknown_unit` and the
+    projection equals a replay with the same registry."""
+    env, topics = worker_env
+    lines = lines_for(municipalities=1, population=6_000, months=2, seed=5)
+    pairs = sorted({(e["municipality"], e["unit"]) for e in map(orjson.loads, lines)})
+    assert len(pairs) > 1
+    registered = set(pairs[1:])  # the first unit was never registered
+    registry = tmp_path / "units.yaml"
+    registry.write_text("units:\n" + "".join(f'  - {{municipality: "{m}", unit: {u}, name: Enhet {u}}}\n'
+                                             for m, u in sorted(registered)), encoding="utf-8")
+    env["CASEWATCH_UNIT_REGISTRY_FILE"] = str(registry)
+    produce(kafka_bootstrap, topics.case_topic, lines)
+    replay = Replay(registry=registered)
+    replay.add_lines(lines)
+    as_of = replay.latest
+    period = Period.month_to_date(as_of)
+    unknown = replay.rejected["unknown_unit"]
+    assert unknown > 0 and set(replay.rejected) == {"unknown_unit"}
+
+    worker.start()
+    wait_for(caught_up(env, replay.result(as_of, period)["units"], as_of, period), 120, "the projection", worker,
+             target=env)
+    assert_identical(env, replay, as_of, period)
+    assert dict(stats(env).rejected) == {"unknown_unit": unknown}
+    consumer = KafkaConsumer(bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest",
+                             enable_auto_commit=False, consumer_timeout_ms=5000)
+    consumer.assign([TopicPartition(topics.dead_letter_topic, p) for p in range(topics.partitions)])
+    letters = []
+    deadline = time.monotonic() + 30
+    while len(letters) < unknown and time.monotonic() < deadline:
+        for batch in consumer.poll(timeout_ms=1000).values():
+            letters.extend(batch)
+    consumer.close()
+    assert len(letters) == unknown
+    assert {dict(r.headers)["reason"] for r in letters} == {b"unknown_unit"}
+    assert worker.alive()

@@ -83,3 +83,11 @@ def test_a_frozen_quarter_and_its_revision(tmp_path):
     assert "beslut 0138|d|dd status: ej_verkstallt → verkstallt" in second
     assert all(not f.startswith("beslut/0138|c|") for f in fields)  # nothing else about other decisions
     assert (out / "2024-Q3" / "rev-1" / "ivo.json").read_bytes() == (rev1 / "ivo.json").read_bytes()
+
+
+def test_the_work_lists_count_of_events_is_written_the_swedish_way():
+    from services.ivo.worklist import made_line
+
+    text = made_line({"skapad_text": "1 oktober 2024 kl. 08.00", "kalla": "events.jsonl",
+                      "data_text": "30 september 2024 kl. 23.10", "handelser": {"godkanda": 4938}})
+    assert "(4\u00a0938 godkända händelser)" in text
