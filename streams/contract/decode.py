@@ -14,12 +14,18 @@ Each shortcut is sound, not heuristic:
 
 - depth: an envelope whose values, and whose ``data``'s values, are not containers is two
   deep; only other events are measured.
+- personal ids: for such a two-deep event the byte pre-filter only has to answer for strings,
+  keys and integers (their text is what a reader reads in a pure-ASCII line without escapes);
+  its few floats are checked exactly, one by one, so hex ids like "8e73" no longer look like
+  exponents and send the line the full way.
 - duplicate keys: a line that is byte for byte orjson's serialisation of the decoded object
-  (plus trailing whitespace) repeats no key, since a dict cannot. Otherwise byte counts: in a
-  line with no whitespace before any ``:``, every key ends in ``":``, so ``count(b'":')`` is at
-  least the number of key/value pairs written (quotes inside strings only add). Once the only
-  objects are the envelope and its ``data`` (``count(b"{")`` says so), the decoded objects hold
-  that many keys exactly when none was repeated. Only when both fail does the strict parse run.
+  (plus trailing whitespace) repeats no key, since a dict cannot. Otherwise byte counts: with
+  whitespace removed every key ends in ``":``, so ``count(b'":')`` is at
+  least the number of key/value pairs written (quotes inside strings only add). The count is
+  taken with JSON's four whitespace bytes deleted, so ``"key" :`` counts as well (deleting them
+  inside strings can only add matches). Once the only objects are the envelope and its ``data``
+  (``count(b"{")`` says so), the decoded objects hold that many keys exactly when none was
+  repeated. Only when both fail does the strict parse run.
 """
 from __future__ import annotations
 
@@ -28,7 +34,9 @@ import re
 
 import orjson
 
-from .personal_id import may_contain_personal_id, value_has_personal_id
+from .personal_id import (
+    float_has_personal_id, may_contain_personal_id, text_may_contain_personal_id, value_has_personal_id,
+)
 
 MAX_DEPTH = 16
 _loads = orjson.loads
@@ -78,28 +86,36 @@ def _has_duplicate_key(raw: bytes) -> bool:
     return False
 
 
-def _at_most_two_deep(obj: dict) -> bool:
-    """The envelope and ``data`` hold no further container (the common event), cheaply."""
+_DEEP = None  # what :func:`_shallow_floats` says of a value with deeper containers
+
+
+def _shallow_floats(obj: dict) -> list | None:
+    """For the common event (the envelope and ``data`` hold no further container) the floats
+    among their values, cheaply; :data:`_DEEP` (None) for any other value."""
+    floats = []
     for value in obj.values():
         kind = type(value)
         if kind is dict:
             for inner in value.values():
-                if type(inner) is dict or type(inner) is list:
-                    return False
+                kind = type(inner)
+                if kind is float:
+                    floats.append(inner)
+                elif kind is dict or kind is list:
+                    return _DEEP
+        elif kind is float:
+            floats.append(value)
         elif kind is list:
-            return False
-    return True
+            return _DEEP
+    return floats
 
 
 def _may_repeat_a_key(raw: bytes, obj: dict) -> bool:
     """False when byte counts prove no object in ``raw`` repeats a key (module docstring)."""
-    if b" :" in raw or b"\t:" in raw or b"\n:" in raw or b"\r:" in raw:
-        return True
     data = obj.get("data")
     objects = 2 if type(data) is dict else 1
     if raw.count(b"{") != objects:
         return True
-    return raw.count(b'":') != len(obj) + (len(data) if objects == 2 else 0)
+    return raw.translate(None, b" \t\n\r").count(b'":') != len(obj) + (len(data) if objects == 2 else 0)
 
 
 def _orjson_reason(error: orjson.JSONDecodeError) -> str:
@@ -117,7 +133,8 @@ def decode_event(raw: bytes) -> dict | str:
         return _orjson_reason(error)
     if type(obj) is not dict:
         return "bad_type"
-    if not _at_most_two_deep(obj) and depth_of(obj) > MAX_DEPTH:
+    floats = _shallow_floats(obj)
+    if floats is _DEEP and depth_of(obj) > MAX_DEPTH:
         return "too_deep"
     # No key can repeat in orjson's own serialisation of ``obj``: when the line is exactly that
     # (what our producers and most case systems write), the proof costs one dumps and a compare.
@@ -128,7 +145,11 @@ def decode_event(raw: bytes) -> dict | str:
     if raw != dumped and not (raw.startswith(dumped) and not raw[len(dumped):].strip()) \
             and _may_repeat_a_key(raw, obj) and _has_duplicate_key(raw):
         return "duplicate_key"
-    if may_contain_personal_id(raw) and value_has_personal_id(obj):
+    if floats is _DEEP:
+        if may_contain_personal_id(raw) and value_has_personal_id(obj):
+            return "personal_id_in_payload"
+    elif (text_may_contain_personal_id(raw) and value_has_personal_id(obj)) \
+            or (floats and any(float_has_personal_id(f) for f in floats)):
         return "personal_id_in_payload"
     return obj
 

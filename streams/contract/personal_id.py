@@ -163,6 +163,27 @@ def may_contain_personal_id(raw: bytes) -> bool:
     zeros = raw.translate(_DIGITS_TO_ZERO)
     if b".0000000000" in zeros or ((b"0e" in zeros or b"0E" in zeros) and _EXPONENT.search(zeros)):
         return True
+    return _has_candidate_run(zeros)
+
+
+def text_may_contain_personal_id(raw: bytes) -> bool:
+    """:func:`may_contain_personal_id` for the strings, keys and integers of a line only: a
+    float's written-out digits may differ from its text, so the caller checks every float of
+    the decoded value itself (:func:`float_has_personal_id`). Hex strings such as UUIDs look
+    like exponents ("8e73") and would send every such line the full way otherwise."""
+    if b"\\" in raw or not raw.isascii():
+        return True
+    return _has_candidate_run(raw.translate(_DIGITS_TO_ZERO))
+
+
+def float_has_personal_id(value: float) -> bool:
+    """Whether a JSON number decoded as a float reads as a personal identity number."""
+    return contains_personal_id(number_digits(value))
+
+
+def _has_candidate_run(zeros: bytes) -> bool:
+    """Whether ``zeros`` (a line with every ASCII digit turned into "0") has a digit run that
+    could be a personal identity number: 10 or 12 digits, or 6 or 8 and a separator and 4."""
     start = zeros.find(b"000000")
     n = len(zeros)
     while start != -1:

@@ -84,13 +84,23 @@ def parse_timestamp(value: object, field: str) -> float:
         raise _Reject("bad_type", field)
     # The common exact shape "YYYY-MM-DDTHH:MM:SS+HH:MM": with every separator in place,
     # fromisoformat (in C) checks the digits and ranges, and nothing else can pass.
-    if (len(value) == 25 and value[10] == "T" and value[19] in "+-" and value[4] == "-" and value[7] == "-"
-            and value[13] == ":" and value[16] == ":" and value[22] == ":"):
+    n = len(value)
+    if (n in _FAST_LENGTHS and value[10] == "T" and value[4] == "-" and value[7] == "-" and value[13] == ":"
+            and value[16] == ":" and _FAST_LENGTHS[n] == (value[n - 1] == "Z")
+            and (value[n - 1] == "Z" or value[n - 6] in "+-" and value[n - 3] == ":")
+            and (n == 25 or n == 20 or value[19] == ".") and value.isascii()):
+        # Also "...SS.fff" / "...SS.ffffff" before the offset, and "Z": the shapes other case
+        # systems write. The length pins the fraction to none, 3 or 6 digits, which
+        # fromisoformat reads exactly as the generic path below does.
         try:
             return datetime.fromisoformat(value).timestamp()
         except ValueError:
             raise _Reject("bad_timestamp", field) from None
     return _parse_generic(value, field)
+
+
+# "YYYY-MM-DDTHH:MM:SS" (19) + "" / ".fff" / ".ffffff" + "Z" (1) or "+HH:MM" (6): length -> ends in Z
+_FAST_LENGTHS = {20: True, 24: True, 27: True, 25: False, 29: False, 32: False}
 
 
 def parse_instant(text: str) -> float:
@@ -188,7 +198,8 @@ def _compile(field: Field) -> Check:
 
 class _CompiledSpec(NamedTuple):
     spec: EventSpec
-    fields: tuple[tuple[str, str, bool, object, Check], ...]  # name, path, required, default, check
+    # name, path, required, default, check, {choice: choice} for an enum (checked inline)
+    fields: tuple[tuple[str, str, bool, object, Check, dict | None], ...]
     is_staff: bool
     unit_fields: tuple[int, ...]  # payload positions naming a unit (to_unit), for the registry
 
@@ -196,7 +207,8 @@ class _CompiledSpec(NamedTuple):
 _COMPILED = {
     name: _CompiledSpec(
         spec,
-        tuple((f.name, "data." + f.name, f.required, f.default, _compile(f)) for f in spec.fields),
+        tuple((f.name, "data." + f.name, f.required, f.default, _compile(f),
+               {c: c for c in f.choices} if f.kind == "enum" else None) for f in spec.fields),
         name.startswith("staff."),
         tuple(i for i, f in enumerate(spec.fields) if f.kind == "unit"),
     )
@@ -253,8 +265,11 @@ def _event(obj: dict, registry: Registry | None = None) -> Event:
     compiled = _COMPILED.get(type_)
     if compiled is None:
         raise _Reject("unknown_type", "type")
-    _check_id(event_id, "event_id")
-    _check_id(case_id, "case_id")
+    # The checks inlined for the common valid value; the check itself names a bad one's reason.
+    if type(event_id) is not str or not 0 < len(event_id) <= 64:
+        _check_id(event_id, "event_id")
+    if type(case_id) is not str or not 0 < len(case_id) <= 64:
+        _check_id(case_id, "case_id")
     ts = parse_timestamp(occurred_at, "occurred_at")
     place = _VALID_PLACES.get((municipality, unit)) if type(municipality) is str and type(unit) is str else None
     if place is None:
@@ -267,10 +282,14 @@ def _event(obj: dict, registry: Registry | None = None) -> Event:
     if type(data) is not dict:
         raise _Reject("bad_type", "data")
     payload = []
-    for name, path, required, default, check in compiled.fields:
+    for name, path, required, default, check, choices in compiled.fields:
         value = data.get(name, _MISSING)
         if value is not _MISSING:
-            payload.append(check(value, path))
+            if choices is not None and type(value) is str:  # an enum: its catalogue string
+                canonical = choices.get(value)
+                payload.append(check(value, path) if canonical is None else canonical)
+            else:
+                payload.append(check(value, path))
         elif required:
             raise _Reject("missing_field", path)
         else:

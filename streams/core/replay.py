@@ -7,7 +7,7 @@ tests feed it files, the streaming path shares :func:`streams.core.facts.fold_ca
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from streams.contract.validate import Event, Registry, Rejection, validate_line
 
@@ -15,6 +15,19 @@ from .clocks import DEFAULT_CLOCKS, Clocks
 from .facts import CaseFacts, fold_case
 from .kpis import Period, compute
 from .timeutil import format_ts
+
+
+def accepted_events(lines: Iterable[bytes | str], registry: Registry | None, rejected: Counter) -> Iterator[Event]:
+    """The lines' accepted events; each rejection counted by reason in ``rejected`` (blank lines
+    are layout, not events, and are skipped)."""
+    for line in lines:
+        event = validate_line(line, registry)
+        if type(event) is Rejection:
+            if event.reason == "invalid_json" and not line.strip():
+                continue
+            rejected[event.reason] += 1
+            continue
+        yield event
 
 
 class Replay:
@@ -40,15 +53,9 @@ class Replay:
 
     def add_lines(self, lines: Iterable[bytes | str]) -> None:
         """The hot loop of a replay: :meth:`add_line` and :meth:`add_event` inlined."""
-        cases, rejected, latest, registry = self.cases, self.rejected, self.latest, self.registry
+        cases, latest = self.cases, self.latest
         accepted = duplicates = 0
-        for line in lines:
-            event = validate_line(line, registry)
-            if type(event) is Rejection:
-                if event.reason == "invalid_json" and not line.strip():
-                    continue  # blank lines are layout, not events
-                rejected[event.reason] += 1
-                continue
+        for event in accepted_events(lines, self.registry, self.rejected):
             event_id, _type, code, ts, municipality, unit, case_id, payload = event
             key = (municipality, case_id)
             case = cases.get(key)
