@@ -145,10 +145,21 @@ def municipality_variable() -> dashboard.QueryVariable:
         "Kommunens SCB-kod.")
 
 
+# The unit drop-down shows the unit registry's display names (casewatch_unit_info's ``name``) and
+# selects by unit code: one series per unit, named by the registry where it names the unit, else
+# by its code; Grafana's regex takes the option's text and value from the named groups (the
+# labels of a query_result line come sorted: municipality, name, unit).
+UNIT_CHOICES = (
+    f'max by (municipality, unit, name) (casewatch_unit_info{{municipality=~"$municipality"}}) '
+    f'or on (municipality, unit) label_replace(max by (municipality, unit) '
+    f'({VARIABLE_SOURCE_METRIC}{{municipality=~"$municipality"}}), "name", "$1", "unit", "(.+)")')
+UNIT_CHOICE_REGEX = '/name="(?<text>[^"]*)".*unit="(?<value>[^"]*)"/'
+
+
 def unit_variable() -> dashboard.QueryVariable:
     return _label_variable(
-        "unit", "Enhet", f'label_values({VARIABLE_SOURCE_METRIC}{{municipality=~"$municipality"}}, unit)',
-        "Enheter i valda kommuner.")
+        "unit", "Enhet", f"query_result({UNIT_CHOICES})",
+        "Enheter i valda kommuner, med namnen i enhetsregistret.").regex(UNIT_CHOICE_REGEX)
 
 
 # --------------------------------------------------------------------------- dashboards

@@ -26,7 +26,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.base import BaseHTTPMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -49,7 +49,8 @@ HERE = Path(__file__).parent
 DOWNLOADS = {HTML_FILE: "text/html; charset=utf-8", PDF_FILE: "application/pdf",
              XLSX_FILE: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 # No script anywhere; inline styles only in the report preview, which is one self-contained page.
-CSP = ("default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 
 
@@ -75,7 +76,8 @@ def create_app(settings: EditorSettings, report: ReportSource | None = None) -> 
 
     def page(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
         context.update(request=request, csrf_field=CSRF_FIELD, csrf=csrf_token(request),
-                       user=getattr(request.state, "identity", None), auth=settings.auth)
+                       user=getattr(request.state, "identity", None), auth=settings.auth,
+                       autosave_ms=int(settings.autosave_seconds * 1000))
         return HTMLResponse(env.get_template(template).render(**context), status_code=status)
 
     def who(request: Request, write: bool = False) -> Identity:
@@ -146,7 +148,9 @@ def create_app(settings: EditorSettings, report: ReportSource | None = None) -> 
         except ReportError as exc:
             return page(request, "error.html", 503, message=str(exc))
 
-    async def save_month(request: Request) -> Response:
+    async def submitted_draft(request: Request, action: str):
+        """The month's draft from the posted form, checked and saved: ``(identity, month, draft,
+        outcome)`` with outcome ``("saved", saved)``, ``("invalid", errors)`` or ``("stale", current)``."""
         identity = who(request, write=True)
         month = month_of(request)
         form = await request.form()
@@ -160,15 +164,36 @@ def create_app(settings: EditorSettings, report: ReportSource | None = None) -> 
         draft.areas = {k: v for k, v in draft.areas.items() if k in computed}  # only the board's goal areas
         errors = problems(draft, computed)
         if errors:
-            record(request, identity, "draft.save", "invalid", month, version=expected)
-            return month_page(request, identity, month, draft, 422, errors=errors)
+            if action == "draft.save":  # an autosave of a half-written draft changes nothing worth a line
+                record(request, identity, action, "invalid", month, version=expected)
+            return identity, month, draft, ("invalid", errors)
         try:
             saved = drafts.save(draft, expected, identity.account.name, _now())
         except StaleDraft as exc:
-            record(request, identity, "draft.save", "stale", month, version=expected)
-            return month_page(request, identity, month, draft, 409, stale=exc.current)
-        record(request, identity, "draft.save", "saved", month, version=saved.version)
+            record(request, identity, action, "stale", month, version=expected)
+            return identity, month, draft, ("stale", exc.current)
+        record(request, identity, action, "saved", month, version=saved.version)
+        return identity, month, draft, ("saved", saved)
+
+    async def save_month(request: Request) -> Response:
+        identity, month, draft, (outcome, detail) = await submitted_draft(request, "draft.save")
+        if outcome == "invalid":
+            return month_page(request, identity, month, draft, 422, errors=detail)
+        if outcome == "stale":
+            return month_page(request, identity, month, draft, 409, stale=detail)
         return RedirectResponse(f"/manad/{month}?klart=sparad", 303)
+
+    async def autosave_month(request: Request) -> Response:
+        """The page's script saves the draft a moment after the writer stops typing; the answer is
+        the status line it shows. Nothing incomplete or stale is saved; "Spara utkast" then says why."""
+        _identity, _month, _draft, (outcome, detail) = await submitted_draft(request, "draft.autosave")
+        if outcome == "saved":
+            return JSONResponse({"version": detail.version, "status": f"Sparat {views.clock_text(detail.saved_at)}."})
+        if outcome == "stale":
+            return JSONResponse({"status": f"Inte sparat: {detail.saved_by} sparade en nyare version "
+                                           f"{views.when(detail.saved_at)}. Tryck Spara utkast för att jämföra."},
+                                status_code=409)
+        return JSONResponse({"status": "Inte sparat ännu: " + " ".join(detail.values())}, status_code=422)
 
     async def preview(request: Request) -> Response:
         who(request)
@@ -254,6 +279,7 @@ def create_app(settings: EditorSettings, report: ReportSource | None = None) -> 
             Route("/logga-ut", logout, methods=["POST"]),
             Route("/manad/{month}", show_month, methods=["GET"]),
             Route("/manad/{month}", save_month, methods=["POST"]),
+            Route("/manad/{month}/autospara", autosave_month, methods=["POST"]),
             Route("/manad/{month}/forhandsgranskning", preview),
             Route("/manad/{month}/frys", freeze, methods=["POST"]),
             Route("/manad/{month}/revision/{revision:int}", show_revision),

@@ -24,6 +24,8 @@ SAID = {
     ("draft.save", "saved"): "sparade utkastet",
     ("draft.save", "stale"): "sparande avvisat: någon annan hade sparat",
     ("draft.save", "invalid"): "sparande avvisat: ofullständig bedömning",
+    ("draft.autosave", "saved"): "sparade utkastet automatiskt",
+    ("draft.autosave", "stale"): "automatisk sparning avvisad: någon annan hade sparat",
     ("report.freeze", "new_revision"): "frös rapporten",
     ("report.freeze", "unchanged"): "frysning utan ändring: ingen ny revision",
     ("report.freeze", "stale"): "frysning avvisad: utkastet hade ändrats",
@@ -34,7 +36,7 @@ SAID = {
 class AuditEntry:
     at: str  # ISO 8601, Stockholm time
     actor: str  # the user name
-    action: str  # draft.save | report.freeze
+    action: str  # draft.save | draft.autosave | report.freeze
     outcome: str
     client: str  # the address the request came from (the client's, when a trusted proxy named it)
     request_id: str

@@ -40,6 +40,8 @@ class EditorSettings(BaseSettings):
     session_secret_file: Optional[Path] = None
     session_idle_minutes: int = Field(30, ge=1, le=24 * 60)
     session_max_hours: int = Field(10, ge=1, le=7 * 24)
+    # Seconds after the last keystroke before the page saves the draft by itself; 0: only on "Spara utkast".
+    autosave_seconds: float = Field(3.0, ge=0, le=600)
     cookie_secure: bool = True  # Secure cookies; browsers accept them on http://localhost too
 
     @field_validator("proxy_user_header")

@@ -22,12 +22,30 @@ def when(iso: str | None) -> str:
     return f"{moment.day} {month_name(moment.month)} {moment.year} kl. {moment:%H.%M}"
 
 
+def clock_text(iso: str) -> str:
+    """``kl. 22.47`` today, else the whole instant (``28 november 2026 kl. 22.47``)."""
+    moment = datetime.fromisoformat(iso)  # local time, as the store writes it (app._now)
+    if moment.date() == datetime.now(moment.tzinfo).date():
+        return f"kl. {moment:%H.%M}"
+    return when(iso)
+
+
 def month_title(month: str) -> str:
     year, number_ = month.split("-")
     return f"{month_name(int(number_))} {year}"
 
 
-FILTERS = {"colour_word": lambda c: COLOUR_WORD.get(c, "Ej bedömd"), "trend_word": lambda t: TREND_WORD.get(t, "–"),
+def revision_word(name: str | None) -> str:
+    """``rev-1`` (the folder's name) as the page says it: ``revision 1``."""
+    return f"revision {name[4:]}" if name and name.startswith("rev-") else (name or "")
+
+
+def changes_word(count: int) -> str:
+    """``1 ändrad uppgift``, ``3 ändrade uppgifter``."""
+    return f"{number(count)} {'ändrad uppgift' if count == 1 else 'ändrade uppgifter'}"
+
+
+FILTERS = {"revision_word": revision_word, "changes_word": changes_word, "colour_word": lambda c: COLOUR_WORD.get(c, "Ej bedömd"), "trend_word": lambda t: TREND_WORD.get(t, "–"),
            "when": when, "month_title": month_title, "mnkr": mnkr, "number": number, "cell": cell_text}
 GLOBALS: dict = {}
 

@@ -38,6 +38,12 @@ def ivo_report_command(
         typer.echo(orjson.dumps(report.as_json(), option=orjson.OPT_INDENT_2).decode())
         return
     meta = source_meta(replay, str(events) if events else "Kafka (händelseloggen)", municipality)
+    from services.ivo.words import unit_names
+    from streams.settings import load_settings
+
+    # The work list names units as the registry does (CONTRACT.md §7), kept with the revision.
+    meta["enhetsnamn"] = unit_names(load_settings().unit_registry(),
+                                    ((i.municipality, i.unit) for i in [*report.decisions, *report.interruptions]))
     outcome = freeze(report, out, meta, below, pdf)
     lines = f"{len(report.decisions)} beslut, {len(report.interruptions)} avbrott"
     if not outcome.created:

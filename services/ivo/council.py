@@ -30,19 +30,23 @@ def _table(title: str, first: str, table: list[list], columns: list[str]) -> str
 
 def to_html(quarter: Quarter, statistik: dict, meta: dict, municipality_name: str | None = None) -> str:
     below = statistik["undertryck_under"]
-    who = escape(municipality_name or (f"kommun {meta['kommun']}" if meta.get("kommun") else "kommunen"))
+    if municipality_name is None and meta.get("kommun"):
+        from services.snapshot.municipalities import municipality_name as name_of
+
+        municipality_name = name_of(meta["kommun"])
+    who = escape(municipality_name or "kommunen")
     revision = meta.get("revision")
     rev_text = f" Revision {revision}." if revision else ""
     return (
         "<!DOCTYPE html><html lang='sv'><head><meta charset='utf-8'>"
-        f"<title>Ej verkställda beslut {quarter}</title><style>"
+        f"<title>Ej verkställda beslut, {words.quarter_text(quarter)}</title><style>"
         "@page{size:A4;margin:20mm}"
         "body{font-family:'DejaVu Sans',sans-serif;font-size:10.5pt;margin:1.5em;max-width:44em}"
         "h1{font-size:16pt}h2{font-size:12pt;margin-top:1.6em}"
         "table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #bbb;padding:4px 8px;text-align:left}"
         "th{border-bottom:2px solid #333}td.num,th.num{text-align:right}tr.total td{font-weight:bold;"
         "border-top:2px solid #333}.note{font-size:9pt;color:#333}</style></head><body>"
-        f"<h1>Rapport till kommunfullmäktige: ej verkställda beslut, {quarter}</h1>"
+        f"<h1>Rapport till kommunfullmäktige: ej verkställda beslut, {words.quarter_text(quarter)}</h1>"
         f"<p>Statistikrapport enligt 16 kap. 6 h § socialtjänstlagen för {who}. Antal gynnande beslut "
         "enligt socialtjänstlagen som inte verkställts inom tre månader från beslutet, och antal beslut där "
         "verkställigheten avbrutits i tre månader, som fortfarande inte var verkställda vid kvartalets slut "

@@ -65,7 +65,7 @@ def worklist_meta(meta: dict) -> dict:
 def write_worklist(folder: Path, report: IvoReport, meta: dict) -> list[str]:
     """The reporter's work list (HTML, CSV, XLSX) into ``folder``; the file names."""
     (folder / LIST_HTML).write_text(worklist.to_html(report, meta), encoding="utf-8")
-    (folder / LIST_CSV).write_text(worklist.to_csv(report), encoding="utf-8-sig")
+    (folder / LIST_CSV).write_text(worklist.to_csv(report, meta.get("enhetsnamn")), encoding="utf-8-sig")
     worklist.to_xlsx(report, meta, folder / LIST_XLSX)
     return [LIST_HTML, LIST_CSV, LIST_XLSX]
 

@@ -25,6 +25,8 @@ from . import words
 COLUMNS = ("Enhet", "Avser", "Rapport", "Ärende-id", "Beslut-id", "Insats", "Kön", "Beslutsdatum / avbrott",
            "Tre månader gick ut", "Status", "Statusdatum", "Dagar i väntan", "Över 6 månader",
            "Orsak till dröjsmål")
+# Ids and dates kept on one line, so a case id is read (and copied) whole.
+_CELL_CLASS = {3: "id", 4: "id", 7: "date", 8: "date", 10: "date"}
 SECRET = "Sekretess enligt 26 kap. 1 § OSL – arbetslista, ej för publicering."
 
 
@@ -39,8 +41,9 @@ def flagged(line: IvoItem, end: date) -> bool:
     return over_six_months(line.started, line.status_date or end)
 
 
-def cells(what: str, line: IvoItem, end: date) -> list:
-    return [line.unit, "Beslut" if what == "beslut" else "Avbrott i verkställighet", words.KINDS_SV[line.kind],
+def cells(what: str, line: IvoItem, end: date, names: dict[str, str] | None = None) -> list:
+    """One row; the unit by its registry display name where ``names`` has it, else its code."""
+    return [(names or {}).get(f"{line.municipality}|{line.unit}", line.unit), "Beslut" if what == "beslut" else "Avbrott i verkställighet", words.KINDS_SV[line.kind],
             line.case_id, line.decision_id, words.intervention(line.intervention), words.sex(line.sex),
             line.started.isoformat(), line.limit.isoformat(), words.STATUSES_SV[line.status],
             line.status_date.isoformat() if line.status_date else "–", line.days_waited,
@@ -52,12 +55,12 @@ def made_line(meta: dict) -> str:
             f"{meta['data_text']} ({number(meta['handelser']['godkanda'])} godkända händelser).")
 
 
-def to_csv(report: IvoReport) -> str:
+def to_csv(report: IvoReport, names: dict[str, str] | None = None) -> str:
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for what, line in rows(report):
-        writer.writerow(cells(what, line, report.quarter.last_day))
+        writer.writerow(cells(what, line, report.quarter.last_day, names))
     return out.getvalue()
 
 
@@ -72,11 +75,11 @@ def to_html(report: IvoReport, meta: dict) -> str:
             c = cells(what, line, end)
             flag = " class='over6'" if c[12] else ""
             body.append(f"<tr{flag}>" + "".join(
-                f"<td class='num'>{escape(str(v))}</td>" if isinstance(v, int) else f"<td>{escape(str(v))}</td>"
-                for v in c[1:]) + "</tr>")
+                f"<td class='{_CELL_CLASS.get(i, 'num' if isinstance(v, int) else 'text')}'>{escape(str(v))}</td>"
+                for i, v in enumerate(c) if i) + "</tr>")
         n_new = sum(1 for _, l in group if l.kind == "new")
         sections.append(
-            f"<h2>Enhet {escape(unit[1])} (kommun {escape(unit[0])})</h2>"
+            f"<h2>{escape(words.unit_title(unit[0], unit[1], meta.get('enhetsnamn')))}</h2>"
             f"<p>{n_new} {'ny' if n_new == 1 else 'nya'} att rapportera, {len(group) - n_new} "
             f"{'uppföljning' if len(group) - n_new == 1 else 'uppföljningar'}.</p>"
             "<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in COLUMNS[1:]) + "</tr></thead>"
@@ -85,14 +88,14 @@ def to_html(report: IvoReport, meta: dict) -> str:
         sections.append("<p>Inga beslut eller avbrott att rapportera eller följa upp detta kvartal.</p>")
     return (
         "<!DOCTYPE html><html lang='sv'><head><meta charset='utf-8'>"
-        f"<title>Att rapportera till IVO {q}</title><style>"
+        f"<title>Att rapportera till IVO, {words.quarter_text(q)}</title><style>"
         "@page{size:A4 landscape;margin:12mm}"
         "body{font-family:'DejaVu Sans',sans-serif;font-size:9pt;margin:1em}"
         "table{border-collapse:collapse;width:100%}th,td{border:1px solid #999;padding:2px 4px;text-align:left}"
-        "th{background:#eee}td.num{text-align:right}tr.over6 td{background:#fde2e2}"
+        "th{background:#eee}td.num{text-align:right}td.id,td.date{white-space:nowrap}tr.over6 td{background:#fde2e2}"
         ".secret{color:#a00;font-weight:bold}</style></head><body>"
         f"<p class='secret'>{SECRET}</p>"
-        f"<h1>Ej verkställda beslut och avbrott – underlag för rapport till IVO, {q}</h1>"
+        f"<h1>Ej verkställda beslut och avbrott – underlag för rapport till IVO, {words.quarter_text(q)}</h1>"
         f"<p>Kvartalet {long_date(q.first_day)}–{long_date(end)}. Gynnande beslut enligt SoL som inte "
         "verkställts inom tre månader, avbrott i verkställigheten som varat i tre månader, och uppföljning av "
         "det som rapporterats tidigare tills det verkställts eller avslutats (16 kap. 6 f–g § SoL). "
@@ -104,7 +107,7 @@ def to_html(report: IvoReport, meta: dict) -> str:
 def to_xlsx(report: IvoReport, meta: dict, target: Path) -> Path:
     wb = Workbook()
     ws = wb.active
-    ws.title = f"IVO {report.quarter}"
+    ws.title = f"IVO kvartal {report.quarter.quarter} {report.quarter.year}"
     ws.append([SECRET])
     ws.append([made_line(meta)])
     ws.append(list(COLUMNS))
@@ -113,7 +116,7 @@ def to_xlsx(report: IvoReport, meta: dict, target: Path) -> Path:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     pink = PatternFill("solid", fgColor="FFFDE2E2")
     for what, line in rows(report):
-        values = cells(what, line, report.quarter.last_day)
+        values = cells(what, line, report.quarter.last_day, meta.get("enhetsnamn"))
         ws.append(values)
         if values[12]:
             for cell in ws[ws.max_row]:

@@ -47,10 +47,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def editor(tmp_path_factory):
-    """``{"url", "settings"}`` of a running editor with writers anna and bertil and reader rut."""
-    root = tmp_path_factory.mktemp("board")
+def _serve(root: Path, **overrides):
+    """A running editor over three simulated months, with writers anna and bertil and reader rut."""
     events = root / "events.jsonl"
     spec = SimulationSpec(months=3, municipalities=1, population=20_000, seed=7, end=datetime(2024, 4, 1, tzinfo=STOCKHOLM))
     events.write_bytes(b"".join(simulate(spec)))
@@ -60,7 +58,8 @@ def editor(tmp_path_factory):
     save_account(users, "rut", "reader", PASSWORDS["rut"])
     port = _free_port()
     settings = EditorSettings(host="127.0.0.1", port=port, events_file=events, data_dir=root / "data",
-                              snapshots_dir=root / "snapshots", users_file=users, session_secret="test-secret")
+                              snapshots_dir=root / "snapshots", users_file=users, session_secret="test-secret",
+                              **overrides)
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
                                            proxy_headers=False))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -73,6 +72,19 @@ def editor(tmp_path_factory):
     yield {"url": f"http://127.0.0.1:{port}", "settings": settings}
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def editor(tmp_path_factory):
+    """``{"url", "settings"}`` of a running editor that saves only on "Spara utkast" (the flow
+    without JavaScript; autosave has its own editor below, so its timing cannot disturb these)."""
+    yield from _serve(tmp_path_factory.mktemp("board"), autosave_seconds=0)
+
+
+@pytest.fixture(scope="module")
+def autosave_editor(tmp_path_factory):
+    """An editor that saves the draft half a second after the last keystroke."""
+    yield from _serve(tmp_path_factory.mktemp("board-autosave"), autosave_seconds=0.5)
 
 
 @pytest.fixture(scope="module")  # its event loop must end before other tests run asyncio.run()
@@ -104,11 +116,13 @@ def shots():
 
 @pytest.fixture
 def login(browser, editor):
-    """``login(name)`` → a page in a fresh browser context, logged in as ``name``."""
+    """``login(name[, server])`` → a page in a fresh browser context, logged in as ``name`` (on
+    ``editor`` unless another server is given)."""
     contexts = []
 
-    def open_as(name: str):
-        context = browser.new_context(base_url=editor["url"], locale="sv-SE", accept_downloads=True,
+    def open_as(name: str, server: dict | None = None):
+        url = (server or editor)["url"]
+        context = browser.new_context(base_url=url, locale="sv-SE", accept_downloads=True,
                                       viewport={"width": 1200, "height": 900})
         contexts.append(context)
         page = context.new_page()
@@ -116,7 +130,7 @@ def login(browser, editor):
         page.get_by_label("Användarnamn").fill(name)
         page.get_by_label("Lösenord").fill(PASSWORDS[name])
         page.get_by_role("button", name="Logga in").click()
-        page.wait_for_url(f"{editor['url']}/")
+        page.wait_for_url(f"{url}/")
         return page
 
     yield open_as

@@ -6,6 +6,7 @@ import re
 import subprocess
 
 import orjson
+from playwright.sync_api import expect
 
 from .conftest import axe_problems
 
@@ -46,6 +47,8 @@ def test_writer_writes_previews_and_freezes_a_month(login, shots, editor, tmp_pa
     other_word = {"gul": "Gul", "röd": "Röd"}[other]
     shots(page, "month-empty")
     assert_accessible(page)
+    # The economy's nine columns scroll inside their own region; the page never scrolls sideways.
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
     page.locator("#area-medarbetare-events").fill(EVENTS_1)
     page.locator("#area-medarbetare-actions").fill(ACTIONS_1)
@@ -116,6 +119,9 @@ def test_writer_writes_previews_and_freezes_a_month(login, shots, editor, tmp_pa
     page.wait_for_url(re.compile(rf".*/manad/{MONTH}/revision/2\?ny=1$"))
     changes = page.get_by_role("table").inner_text()
     assert re.search(r"^1\. .* · åtgärder\t", changes, re.M)
+    main_text = page.locator("main").inner_text()
+    assert "ersätter revision 1." in main_text and "1 ändrad uppgift sedan revision 1" in main_text
+    assert "rev-" not in main_text
     shots(page, "frozen-rev-2-changes")
 
     page.goto(f"/manad/{MONTH}/logg")
@@ -183,3 +189,41 @@ def test_forms_without_the_csrf_token_are_refused(login, editor):
     assert answer.status == 403
     assert not (editor["settings"].data_dir / "2024-01" / "draft.json").exists()
     assert page.request.post("/logga-ut", form={}).status == 403
+
+
+def test_the_draft_saves_itself_while_typing(login, shots, autosave_editor):
+    """Issue 17: the draft is saved as the writer types (a moment after the last keystroke), the
+    page says when in Swedish, and the explicit save that follows is not taken for a stale one."""
+    month, data = "2024-01", autosave_editor["settings"].data_dir
+    page = login("anna", autosave_editor)
+    page.goto(f"/manad/{month}")
+    status = page.locator("#autosparat")
+    assert status.inner_text() == ""
+    page.locator("#area-medarbetare-events").press_sequentially("- Ny chef på mottagningen.", delay=20)
+    expect(status).to_have_text(re.compile(r"^Sparat kl\."), timeout=15_000)  # no eval: the page's CSP forbids it
+    assert re.fullmatch(r"Sparat kl\. \d{2}\.\d{2}\.", status.inner_text())
+    saved = orjson.loads((data / month / "draft.json").read_bytes())
+    assert (saved["version"], saved["areas"]["medarbetare"]["events"]) == (1, "- Ny chef på mottagningen.")
+    shots(page, "autosaved")
+    assert_accessible(page, [".save-row"])
+
+    # An incomplete draft (a colour without its reason) is not saved, and the page says why.
+    computed = page.locator("#area-kvalitet-assessed_colour option").first.inner_text()
+    page.locator("#area-kvalitet-assessed_colour").select_option("röd" if "röd" not in computed else "grön")
+    expect(status).to_have_text(re.compile(r"^Inte sparat"), timeout=15_000)
+    assert "motivering" in status.inner_text()
+    assert orjson.loads((data / month / "draft.json").read_bytes())["version"] == 1
+    page.locator("#area-kvalitet-reason").fill("Samverkan med polisen har förbättrats.")
+    expect(status).to_have_text(re.compile(r"^Sparat kl\."), timeout=15_000)
+    assert orjson.loads((data / month / "draft.json").read_bytes())["version"] == 2
+
+    # "Spara utkast" right after continues from the autosaved version instead of being refused.
+    page.locator("#risks").fill("- Fler placeringar.")
+    page.get_by_role("button", name="Spara utkast").click()
+    page.get_by_role("status").filter(has_text="Utkastet är sparat").wait_for()
+    saved = orjson.loads((data / month / "draft.json").read_bytes())
+    assert saved["risks"] == "- Fler placeringar." and saved["version"] >= 3
+    page.reload()
+    assert page.locator("#area-kvalitet-reason").input_value() == "Samverkan med polisen har förbättrats."
+    actions = [orjson.loads(row)["action"] for row in (data / month / "audit.jsonl").read_bytes().splitlines()]
+    assert "draft.autosave" in actions and "draft.save" in actions

@@ -19,7 +19,7 @@ from streams.thresholds import load_thresholds
 from dashboards.grafana import all_panel_queries, build_all, concrete_expr, file_name
 from dashboards.grafana.build import COMPOSE_PROMETHEUS_FILE, GENERATED_DIR, write_all
 from services.commands.dashboards import app as dashboards_app
-from dashboards.grafana.common import DATASOURCE_UID, FOLDER_TITLE, FOLDER_UID
+from dashboards.grafana.common import DATASOURCE_UID, FOLDER_TITLE, FOLDER_UID, UNIT_CHOICE_REGEX, UNIT_CHOICES
 from dashboards.grafana.push import PushError, push_dashboards
 
 REPO = Path(__file__).resolve().parents[3]
@@ -105,7 +105,10 @@ def test_unit_dashboards_have_municipality_and_unit_variables(dashboards):
         assert names == ["datasource", "municipality", "unit"]
         variables = {v["name"]: v for v in dashboard["templating"]["list"]}
         assert variables["municipality"]["query"] == "label_values(casewatch_investigations_open, municipality)"
-        assert variables["unit"]["query"].startswith("label_values(casewatch_investigations_open{")
+        # The unit drop-down names units as the registry does (issue 19), selecting by code.
+        assert variables["unit"]["query"] == f"query_result({UNIT_CHOICES})"
+        assert "casewatch_investigations_open{" in variables["unit"]["query"]
+        assert variables["unit"]["regex"] == UNIT_CHOICE_REGEX
 
 
 # ----------------------------------------------------------------- queries
@@ -441,3 +444,42 @@ def test_cli_build_writes_the_files(tmp_path):
     result = CliRunner().invoke(dashboards_app, ["build", "--out", str(tmp_path), "--no-compose-prometheus"])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(file_name(uid) for uid in EXPECTED_DASHBOARDS)
+
+
+def _grafana_option(line: str) -> tuple[str, str]:
+    """(text, value) Grafana takes from a query_result line with the variable's regex."""
+    pattern = re.compile(UNIT_CHOICE_REGEX.strip("/").replace("(?<", "(?P<"))
+    found = pattern.search(line)
+    assert found, line
+    return found["text"], found["value"]
+
+
+def test_the_unit_drop_down_shows_display_names_and_selects_by_code(tmp_path):
+    """Prometheus' own engine (promtool) evaluates the drop-down's query over a unit the registry
+    names and one it does not; the regex turns each result line, as Grafana writes it (labels in
+    Prometheus' sorted order), into the option shown and the code selected."""
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is missing (Debian package 'prometheus')"
+    info = 'casewatch_unit_info{job="casewatch-exporter",municipality="0138",unit="bou-1",name="Barn och unga, mottagning"}'
+    tests = {"rule_files": [], "evaluation_interval": "1m", "tests": [{
+        "interval": "1m",
+        "input_series": [
+            {"series": info, "values": "1x5"},
+            {"series": 'casewatch_investigations_open{job="casewatch-exporter",municipality="0138",unit="bou-1"}',
+             "values": "4x5"},
+            {"series": 'casewatch_investigations_open{job="casewatch-exporter",municipality="0138",unit="bou-2"}',
+             "values": "7x5"},
+            {"series": 'casewatch_investigations_open{job="casewatch-exporter",municipality="0180",unit="bou-9"}',
+             "values": "2x5"}],
+        "promql_expr_test": [{
+            "expr": concrete_expr(UNIT_CHOICES, municipality="0138"), "eval_time": "3m",
+            "exp_samples": [
+                {"labels": '{municipality="0138",unit="bou-1",name="Barn och unga, mottagning"}', "value": 1},
+                {"labels": '{municipality="0138",unit="bou-2",name="bou-2"}', "value": 7}]}]}]}
+    path = tmp_path / "unit-choices.yaml"
+    path.write_text(yaml.safe_dump(tests, allow_unicode=True), encoding="utf-8")
+    result = subprocess.run([promtool, "test", "rules", str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _grafana_option('{municipality="0138",name="Barn och unga, mottagning",unit="bou-1"} 1 1700000000000') \
+        == ("Barn och unga, mottagning", "bou-1")
+    assert _grafana_option('{municipality="0138",name="bou-2",unit="bou-2"} 7 1700000000000') == ("bou-2", "bou-2")

@@ -167,3 +167,33 @@ def test_an_idle_session_expires(tmp_path, monkeypatch):
     monkeypatch.setattr(security.time, "time", lambda: real + 31 * 60)
     expired = client.get("/manad/2024-03/logg", follow_redirects=False)
     assert expired.status_code == 303 and "utan%20aktivitet" in expired.headers["location"]
+
+
+def test_revision_words_and_the_autosave_time_are_swedish():
+    from datetime import datetime
+
+    from services.board_editor import views
+    from streams.core.timeutil import STOCKHOLM
+
+    assert views.revision_word("rev-12") == "revision 12"
+    assert (views.changes_word(1), views.changes_word(1200)) == ("1 ändrad uppgift", "1\u00a0200 ändrade uppgifter")
+    now = datetime.now(STOCKHOLM).replace(second=0, microsecond=0)
+    assert views.clock_text(now.isoformat()) == f"kl. {now:%H.%M}"
+    assert views.clock_text("2026-11-28T22:47:03+01:00") == "28 november 2026 kl. 22.47"
+    said = AuditEntry(at="2026-11-28T22:47:03+01:00", actor="anna", action="draft.autosave", outcome="saved",
+                      client="127.0.0.1", request_id="r", month="2024-03")
+    assert said.said == "sparade utkastet automatiskt"
+
+
+def test_autosave_needs_a_writer_and_the_csrf_token(tmp_path):
+    client = TestClient(_app(tmp_path), base_url="https://testserver")
+    token = client.get("/logga-in").text.split('name="csrf_token" value="')[1].split('"')[0]
+    client.post("/logga-in", data={"csrf_token": token, "anvandare": "anna", "losenord": "anna-lösen"})
+    assert client.post("/manad/2024-03/autospara", data={"version": "0", "risks": "- utan token"}).status_code == 403
+    (tmp_path / "r").mkdir()
+    reader = TestClient(_app(tmp_path / "r"), base_url="https://testserver")
+    token = reader.get("/logga-in").text.split('name="csrf_token" value="')[1].split('"')[0]
+    reader.post("/logga-in", data={"csrf_token": token, "anvandare": "rut", "losenord": "rut-lösen"})
+    token = reader.get("/manad/2024-03/logg").text.split('name="csrf_token" value="')[1].split('"')[0]
+    assert reader.post("/manad/2024-03/autospara", data={"csrf_token": token, "version": "0"}).status_code == 403
+    assert not (tmp_path / "data" / "2024-03" / "draft.json").exists()

@@ -91,3 +91,28 @@ def test_the_work_lists_count_of_events_is_written_the_swedish_way():
     text = made_line({"skapad_text": "1 oktober 2024 kl. 08.00", "kalla": "events.jsonl",
                       "data_text": "30 september 2024 kl. 23.10", "handelser": {"godkanda": 4938}})
     assert "(4\u00a0938 godkända händelser)" in text
+
+
+def test_pages_name_units_municipality_and_quarter_in_swedish(tmp_path, monkeypatch):
+    """The reporter and the council read names, not codes: the unit registry's display names
+    (CONTRACT.md §7), the municipality's name, and the quarter in words."""
+    registry = tmp_path / "units.yaml"
+    registry.write_text('units:\n  - {municipality: "0138", unit: bou-1, name: "Barn och unga, mottagning"}\n'
+                        '  - {municipality: "0138", unit: bou-2, name: "Barn och unga, utredning"}\n',
+                        encoding="utf-8")
+    monkeypatch.setenv("CASEWATCH_UNIT_REGISTRY_FILE", str(registry))
+    events = _write(tmp_path / "e.jsonl", EVENTS)
+    out = tmp_path / "ivo"
+    _run("--quarter", "2024-Q3", "--events", events, "--out", out, "--no-pdf")
+    rev1 = out / "2024-Q3" / "rev-1"
+    page = (rev1 / "arbetslista.html").read_text(encoding="utf-8")
+    assert "<h2>Barn och unga, utredning, Tyresö kommun</h2>" in page
+    assert "tredje kvartalet 2024" in page
+    assert "kommun 0138" not in page and "2024-Q3" not in page and "Enhet bou-" not in page
+    assert "<td class='id'>dc</td>" in page  # ids kept whole on one line
+    rows = list(csv.DictReader(io.StringIO((rev1 / "arbetslista.csv").read_text(encoding="utf-8-sig")), delimiter=";"))
+    assert {r["Enhet"] for r in rows} <= {"Barn och unga, mottagning", "Barn och unga, utredning"}
+    assert load_workbook(rev1 / "arbetslista.xlsx").active.title == "IVO kvartal 3 2024"
+    council = (rev1 / "statistik-kf.html").read_text(encoding="utf-8")
+    assert "för Tyresö kommun." in council and "tredje kvartalet 2024" in council
+    assert "0138" not in council and "2024-Q3" not in council
