@@ -122,7 +122,7 @@ def faust_ceiling(stack: dict, topic: str, n: int) -> float:
 
 class WorkerProcess:
     def __init__(self, env: dict, log: Path, table_store: str, batch_within: float) -> None:
-        argv = [sys.executable, "-m", "services.worker_command", "--loglevel", "warning",
+        argv = [sys.executable, "-m", "services.commands", "worker", "--loglevel", "warning",
                 "--table-store", table_store, "--batch-within", str(batch_within)]
         self.log = open(log, "wb")
         self.proc = subprocess.Popen(argv, env=env, cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT)
