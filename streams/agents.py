@@ -24,6 +24,9 @@ as duplicates, and a duplicate still touches its case, so the case's changelog r
 Redis facts are sent again: nothing is lost and nothing is counted twice in the facts
 (the health counters may count a redelivered event once more, as a duplicate).
 
+Housekeeping (lag, heartbeat, re-projection) is :mod:`streams.worker_housekeeping`, a mixin of
+:class:`CaseWorker`; the table's changelog bookkeeping is :mod:`streams.changelog`.
+
 Table writes take the partition of the *current event* (Faust's rocksdb store and changelog
 both do). Inside a ``take`` batch that would be the last message buffered, so the current event
 is set explicitly to each case's own message before its table read and write.
