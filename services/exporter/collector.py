@@ -278,14 +278,16 @@ class KpiCollector:
                 # adopted from a snapshot, and a unit's samples expired: its facts are needed now
                 try:
                     self._load(municipality, cached.version, None)
+                    cached = self._cache[municipality]
                 except self.unavailable:
-                    continue  # Redis went away meanwhile: the next scrape reads it (marked stale)
-                cached = self._cache[municipality]
+                    pass  # Redis went away meanwhile: its still valid units are served, the next scrape reads it
             units = cached.units
             for unit in sorted(units):
                 entry = units[unit]
                 if entry.earliest > as_of:
                     continue  # as in kpis.compute: a unit appears with its first item
+                if entry.items is None and not entry.current(as_of, thresholds):
+                    continue  # expired and its facts unreadable just now (see above)
                 if not entry.current(as_of, thresholds):
                     self._recompute(entry, municipality, unit, as_of, period, thresholds, elapsed, midnight)
                     recomputed += 1
