@@ -46,8 +46,11 @@ sbom: $(BIN)/.installed
 		--output-format JSON --output-file build/sbom.cdx.json requirements-runtime.lock
 	@echo "SBOM: build/sbom.cdx.json"
 
+# The benchmarks that need no stack. The others need `casewatch stack up` (README, Development):
+# bench/streaming.py, bench/scrape.py, bench/rebuild.py, bench/alert_delay.py, bench/ingest_api.py.
 bench: $(BIN)/.installed
 	$(BIN)/python bench/replay.py
+	$(BIN)/python bench/forecast_backtest.py
 
 stack-up: $(BIN)/.installed
 	$(BIN)/casewatch stack up

@@ -106,23 +106,29 @@ def drain(bootstrap: str, topic: str, n: int, validate: bool) -> float:
     return asyncio.run(run())
 
 
-def faust_ceiling(stack: dict, topic: str, n: int) -> float:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (all its threads), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def faust_ceiling(stack: dict, topic: str, n: int) -> tuple[float, float]:
     """events/s of a do-nothing Faust agent on the worker's settings (bench/faust_ceiling.py)."""
     env = dict(os.environ, CASEWATCH_KAFKA_BOOTSTRAP=stack["kafka"]["bootstrap"], PYTHONPATH=str(REPO))
     env.pop("CASEWATCH_CONFIG_FILE", None)
     done = subprocess.run([sys.executable, str(REPO / "bench" / "faust_ceiling.py"), topic, str(n)], env=env,
                           cwd=REPO, capture_output=True, text=True, timeout=600)
     # Faust's worker sends stdout through its logging: the figure may follow a log prefix
-    lines = [line.split("faust-ceiling-eps ")[1].split()[0] for line in (done.stdout + done.stderr).splitlines()
+    lines = [line.split("faust-ceiling-eps ")[1].split() for line in (done.stdout + done.stderr).splitlines()
              if "faust-ceiling-eps " in line]
     if done.returncode != 0 or not lines:
         raise SystemExit(f"the bare Faust agent failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-    return float(lines[-1])
+    return float(lines[-1][0]), float(lines[-1][2])  # events/s, CPU µs per event
 
 
 class WorkerProcess:
     def __init__(self, env: dict, log: Path, table_store: str, batch_within: float) -> None:
-        argv = [sys.executable, "-m", "services.worker_command", "--loglevel", "warning",
+        argv = [sys.executable, "-m", "services.commands", "worker", "--loglevel", "warning",
                 "--table-store", table_store, "--batch-within", str(batch_within)]
         self.log = open(log, "wb")
         self.proc = subprocess.Popen(argv, env=env, cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT)
@@ -170,7 +176,7 @@ def throughput(stack: dict, n: int, table_store: str, batch_within: float, tmp: 
     produce_s = produce_all(bootstrap, f"{tag}.case-events", lines)
     plain_s = drain(bootstrap, f"{tag}.case-events", n, validate=False)
     validating_s = drain(bootstrap, f"{tag}.case-events", n, validate=True)
-    faust_eps = faust_ceiling(stack, f"{tag}.case-events", n)
+    faust_eps, faust_cpu = faust_ceiling(stack, f"{tag}.case-events", n)
 
     prefix = f"b{uuid.uuid4().hex[:8]}"
     store = RedisProjection.from_url(stack["redis"]["url"], prefix)
@@ -183,8 +189,9 @@ def throughput(stack: dict, n: int, table_store: str, batch_within: float, tmp: 
             done = processed(store)
             now = time.perf_counter()
             if first_t is None and done > 0:
-                first_t, first_n = now, done
+                first_t, first_n, first_cpu = now, done, cpu_seconds(worker.proc.pid)
             if done >= n:
+                worker_cpu = (cpu_seconds(worker.proc.pid) - first_cpu) / (done - first_n) * 1e6
                 break
             if worker.proc.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"worker stopped or timed out at {done}/{n}; see {tmp / 'tp-worker.log'}")
@@ -202,6 +209,10 @@ def throughput(stack: dict, n: int, table_store: str, batch_within: float, tmp: 
         "aiokafka_validate_eps": n / validating_s,
         "faust_eps": faust_eps,
         "worker_eps": worker_rate,
+        "faust_cpu_us": faust_cpu,
+        "worker_cpu_us": worker_cpu,
+        "cpu_ratio": faust_cpu / worker_cpu,
+        "load": " ".join(f"{x:.1f}" for x in os.getloadavg()),
         "ratio_to_faust": worker_rate / faust_eps,
         "ratio_to_plain": worker_rate / (n / plain_s),
         "ratio_to_validating": worker_rate / (n / validating_s),
@@ -342,6 +353,8 @@ def main() -> None:
             print(f"  worker / plain consumer              {t['ratio_to_plain']:>10.3f}")
             print(f"  worker / validating consumer         {t['ratio_to_validating']:>10.3f}")
             print(f"  worker / bare Faust agent            {t['ratio_to_faust']:>10.3f}")
+            print(f"  CPU per event: bare Faust {t['faust_cpu_us']:.0f} µs, worker {t['worker_cpu_us']:.0f} µs "
+                  f"(bare / worker {t['cpu_ratio']:.3f}); load average {t['load']}")
         if not args.skip_latency:
             lat = latency(stack, args.rate, args.seconds, args.table_store, args.batch_within, tmp)
             print(f"latency produce -> Redis projection at {lat['rate']:,.0f} events/s "

@@ -5,7 +5,8 @@ import time
 
 from streams.core.facts import facts_to_json
 from streams.core.replay import Replay
-from streams.projection import MemoryProjection, PipelineHealth, PipelineStats
+from streams.projection import PipelineHealth, PipelineStats
+from streams.projection_memory import MemoryProjection
 
 
 class DemoProjection(MemoryProjection):

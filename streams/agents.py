@@ -24,6 +24,9 @@ as duplicates, and a duplicate still touches its case, so the case's changelog r
 Redis facts are sent again: nothing is lost and nothing is counted twice in the facts
 (the health counters may count a redelivered event once more, as a duplicate).
 
+Housekeeping (lag, heartbeat, re-projection) is :mod:`streams.worker_housekeeping`, a mixin of
+:class:`CaseWorker`; the table's changelog bookkeeping is :mod:`streams.changelog`.
+
 Table writes take the partition of the *current event* (Faust's rocksdb store and changelog
 both do). Inside a ``take`` batch that would be the last message buffered, so the current event
 is set explicitly to each case's own message before its table read and write.
@@ -36,13 +39,10 @@ import logging
 import os
 import socket
 import time
-import uuid
-import weakref
-from typing import Any, Awaitable, Callable, Iterator, Optional
+from typing import Any, Awaitable, Callable, Optional
 
 import faust
 import redis
-from faust.streams import _current_event  # the context variable behind faust.current_event()
 from faust.types import TP, EventT, RecordMetadata
 
 from kafka.errors import KafkaError
@@ -53,14 +53,15 @@ from streams.projection_fencing import CaseWrite
 from streams.contract.validate import Rejection, validate_line
 from streams.offset_keeper import OffsetKeeper
 from streams.retry import until_it_answers
-from streams.case_state import Batch, CaseState, split_key
+from streams.case_state import Batch
+from streams.changelog import as_current, contiguous_end
+from streams.worker_housekeeping import Housekeeping
 from streams.dead_letter import MISROUTED, DeadLetter, dead_letter_record, withheld
 
 log = logging.getLogger("casewatch.worker")
 
 TABLE_NAME = "cases"
 WORKER_SOURCE = "casewatch-worker"  # the dead letters' ``source`` header
-REPROJECT_CHUNK = 1000
 FAILURE_LOG_EVERY = 30.0  # seconds: at most one ERROR with a traceback per outage
 
 
@@ -78,31 +79,6 @@ def _poison_errors() -> tuple[type[BaseException], ...]:
 POISON_ERRORS = _poison_errors()
 
 
-def contiguous_end(persisted: Optional[int], offsets: list[int]) -> Optional[int]:
-    """The offset to record as the store's persisted changelog offset after this worker wrote
-    ``offsets``, or None to leave it. It moves only over records this worker wrote right after
-    the last one it knows: when another writer's records lie in between (this worker was cut off
-    and someone else owned the partition meanwhile), recovery must still read them."""
-    if not offsets:
-        return None
-    expected = None if persisted is None else persisted + 1
-    end = None
-    for offset in sorted(offsets):
-        if expected is not None and offset != expected:
-            break
-        end, expected = offset, offset + 1
-    return end
-
-
-@contextlib.contextmanager
-def as_current(event: EventT) -> Iterator[None]:
-    token = _current_event.set(weakref.ref(event))
-    try:
-        yield
-    finally:
-        _current_event.reset(token)
-
-
 def _validate(value: Optional[bytes], registry=None):
     if value is None:  # a tombstone or an empty record: nothing to read
         return Rejection("invalid_json")
@@ -113,7 +89,7 @@ def _validate(value: Optional[bytes], registry=None):
         return Rejection("invalid_json")
 
 
-class CaseWorker:
+class CaseWorker(Housekeeping):
     """The worker's topology on one Faust app: one agent, one table, one timer."""
 
     def __init__(self, app: faust.App, settings: Settings, store: Projection, *,
@@ -326,110 +302,3 @@ class CaseWorker:
                 marker = withheld(letter, type(exc).__name__)
                 await (await self.app.producer.send(self.settings.dead_letter_topic, marker.key, marker.value,
                                                     None, None, marker.headers))
-
-    # --- lag, heartbeat, re-projection -----------------------------------------------------
-
-    async def consumer_lag(self) -> Optional[int]:
-        """Messages on the assigned case-topic partitions not yet processed by this worker."""
-        consumer = self.app.consumer
-        total, known = 0, False
-        for tp in self._case_tps():
-            highwater = consumer.highwater(tp)
-            if highwater is None:
-                continue
-            position = self.offsets.position(tp)
-            if position is None:
-                position = await consumer.position(tp)
-                if position is None:
-                    continue
-            total += max(0, highwater - position)
-            known = True
-        return total if known else None
-
-    def _ready(self) -> bool:
-        app = self.app
-        recovery = app.tables.recovery
-        return (recovery.completed.is_set() and not app.rebalancing and not app.in_recovery
-                and bool(self._case_tps()))
-
-    def _case_tps(self) -> list[TP]:
-        """The case-topic partitions assigned to this worker."""
-        return sorted(tp for tp in self.app.consumer.assignment() if tp.topic == self.settings.case_topic)
-
-    def _partitions(self) -> list[int]:
-        return [tp.partition for tp in self._case_tps() if tp.partition not in self._lost]
-
-    async def housekeeping(self) -> None:
-        try:
-            async with self.lock:
-                await self.offsets.unstall()
-                if self._ready():
-                    stale = self._stale_partitions()
-                    if stale:
-                        await self._reproject(stale)
-            lag = await self.consumer_lag()
-            self.store.record_pipeline(PipelineHealth(self.worker_id, {}, {}, None, lag))
-        except Exception:  # noqa: BLE001 - Redis away for a moment: try again next tick
-            log.exception("housekeeping failed; retrying")
-
-    def _stale_partitions(self) -> list[int]:
-        """The assigned partitions Redis may not hold in full: not re-projected since they were
-        assigned (a restart, a rebalance), or whose write mark is not the one this worker set
-        last (Redis wiped, or restarted from an older snapshot or AOF)."""
-        partitions = self._partitions()
-        marks = self.store.written_marks(partitions)
-        return [p for p in partitions
-                if p not in self._projected or (p in self._marks and marks.get(p) != self._marks[p])]
-
-    async def reproject(self) -> int:
-        async with self.lock:
-            return await self._reproject(self._partitions())
-
-    async def _reproject(self, stale: list[int]) -> int:
-        """Write the facts of every case this worker holds, then set the write marks of its
-        partitions (the caller holds the batch lock: no batch writes a case between its read
-        here and its write). Cases are written through the same fences and grow-only guard as
-        batches, so a worker that lost its partitions meanwhile changes nothing.
-
-        A sentinel key (this run's own) marks the run: if Redis is flushed again meanwhile, the
-        cases written before the flush are gone, so no mark is set and the next tick starts over.
-        """
-        started = time.monotonic()
-        n = 0
-        token = uuid.uuid4().hex
-        partitions = self._partitions()
-        fences = {p: self._generation_of(p) for p in partitions}
-        await self._redis(self.store.begin_reprojection, token)
-        chunk: list[CaseWrite] = []
-
-        async def flush(marks: dict[int, str]) -> bool:
-            nonlocal n
-            outcome = await self._redis(self.store.write_fenced, chunk, None, fences, marks, bool(marks))
-            if outcome.lost:
-                log.warning("re-projection stopped: partitions %s belong to a later group generation",
-                            sorted(outcome.lost))
-                self._lost.update(outcome.lost)
-                return False
-            n += outcome.written
-            chunk.clear()
-            return True
-
-        for key, raw in self.table.items():
-            municipality, case_id = split_key(key)
-            case = CaseState.from_bytes(municipality, case_id, raw)
-            chunk.append(CaseWrite(municipality, case_id, case.facts_json(), len(case)))
-            if len(chunk) >= REPROJECT_CHUNK and not await flush({}):
-                return n
-        if not await self._redis(self.store.reprojection_intact, token):
-            log.warning("Redis was flushed during the re-projection; starting over")
-            return 0
-        self._sequence += 1
-        marks = {p: f"{fences[p]}:{self.worker_id}:{self._sequence}" for p in partitions}
-        if not await flush(marks):
-            return n
-        self._marks.update(marks)
-        self._projected.update(partitions)
-        await self._redis(self.store.end_reprojection, token)
-        log.info("re-projected %d cases to Redis in %.2fs (partitions %s stale)", n, time.monotonic() - started,
-                 stale)
-        return n

@@ -3,6 +3,11 @@
 ``create_app(settings)`` builds a :class:`faust.App` from the validated settings and wires the
 worker's topology on it (:mod:`streams.agents`). Tables live in RocksDB (rocksdict) under
 ``settings.worker_data_dir``, so a restart reads only the changelog tail, not the whole log.
+
+The app is a :class:`LeanApp`: Faust's per-message delivery trimmed by what its own settings and
+hooks allow (docs/PERFORMANCE.md, "Worker", has the profiles): the repaired Cython fast paths
+(``cython_optimizations``) and no ``Monitor`` sensor (it timed every message into in-memory
+statistics that only Faust's web views read; the worker's health goes to Redis and the exporter).
 """
 from __future__ import annotations
 
@@ -46,6 +51,10 @@ def app_config(settings: Settings, table_store: str = "rocksdb", session_timeout
         web_bind="127.0.0.1",
         web_port=settings.worker_web_port or 6066,
         autodiscover=False,
+        # Faust's repaired Cython fast paths (off by default in faust-streaming 0.15): the stream
+        # takes messages already queued without awaiting the channel, and the conductor decodes
+        # a message once. One channel per topic here, so no channel sees a different event.
+        cython_optimizations=True,
         # Faust's own default logging config would install handlers; the command sets logging.
         logging_config=None,
         # TLS / SASL for Faust's consumer, producer and admin client (streams/kafka_security.py)
@@ -53,11 +62,26 @@ def app_config(settings: Settings, table_store: str = "rocksdb", session_timeout
     )
 
 
+class LeanApp(faust.App):
+    """A Faust app without the Monitor sensor on its per-message path.
+
+    Faust adds ``app.monitor`` to its sensors when the app starts (``on_init_dependencies``);
+    every message and stream event then calls its ``on_message_in/out`` and
+    ``on_stream_event_in/out``, which time it into counters and deques. Nothing here reads them
+    (the worker's web port is off by default), so the sensor is taken off again right there.
+    ``app.monitor`` itself stays (its figures stay at zero)."""
+
+    def on_init_dependencies(self):  # type: ignore[override]
+        dependencies = super().on_init_dependencies()
+        self.sensors.remove(self.monitor)
+        return dependencies
+
+
 def create_app(settings: Settings, store: Optional[Projection] = None, *,
                table_store: str = "rocksdb", session_timeout: float = 10.0,
                **worker_options: Any) -> faust.App:
     """A Faust app consuming ``settings.case_topic`` into the Redis projection."""
-    app = faust.App(settings.consumer_group, **app_config(settings, table_store, session_timeout))
+    app = LeanApp(settings.consumer_group, **app_config(settings, table_store, session_timeout))
     store = store or RedisProjection.from_url(settings.redis_url, settings.redis_prefix,
                                                   password=settings.redis_secret())
     app.casewatch = CaseWorker(app, settings, store, **worker_options)  # type: ignore[attr-defined]

@@ -1,7 +1,8 @@
 """The projection: what the worker writes and the exporter reads. This module alone knows its keys.
 
 :class:`Projection` is the interface; :class:`RedisProjection` the real one and
-:class:`MemoryProjection` the same behaviour in a dict (demo, fast tests).
+:class:`streams.projection_memory.MemoryProjection` the same behaviour in a dict (demo, fast
+tests). The pipeline-health types live in :mod:`streams.pipeline_health` (re-exported here).
 
 Keys (``{p}`` is the configured prefix):
 
@@ -20,21 +21,26 @@ Keys (``{p}`` is the configured prefix):
 - ``{p}:reprojecting:{token}``: one re-projection run's marker (see :meth:`Projection.begin_reprojection`).
 - ``{p}:fence:{partition}``, ``{p}:count:{municipality}``, ``{p}:written:{partition}``: the
   guards of the worker's fenced writes (:mod:`streams.projection_fencing`).
+- ``{p}:exporter:{municipality}``: the exporter's computed samples of that municipality with the
+  version they were computed from, so that a restarted exporter need not parse every case
+  (written and read by the exporter alone, see :mod:`services.exporter.snapshot`).
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Hashable, Iterable, Mapping, NamedTuple, Protocol
 
-from streams.core.facts import CaseFacts, facts_from_json, facts_to_json
+from streams.core.facts import CaseFacts, facts_from_json
+from streams.pipeline_health import (MAX_FIELD, OUTCOMES, WORKER_FRESH_S, PipelineHealth, PipelineStats,
+                                     health_fields)
 from streams.projection_fencing import FENCED_WRITE, CaseWrite, fenced_args
+
+__all__ = ["FACTS_FORMAT", "OUTCOMES", "WORKER_FRESH_S", "Case", "FencedOutcome", "PipelineHealth", "PipelineStats",
+           "Projection", "RedisProjection"]
 
 if TYPE_CHECKING:  # redis is imported by RedisProjection.from_url, not at module load
     import redis
 
-OUTCOMES = ("accepted", "duplicate", "rejected")
-WORKER_FRESH_S = 30.0  # a worker silent this long no longer counts towards the consumer lag
 # The facts' format the complete marks vouch for: 1 = contract v1 (written as "1" by the old
 # worker), 2 = contract v2. Bump it when fold_case's output changes meaning, so that every worker
 # re-projects its cases from its own table at the next housekeeping tick.
@@ -45,61 +51,6 @@ REPROJECTION_MARK_TTL_S = 3600  # a worker killed mid-run leaves no marker behin
 Case = tuple[str, str, bytes]  # (municipality, case_id, folded facts JSON)
 
 
-class PipelineHealth(NamedTuple):
-    """What one worker batch (or housekeeping tick) adds to the pipeline hash."""
-
-    worker: str
-    outcomes: Mapping[str, int]
-    rejected_by_reason: Mapping[str, int]
-    newest_event_ts: float | None = None
-    consumer_lag: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PipelineStats:
-    """The workers' pipeline health as one reader sees it (summed over workers)."""
-
-    events: Mapping[str, int] = field(default_factory=dict)  # outcome -> count
-    rejected: Mapping[str, int] = field(default_factory=dict)  # reason -> count
-    newest_event_ts: float | None = None
-    consumer_lag: int | None = None  # summed over the workers alive
-    heartbeat_ts: float | None = None  # the latest heartbeat of any worker
-
-    @classmethod
-    def from_fields(cls, fields: Mapping[str, str], now: float | None = None) -> "PipelineStats":
-        """Parse the pipeline hash (``events:{outcome}``, ``rejected:{reason}``, per-worker
-        ``lag:{worker}`` / ``heartbeat:{worker}``, or already summed ``consumer_lag`` /
-        ``heartbeat_ts``). ``consumer_lag`` sums the workers heard from in the last
-        ``WORKER_FRESH_S`` (a vanished worker's partitions move to the others)."""
-        now = time.time() if now is None else now
-        events: dict[str, int] = {}
-        rejected: dict[str, int] = {}
-        beats: dict[str, float] = {}
-        lags: dict[str, int] = {}
-        newest = lag = heartbeat = None
-        for name, value in fields.items():
-            kind, _, rest = name.partition(":")
-            if kind == "events" and rest:
-                events[rest] = int(float(value))
-            elif kind == "rejected" and rest:
-                rejected[rest] = int(float(value))
-            elif kind == "heartbeat" and rest:
-                beats[rest] = float(value)
-            elif kind == "lag" and rest:
-                lags[rest] = int(float(value))
-            elif name == "newest_event_ts":
-                newest = float(value)
-            elif name == "consumer_lag":
-                lag = int(float(value))
-            elif name == "heartbeat_ts":
-                heartbeat = float(value)
-        if beats:
-            heartbeat = max(beats.values())
-            alive = [lags[w] for w, t in beats.items() if now - t <= WORKER_FRESH_S and w in lags]
-            lag = sum(alive) if alive else None
-        return cls(events, rejected, newest, lag, heartbeat)
-
-
 class FencedOutcome(NamedTuple):
     """What a fenced write did: ``lost`` names the partitions another writer (a later group
     generation) holds now, and then nothing at all was written."""
@@ -107,16 +58,6 @@ class FencedOutcome(NamedTuple):
     lost: tuple[int, ...] = ()
     written: int = 0
     skipped: int = 0  # cases whose stored state holds more events than the write's
-
-
-def _health_fields(health: PipelineHealth) -> tuple[dict[str, int], dict[str, str]]:
-    """The pipeline hash's increments and plain fields for one batch or tick."""
-    incr = {f"events:{k}": n for k, n in health.outcomes.items() if n}
-    incr.update({f"rejected:{k}": n for k, n in health.rejected_by_reason.items() if n})
-    fields = {f"heartbeat:{health.worker}": repr(time.time())}
-    if health.consumer_lag is not None:
-        fields[f"lag:{health.worker}"] = str(health.consumer_lag)
-    return incr, fields
 
 
 class Projection(Protocol):
@@ -140,6 +81,8 @@ class Projection(Protocol):
     def read_facts(self, municipality: str) -> list[CaseFacts]: ...
     def read_facts_raw(self, municipality: str) -> dict[bytes, bytes]: ...
     def pipeline_stats(self, now: float | None = None) -> PipelineStats: ...
+    def read_exporter_snapshots(self, municipalities: list[str]) -> dict[str, bytes | None]: ...
+    def write_exporter_snapshots(self, documents: Mapping[str, bytes]) -> None: ...
 
 
 class RedisProjection:
@@ -203,7 +146,7 @@ class RedisProjection:
         """The worker's write: cases, write marks and pipeline health in one atomic script,
         refused as a whole when a later generation holds one of ``fences``' partitions (see
         :mod:`streams.projection_fencing`)."""
-        incr, fields = _health_fields(health) if health is not None else ({}, {})
+        incr, fields = health_fields(health) if health is not None else ({}, {})
         newest = health.newest_event_ts if health is not None else None
         args = fenced_args(self.prefix, cases, fences, marks, incr, newest, fields,
                            repr(time.time()) if new_epoch else None, previous)
@@ -259,7 +202,7 @@ class RedisProjection:
                 pipe.hincrby(key, f"rejected:{reason}", n)
         if health.newest_event_ts is not None:
             # Only ever moves forward: HSET would let an older batch overwrite a newer instant.
-            pipe.eval(_MAX_FIELD, 1, key, "newest_event_ts", repr(health.newest_event_ts))
+            pipe.eval(MAX_FIELD, 1, key, "newest_event_ts", repr(health.newest_event_ts))
         if health.consumer_lag is not None:
             pipe.hset(key, f"lag:{health.worker}", health.consumer_lag)
         pipe.hset(key, f"heartbeat:{health.worker}", repr(time.time()))
@@ -318,129 +261,14 @@ class RedisProjection:
         raw = {k.decode(): v.decode() for k, v in self.client.hgetall(self._pipeline_key).items()}
         return PipelineStats.from_fields(raw, now)
 
+    # --- the exporter's snapshot of its computed samples ---------------------------------------
 
-class MemoryProjection:
-    """The projection in a dict: the same behaviour as :class:`RedisProjection`, no server."""
+    def read_exporter_snapshots(self, municipalities: list[str]) -> dict[str, bytes | None]:
+        if not municipalities:
+            return {}
+        values = self.client.mget([f"{self.prefix}:exporter:{m}" for m in municipalities])
+        return dict(zip(municipalities, values))
 
-    def __init__(self) -> None:
-        self.facts: dict[str, dict[bytes, bytes]] = {}
-        self.version: dict[str, int] = {}
-        self.complete: set[tuple[int, int]] = set()  # (partition, facts format)
-        self.epoch: float | None = None
-        self.fields: dict[str, str] = {}
-        self.reprojections: set[str] = set()
-        self.fences: dict[int, int] = {}
-        self.counts: dict[tuple[str, str], int] = {}
-        self.marks: dict[int, str] = {}
-
-    def write_cases(self, cases: Iterable[Case]) -> int:
-        n = 0
-        for municipality, case_id, facts_json in cases:
-            self.facts.setdefault(municipality, {})[case_id.encode()] = bytes(facts_json)
-            self.version[municipality] = self.version.get(municipality, 0) + 1
-            n += 1
-        return n
-
-    def write_batch(self, cases: Iterable[Case], health: PipelineHealth) -> int:
-        n = self.write_cases(cases)
-        self.record_pipeline(health)
-        return n
-
-    def record_pipeline(self, health: PipelineHealth) -> None:
-        def add(name: str, n: int) -> None:
-            if n:
-                self.fields[name] = str(int(self.fields.get(name, "0")) + n)
-
-        for outcome, n in health.outcomes.items():
-            add(f"events:{outcome}", n)
-        for reason, n in health.rejected_by_reason.items():
-            add(f"rejected:{reason}", n)
-        if health.newest_event_ts is not None:
-            current = float(self.fields.get("newest_event_ts", "-inf"))
-            if health.newest_event_ts > current:
-                self.fields["newest_event_ts"] = repr(health.newest_event_ts)
-        if health.consumer_lag is not None:
-            self.fields[f"lag:{health.worker}"] = str(health.consumer_lag)
-        self.fields[f"heartbeat:{health.worker}"] = repr(time.time())
-
-    def write_fenced(self, cases: Iterable[CaseWrite], health: PipelineHealth | None, fences: Mapping[int, int],
-                     marks: Mapping[int, str], new_epoch: bool = False,
-                     previous: Mapping[int, str] | None = None) -> FencedOutcome:
-        lost = tuple(sorted(p for p, g in fences.items() if self.fences.get(p, -1) > g))
-        if lost:
-            return FencedOutcome(lost=lost)
-        self.fences.update(fences)
-        written = skipped = 0
-        for case in cases:
-            if case.events < self.counts.get((case.municipality, case.case_id), -1):
-                skipped += 1
-                continue
-            self.counts[(case.municipality, case.case_id)] = case.events
-            written += self.write_cases([(case.municipality, case.case_id, case.facts_json)])
-        for p, mark in marks.items():
-            before = (previous or {}).get(p)
-            if not before or self.marks.get(p) == before:
-                self.marks[p] = mark
-        if new_epoch:
-            self.epoch = time.time()
-        if health is not None:
-            self.record_pipeline(health)
-        return FencedOutcome((), written, skipped)
-
-    def written_marks(self, partitions: Iterable[int]) -> dict[int, str | None]:
-        return {n: self.marks.get(n) for n in partitions}
-
-    def forget_worker(self, worker: str) -> None:
-        self.fields.pop(f"lag:{worker}", None)
-        self.fields.pop(f"heartbeat:{worker}", None)
-
-    def mark_complete(self, partitions: Iterable[int], facts_format: int = FACTS_FORMAT) -> None:
-        self.complete.update((n, facts_format) for n in partitions)
-        self.epoch = time.time()
-
-    def incomplete(self, partitions: Iterable[int]) -> list[int]:
-        return [n for n in partitions if (n, FACTS_FORMAT) not in self.complete]
-
-    def begin_reprojection(self, token: str) -> None:
-        self.reprojections.add(token)
-
-    def reprojection_intact(self, token: str) -> bool:
-        return token in self.reprojections
-
-    def end_reprojection(self, token: str) -> None:
-        self.reprojections.discard(token)
-
-    def flush(self) -> None:
-        """What FLUSHDB does to the Redis projection."""
-        self.__init__()
-
-    def municipalities(self) -> list[str]:
-        return sorted(self.facts)
-
-    def versions(self, municipalities: list[str]) -> dict[str, tuple[float | None, int]]:
-        return {m: (self.epoch, self.version.get(m, 0)) for m in municipalities}
-
-    def read_facts(self, municipality: str) -> list[CaseFacts]:
-        return [facts_from_json(v) for v in self.read_facts_raw(municipality).values()]
-
-    def read_facts_raw(self, municipality: str) -> dict[bytes, bytes]:
-        return dict(self.facts.get(municipality, {}))
-
-    def pipeline_stats(self, now: float | None = None) -> PipelineStats:
-        return PipelineStats.from_fields(self.fields, now)
-
-    @classmethod
-    def of_facts(cls, facts: Iterable[CaseFacts], case_ids: Iterable[str] | None = None) -> "MemoryProjection":
-        """A projection holding ``facts`` (case ids numbered when not given)."""
-        projection = cls()
-        ids = iter(case_ids) if case_ids is not None else (f"case-{i}" for i in range(1 << 62))
-        projection.write_cases((f.municipality, next(ids), facts_to_json(f)) for f in facts)
-        return projection
-
-
-# Lua: set a hash field to max(current, new) atomically.
-_MAX_FIELD = """
-local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '-1e308')
-if tonumber(ARGV[2]) > cur then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
-return 0
-"""
+    def write_exporter_snapshots(self, documents: Mapping[str, bytes]) -> None:
+        if documents:
+            self.client.mset({f"{self.prefix}:exporter:{m}": doc for m, doc in documents.items()})

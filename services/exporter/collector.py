@@ -53,6 +53,7 @@ from streams.core.overdue import oldest_overdue
 from streams.core.timeutil import day_start, local_day, month_bounds
 
 from .metrics import UNIT_FAMILIES, Scrape, UnitSample, family_header, render_samples, unit_samples
+from .snapshot import SavedUnit, SnapshotStore, encode, fingerprint
 
 log = logging.getLogger("casewatch.exporter")
 
@@ -71,7 +72,7 @@ class FactsSource(Protocol):
 
 @dataclass(slots=True)
 class _Unit:
-    items: UnitItems
+    items: UnitItems | None  # None: adopted from a snapshot, its municipality's facts not parsed yet
     earliest: float  # the first instant any item of the unit happened: before it the unit does not exist
     instants: list[float] | None = None  # change_instants(items) from ``instants_since`` on, on first use
     instants_since: float = math.inf
@@ -82,6 +83,7 @@ class _Unit:
     valid_until: float = -math.inf
     thresholds: Thresholds | None = None
     text: dict[str, str] | None = None
+    name: str | None = None  # the display name the samples were computed with
 
     def current(self, as_of: float, thresholds: Thresholds) -> bool:
         return (self.samples is not None and self.computed_at <= as_of < self.valid_until
@@ -149,7 +151,8 @@ class KpiCollector:
     def __init__(self, source: FactsSource, thresholds: Thresholds | Callable[[], Thresholds] | None = None,
                  clock: Callable[[], float] = time.time, wall_clock: Callable[[], float] = time.time,
                  clocks: Clocks = DEFAULT_CLOCKS, unavailable: tuple[type[BaseException], ...] = UNAVAILABLE,
-                 display_names: Callable[[str, str], str | None] | None = None) -> None:
+                 display_names: Callable[[str, str], str | None] | None = None,
+                 snapshot_every: float = 30.0) -> None:
         self.source = source
         # The unit registry's names (CONTRACT.md §7) for casewatch_unit_info; None: no registry.
         self.display_names = display_names
@@ -166,6 +169,9 @@ class KpiCollector:
         self._last_stats: PipelineStats | None = None
         self._last_read: float | None = None  # wall-clock instant of the last good read
         self.last_scrape: dict[str, float] = {}  # timings of the last scrape (seconds), for benchmarks
+        # The computed samples kept beside the projection (snapshot.py); a negative interval: off.
+        self.snapshots = SnapshotStore(source, snapshot_every, time.monotonic)
+        self._restored = False  # whether this collector looked for snapshots (once, at its first read)
 
     def describe(self):
         # No I/O at registration time; the registry then skips duplicate-name checks for us.
@@ -183,17 +189,41 @@ class KpiCollector:
         versions = self.source.versions(municipalities)
         for gone in set(self._cache) - set(municipalities):
             del self._cache[gone]
+        if not self._cache and not self._restored:
+            self._restored = True
+            self._restore({m: versions.get(m) for m in municipalities})
         for municipality in municipalities:
             version = versions.get(municipality)
             cached = self._cache.get(municipality)
             if cached is not None and cached.version == version:
                 continue
-            # the stored bytes per case: a changed municipality is re-parsed case by case
-            raw = self._parse_changed(self.source.read_facts_raw(municipality), cached.raw if cached else None)
-            facts = [f for _b, f in raw.values()]
-            units = {unit: _Unit(items, earliest_item(items)) for (_m, unit), items in group_by_unit(facts).items()}
-            self._cache[municipality] = _Municipality(version, len(facts), units, raw)
+            self._load(municipality, version, cached)
         return self.source.pipeline_stats()
+
+    def _load(self, municipality: str, version: Hashable, cached: _Municipality | None) -> None:
+        """Parse ``municipality``'s facts (only the cases whose stored bytes changed since
+        ``cached`` was read) and group them by unit."""
+        raw = self._parse_changed(self.source.read_facts_raw(municipality), cached.raw if cached else None)
+        facts = [f for _b, f in raw.values()]
+        units = {unit: _Unit(items, earliest_item(items)) for (_m, unit), items in group_by_unit(facts).items()}
+        self._cache[municipality] = _Municipality(version, len(facts), units, raw)
+
+    def _restore(self, versions: dict[str, Hashable]) -> None:
+        """Adopt the snapshots whose municipality version still matches (see snapshot.py)."""
+        thresholds = self._thresholds()
+        saved = self.snapshots.load(versions, fingerprint(thresholds, self.clocks))
+        for municipality, found in saved.items():
+            units = {}
+            for unit, s in found.units.items():
+                name = self.display_names(municipality, unit) if self.display_names else None
+                fresh = s.samples is not None and name == s.name
+                units[unit] = _Unit(None, s.earliest, samples=s.samples if fresh else None,
+                                    computed_at=s.computed_at, valid_until=s.valid_until if fresh else -math.inf,
+                                    thresholds=thresholds if fresh else None, name=s.name)
+            self._cache[municipality] = _Municipality(found.version, found.cases, units, None)
+        if saved:
+            log.info("adopted the computed samples of %d of %d municipalities from the exporter snapshot",
+                     len(saved), len(versions))
 
     @staticmethod
     def _parse_changed(stored, previous: dict | None) -> dict:
@@ -242,15 +272,29 @@ class KpiCollector:
         active: list[_Unit] = []
         recomputed = 0
         for municipality in sorted(self._cache):
-            units = self._cache[municipality].units
+            cached = self._cache[municipality]
+            if any(e.items is None and e.earliest <= as_of and not e.current(as_of, thresholds)
+                   for e in cached.units.values()):
+                # adopted from a snapshot, and a unit's samples expired: its facts are needed now
+                try:
+                    self._load(municipality, cached.version, None)
+                    cached = self._cache[municipality]
+                except self.unavailable:
+                    pass  # Redis went away meanwhile: its still valid units are served, the next scrape reads it
+            units = cached.units
             for unit in sorted(units):
                 entry = units[unit]
                 if entry.earliest > as_of:
                     continue  # as in kpis.compute: a unit appears with its first item
+                if entry.items is None and not entry.current(as_of, thresholds):
+                    continue  # expired and its facts unreadable just now (see above)
                 if not entry.current(as_of, thresholds):
                     self._recompute(entry, municipality, unit, as_of, period, thresholds, elapsed, midnight)
                     recomputed += 1
+                    self.snapshots.dirty.add(municipality)
                 active.append(entry)
+        if self.snapshots.due() and stale_age is None:
+            self._save_snapshots(thresholds)
         done = time.perf_counter()
         self.last_scrape = {"read_s": read - started, "compute_s": done - read, "total_s": done - started,
                             "units": len(active), "recomputed_units": recomputed}
@@ -259,7 +303,7 @@ class KpiCollector:
     def _recompute(self, entry: _Unit, municipality: str, unit: str, as_of: float, period: Period,
                    thresholds: Thresholds, elapsed: float, midnight: float) -> None:
         figures = unit_kpis(entry.items, as_of, period, self.clocks)
-        name = self.display_names(municipality, unit) if self.display_names else None
+        name = entry.name = self.display_names(municipality, unit) if self.display_names else None
         # Staff over the last 365 days: changes only at staff events and at midnight, as the rest.
         today = local_day(as_of)
         rolling, _ = staff_kpis(entry.items.staff, as_of, Period(today - 364, today + 1))
@@ -274,6 +318,19 @@ class KpiCollector:
         next_change = entry.instants[upcoming] if upcoming < len(entry.instants) else math.inf
         entry.computed_at, entry.valid_until = as_of, min(next_change, midnight)
         entry.thresholds, entry.text = thresholds, None
+
+    def _save_snapshots(self, thresholds: Thresholds) -> None:
+        fp = fingerprint(thresholds, self.clocks)
+        documents = []
+        for municipality in sorted(self.snapshots.dirty):
+            cached = self._cache.get(municipality)
+            if cached is None:
+                continue
+            units = {u: SavedUnit(e.earliest, e.computed_at, e.valid_until, e.name,
+                                  e.samples if e.thresholds is thresholds else None)
+                     for u, e in cached.units.items()}
+            documents.append((municipality, encode(cached.version, cached.cases, fp, units)))
+        self.snapshots.save(documents, self.unavailable)
 
     def _scrape(self) -> Scrape:
         scrape = Scrape()

@@ -8,7 +8,8 @@ from streams.agents import contiguous_end
 from streams.case_state import CaseState
 from streams.contract.validate import Rejection, validate_line
 from streams.dead_letter import dead_letter_record, withheld
-from streams.projection import MemoryProjection, PipelineHealth
+from streams.projection import PipelineHealth
+from streams.projection_memory import MemoryProjection
 from streams.projection_fencing import CaseWrite
 
 

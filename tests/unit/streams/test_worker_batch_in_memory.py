@@ -10,7 +10,8 @@ from streams.contract.validate import Rejection, validate_line
 from streams.core.kpis import Period, compute
 from streams.core.replay import Replay
 from streams.core.timeutil import STOCKHOLM
-from streams.projection import MemoryProjection, PipelineHealth
+from streams.projection import PipelineHealth
+from streams.projection_memory import MemoryProjection
 
 
 def run_batches(lines: list[bytes], projection: MemoryProjection, table: dict[bytes, bytes], size: int) -> None:
