@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     worker_web_port: int = Field(6066, ge=0, le=65535)
     exporter_host: str = "127.0.0.1"
     exporter_port: int = Field(9464, ge=0, le=65535)
+    # The exporter asks the broker for the worker group's committed offsets against the log end
+    # this often (services/exporter/broker_lag.py); 0 switches it off (no Kafka access).
+    exporter_lag_interval_s: float = Field(10.0, ge=0, le=300)
     # A fixed instant for the exporter's clock (tests, what-if); None means wall-clock time.
     as_of: Optional[str] = None
     thresholds_file: Optional[Path] = None
