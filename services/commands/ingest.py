@@ -96,7 +96,8 @@ def ingest_command(
         try:
             if stdin:
                 summary = ingest_lines(sys.stdin.buffer, tracker, settings.case_topic, settings.dead_letter_topic,
-                                       source_name, registry=_registry(settings))
+                                       source_name, registry=_registry(settings),
+                                       max_event_bytes=settings.max_event_bytes)
             else:
                 with open(file, "rb", buffering=1 << 20) as stream:
                     summary = _ingest_stream(stream, tracker, settings, source_name)
@@ -121,7 +122,8 @@ def _ingest_stream(stream: BinaryIO, tracker: DeliveryTracker, settings, source_
         from services.ingest import ingest_lines
 
         return ingest_lines(stream, tracker, settings.case_topic, settings.dead_letter_topic, source_name,
-                            progress=progress, registry=_registry(settings))
+                            progress=progress, registry=_registry(settings),
+                            max_event_bytes=settings.max_event_bytes)
 
 
 def _registry(settings):
