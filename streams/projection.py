@@ -53,6 +53,16 @@ class PipelineHealth(NamedTuple):
     rejected_by_reason: Mapping[str, int]
     newest_event_ts: float | None = None
     consumer_lag: int | None = None
+    # A fenced batch's exact counting (streams/projection_fencing.py): partition -> the batch's
+    # highest offset, and (partition, offset, field, ...) per duplicate or rejected record.
+    # Given, these replace ``outcomes``/``rejected_by_reason`` as what is added.
+    offsets: Mapping[int, int] | None = None
+    tallies: tuple[tuple, ...] = ()
+
+
+def tally_fields(outcome: str, reason: str | None = None) -> tuple[str, ...]:
+    """The pipeline hash fields one duplicate or rejected record adds one to."""
+    return (f"events:{outcome}",) if reason is None else (f"events:{outcome}", f"rejected:{reason}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +117,15 @@ class FencedOutcome(NamedTuple):
     lost: tuple[int, ...] = ()
     written: int = 0
     skipped: int = 0  # cases whose stored state holds more events than the write's
+
+
+def _counted_elsewhere(incr: dict[str, int], health: PipelineHealth | None) -> dict[str, int]:
+    """What a fenced write adds by increment: accepted events never (``{p}:accepted`` follows the
+    stored case counts), duplicates and rejections not when the batch's offsets say which
+    records to count (then they are tallies above the counted offset)."""
+    exact = health is not None and health.offsets is not None
+    return {k: n for k, n in incr.items()
+            if k != "events:accepted" and not (exact and (k.startswith("rejected:") or k.startswith("events:")))}
 
 
 def _health_fields(health: PipelineHealth) -> tuple[dict[str, int], dict[str, str]]:
@@ -204,9 +223,12 @@ class RedisProjection:
         refused as a whole when a later generation holds one of ``fences``' partitions (see
         :mod:`streams.projection_fencing`)."""
         incr, fields = _health_fields(health) if health is not None else ({}, {})
+        incr = _counted_elsewhere(incr, health)
         newest = health.newest_event_ts if health is not None else None
         args = fenced_args(self.prefix, cases, fences, marks, incr, newest, fields,
-                           repr(time.time()) if new_epoch else None, previous)
+                           repr(time.time()) if new_epoch else None, previous,
+                           health.offsets if health is not None else None,
+                           health.tallies if health is not None else ())
         ok, detail = self._fenced_script(args=args)
         if not ok:
             return FencedOutcome(lost=tuple(int(p) for p in detail))
@@ -315,7 +337,13 @@ class RedisProjection:
 
     def pipeline_stats(self, now: float | None = None) -> PipelineStats:
         """The pipeline hash with the workers' own fields summed up (see :class:`PipelineStats`)."""
-        raw = {k.decode(): v.decode() for k, v in self.client.hgetall(self._pipeline_key).items()}
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hgetall(self._pipeline_key)
+        pipe.get(f"{self.prefix}:accepted")
+        fields, accepted = pipe.execute()
+        raw = {k.decode(): v.decode() for k, v in fields.items()}
+        if accepted is not None:  # the sum of the stored case counts (streams/projection_fencing.py)
+            raw["events:accepted"] = accepted.decode()
         return PipelineStats.from_fields(raw, now)
 
 
@@ -332,6 +360,8 @@ class MemoryProjection:
         self.fences: dict[int, int] = {}
         self.counts: dict[tuple[str, str], int] = {}
         self.marks: dict[int, str] = {}
+        self.accepted: int | None = None  # {p}:accepted
+        self.counted: dict[int, int] = {}  # {p}:counted:{partition}
 
     def write_cases(self, cases: Iterable[Case]) -> int:
         n = 0
@@ -372,9 +402,12 @@ class MemoryProjection:
         self.fences.update(fences)
         written = skipped = 0
         for case in cases:
-            if case.events < self.counts.get((case.municipality, case.case_id), -1):
+            current = self.counts.get((case.municipality, case.case_id), -1)
+            if case.events < current:
                 skipped += 1
                 continue
+            if case.events > max(current, 0):
+                self.accepted = (self.accepted or 0) + case.events - max(current, 0)
             self.counts[(case.municipality, case.case_id)] = case.events
             written += self.write_cases([(case.municipality, case.case_id, case.facts_json)])
         for p, mark in marks.items():
@@ -384,7 +417,16 @@ class MemoryProjection:
         if new_epoch:
             self.epoch = time.time()
         if health is not None:
-            self.record_pipeline(health)
+            exact = health.offsets is not None
+            self.record_pipeline(health._replace(
+                outcomes={k: n for k, n in health.outcomes.items() if k != "accepted" and not exact},
+                rejected_by_reason={} if exact else health.rejected_by_reason))
+            for partition, offset, *names in health.tallies:
+                if offset > self.counted.get(partition, -1):
+                    for name in names:
+                        self.fields[name] = str(int(self.fields.get(name, "0")) + 1)
+            for partition, offset in (health.offsets or {}).items():
+                self.counted[partition] = max(self.counted.get(partition, -1), offset)
         return FencedOutcome((), written, skipped)
 
     def written_marks(self, partitions: Iterable[int]) -> dict[int, str | None]:
@@ -427,7 +469,8 @@ class MemoryProjection:
         return dict(self.facts.get(municipality, {}))
 
     def pipeline_stats(self, now: float | None = None) -> PipelineStats:
-        return PipelineStats.from_fields(self.fields, now)
+        fields = self.fields if self.accepted is None else {**self.fields, "events:accepted": str(self.accepted)}
+        return PipelineStats.from_fields(fields, now)
 
     @classmethod
     def of_facts(cls, facts: Iterable[CaseFacts], case_ids: Iterable[str] | None = None) -> "MemoryProjection":
