@@ -21,7 +21,6 @@ from streams.projection import OUTCOMES, PipelineStats
 from streams.contract.catalogue import EMPLOYMENTS, PLACEMENT_LEGAL_BASES, PLACEMENT_TYPES
 from streams.contract.validate import REASONS
 from streams.dead_letter import WORKER_REASONS
-from streams.event_size import TOO_LARGE
 
 UNIT_LABELS = ("municipality", "unit")
 
@@ -267,7 +266,7 @@ class Scrape:
         for outcome in OUTCOMES:
             events.add_metric([outcome], float(stats.events.get(outcome, 0)))
         rejected = CounterMetricFamily(REJECTED, "Dead-lettered events by machine-readable reason.", labels=["reason"])
-        known = (*REASONS, TOO_LARGE, *WORKER_REASONS)
+        known = (*REASONS, *WORKER_REASONS)
         extra = sorted(reason for reason in stats.rejected if reason not in known)
         for reason in (*known, *extra):
             rejected.add_metric([reason], float(stats.rejected.get(reason, 0)))
