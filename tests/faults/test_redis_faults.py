@@ -10,8 +10,10 @@ import orjson
 from tests.faults.outage import service_down
 from tests.faults.support import assert_all_identical, stats
 from tests.integration.test_exporter import Exporter, _free_port, _get
+from streams.core.facts import facts_from_json
+from streams.core.kpis import compute
 from tests.integration.test_worker import (  # noqa: F401 - fixtures
-    _store, caught_up, lines_for, produce, projected, reference, wait_for, worker, worker_env)
+    FLOW_UNITS, _store, caught_up, lines_for, produce, projected, reference, wait_for, worker, worker_env)
 from tests.prom_parse import figures_from_metrics, parse_metrics
 
 
@@ -65,14 +67,15 @@ def test_a_contract_v1_projection_is_rebuilt_by_the_worker(kafka_bootstrap, work
     marks "1", no write marks, no case counts, no fences. The running worker notices and
     re-projects every case; a restarted worker finds it so too."""
     env, topics = worker_env
-    lines = lines_for(municipalities=2, population=8_000, months=2, seed=29)
+    # units with transfers between them: v1 facts (no transfers, no named units) give other figures
+    lines = lines_for(municipalities=2, population=8_000, months=3, seed=29, units_per_municipality=FLOW_UNITS)
     replay, as_of, period = reference(lines)
     expected = replay.result(as_of, period)
     produce(kafka_bootstrap, topics.case_topic, lines)
     worker.start()
     wait_for(caught_up(env, expected["units"], as_of, period), 120, "the projection", worker, target=env)
 
-    def leave_a_v1_projection() -> None:
+    def leave_a_v1_projection() -> list:
         store = _store(env)
         prefix = env["CASEWATCH_REDIS_PREFIX"]
         try:
@@ -89,10 +92,15 @@ def test_a_contract_v1_projection_is_rebuilt_by_the_worker(kafka_bootstrap, work
                 client.set(f"{prefix}:complete:{partition}", 1)
         finally:
             store.client.close()
+        return [facts_from_json(raw) for facts in v1.values() for raw in facts.values()]
 
-    leave_a_v1_projection()
-    took = wait_for(lambda: projected(env, as_of, period) == expected["units"], 60,
-                    "the running worker's rebuild of a v1 projection", worker, interval=0.2, target=env)
+    def rebuilt() -> bool:
+        return (projected(env, as_of, period) == expected["units"]
+                and stats(env).events.get("accepted") == expected["events"]["accepted"])
+
+    v1_facts = leave_a_v1_projection()
+    assert compute(v1_facts, as_of, period) != expected["units"]  # the v1 projection is wrong
+    took = wait_for(rebuilt, 60, "the running worker's rebuild of a v1 projection", worker, interval=0.2, target=env)
     assert_all_identical(replay, as_of, period, env, kafka_bootstrap)
     assert stats(env).events["accepted"] == expected["events"]["accepted"]
     print(f"v1 projection rebuilt in {took:.1f}s")
@@ -100,6 +108,5 @@ def test_a_contract_v1_projection_is_rebuilt_by_the_worker(kafka_bootstrap, work
     worker.stop()
     leave_a_v1_projection()
     worker.start()
-    wait_for(lambda: projected(env, as_of, period) == expected["units"], 90,
-             "a restarted worker's rebuild of a v1 projection", worker, interval=0.2, target=env)
+    wait_for(rebuilt, 90, "a restarted worker's rebuild of a v1 projection", worker, interval=0.2, target=env)
     assert_all_identical(replay, as_of, period, env, kafka_bootstrap)
