@@ -37,6 +37,10 @@ class MixinConfig:
     consumer_lag_floor_messages: int = 1000
     consumer_lag_window: str = "10m"
     consumer_lag_for: str = "10m"
+    # committed offsets that do not move this long while messages wait: the worker has stalled
+    consumer_stalled_window: str = "10m"
+    consumer_stalled_for: str = "5m"
+    kafka_unreachable_for: str = "2m"
     rejected_window: str = "15m"
     no_events_window: str = "2h"
     no_events_for: str = "15m"

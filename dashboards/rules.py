@@ -11,94 +11,19 @@ group's output could add one evaluation interval to a page's delay (DESIGN.md, d
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-import yaml
+from dataclasses import dataclass
 
 from streams.core.clocks import DEFAULT_CLOCKS, ClockRule
-from streams.vocabulary import REJECT_REASONS_SV
-
 from streams.thresholds import KINDS
 
-from . import alert_text
+from .alert_model import (DECIMAL, HEADER, PERCENT, SEVERITIES, WHOLE, Alert, alert_rule, count_of, dump,  # noqa: F401
+                          dur_sv, last_sv)
 from .config import DEFAULT_CONFIG, MixinConfig
+from .pipeline_alerts import pipeline_alerts
+from .promql import (budget, budget_deviation, inflow_ratio, office_hours, placement_cost, sel,  # noqa: F401
+                     stockholm_offset_hours, stockholm_summer_time, threshold, unit_max)
 
-SEVERITIES = ("page", "ticket", "info")
 UNIT = ("municipality", "unit")
-
-
-# ------------------------------------------------------------------ PromQL fragments
-
-
-def sel(cfg: MixinConfig, metric: str, **matchers: str) -> str:
-    labels = [f'job="{cfg.exporter_job}"'] + [f'{k}="{v}"' for k, v in matchers.items()]
-    return f"{metric}{{{', '.join(labels)}}}"
-
-
-def unit_max(cfg: MixinConfig, metric: str) -> str:
-    """One series per (municipality, unit); ``max`` de-duplicates redundant exporters."""
-    return f"max by (municipality, unit) ({sel(cfg, metric)})"
-
-
-def threshold(cfg: MixinConfig, kind: str) -> str:
-    if kind not in KINDS:
-        raise KeyError(f"unknown threshold kind {kind!r}")
-    return f"max by (municipality, unit) ({sel(cfg, 'casewatch_threshold', kind=kind)})"
-
-
-def placement_cost(cfg: MixinConfig) -> str:
-    return (
-        "sum by (municipality, unit) (max by (municipality, unit, placement_type) "
-        f"({sel(cfg, 'casewatch_month_placement_cost_sek')}))"
-    )
-
-
-def budget(cfg: MixinConfig, category: str) -> str:
-    return f"max by (municipality, unit) ({sel(cfg, 'casewatch_budget_month_to_date_sek', category=category)})"
-
-
-def budget_deviation(cfg: MixinConfig, cost_expr: str, category: str) -> str:
-    """cost / budget pace - 1: > 0 is over budget (yellow up to budget_deviation_pct, red beyond)."""
-    return f"{cost_expr}\n/ on (municipality, unit)\n({budget(cfg, category)} > 0)\n- 1"
-
-
-def inflow_ratio(cfg: MixinConfig) -> str:
-    return (
-        f"{unit_max(cfg, 'casewatch_reports_received_last_7d')}\n/ on (municipality, unit)\n"
-        f"({unit_max(cfg, 'casewatch_reports_received_weekly_mean_12w')} > 0)"
-    )
-
-
-def stockholm_summer_time() -> str:
-    """Non-empty while Europe/Stockholm keeps CEST (UTC+2): from the last Sunday of March 01:00
-    UTC to the last Sunday of October 01:00 UTC (EU rule). ``day_of_month() - day_of_week()`` is
-    the date of the latest Sunday (today if Sunday); it is >= 25 once the month's last Sunday came."""
-    last_sunday_passed = "(day_of_month() - day_of_week()) >= 25"
-    return (
-        "(month() > 3 and month() < 10)\n"
-        f"or (month() == 3 and {last_sunday_passed} and (day_of_week() > 0 or hour() >= 1))\n"
-        "or (month() == 10 and ((day_of_month() - day_of_week()) < 25 or (day_of_week() == 0 and hour() < 1)))"
-    )
-
-
-def stockholm_offset_hours() -> str:
-    return f"(vector(2) and on () (\n{_indent(stockholm_summer_time())}\n)) or vector(1)"
-
-
-def office_hours(cfg: MixinConfig) -> str:
-    """Non-empty (value 1) on weekdays between office_hours_start and _end, Stockholm local time.
-    The local hour cannot wrap past midnight inside 08-17, so UTC day_of_week() is the local day.
-    Public holidays are not modelled here (Alertmanager's time intervals handle the fixed ones)."""
-    local_hour = f"(hour() + on () ({stockholm_offset_hours()}))"
-    return (
-        f"(vector(1) and on () ({local_hour} >= {cfg.office_hours_start} < {cfg.office_hours_end}))\n"
-        "and on () (day_of_week() >= 1 <= 5)"
-    )
-
-
-def _indent(text: str, n: int = 2) -> str:
-    return "\n".join(" " * n + line for line in text.splitlines())
-
 
 # ------------------------------------------------------------------ recording rules
 
@@ -179,51 +104,9 @@ def recording_rules(cfg: MixinConfig = DEFAULT_CONFIG) -> list[tuple[str, list[R
 # ------------------------------------------------------------------ alerts
 
 
-@dataclass(frozen=True)
-class Alert:
-    """One alert, worded in Swedish only (docs/GLOSSARY.md) for a phone's lock screen.
-
-    The summary reads ``<title>: <headline> i <unit>[, äldsta sedan <date>]``: what, how many,
-    which unit (its registry name, else its code) and, for the legal clocks, since when the
-    oldest item has been late (``since`` names the exporter's clock). ``what`` is the longer
-    description; ``{{ $value }}`` in ``headline``/``what`` is printed with ``value_format``."""
-    name: str
-    severity: str
-    expr: str
-    for_: str
-    title: str
-    headline: str  # how many, e.g. "{{ $value }} orosanmälningar"; "" for none
-    what: str  # the description's sentence(s)
-    value_format: str = "{{ $value }}"
-    since: str | None = None  # clock of casewatch_oldest_overdue_timestamp_seconds
-    pipeline: bool = False
-    stale_data: bool = False  # firing means unit figures are stale: inhibits unit alerts
-    extra_labels: dict[str, str] = field(default_factory=dict)
-    unit_scoped: bool = True
-
-    def __post_init__(self) -> None:
-        if self.severity not in SEVERITIES:
-            raise ValueError(f"{self.name}: severity must be one of {SEVERITIES}")
-
-
 def _law(rule: ClockRule) -> str:
     new = f"SoL (2025:400) {rule.sol_2025_400}" if rule.sol_2025_400 else "motsvarande bestämmelse i SoL (2025:400)"
     return f"SoL (2001:453) {rule.sol_2001_453}; {new}"
-
-
-def _dur_sv(amount: int, unit: str) -> str:
-    names = {"hours": ("timme", "timmar"), "days": ("dag", "dagar"), "months": ("månad", "månader"),
-             "minutes": ("minut", "minuter"), "seconds": ("sekund", "sekunder")}
-    return f"{amount} {names[unit][amount != 1]}"
-
-
-def _last_sv(window: str) -> str:
-    """A Prometheus window as Swedish words: ``15m`` → ``de senaste 15 minuterna``, ``1h`` →
-    ``den senaste timmen``."""
-    amount, unit = int(window[:-1]), window[-1]
-    singular = {"s": "sekunden", "m": "minuten", "h": "timmen", "d": "dygnet"}
-    plural = {"s": "sekunderna", "m": "minuterna", "h": "timmarna", "d": "dygnen"}
-    return f"den senaste {singular[unit]}" if amount == 1 else f"de senaste {amount} {plural[unit]}"
 
 
 def _threshold_value(cfg: MixinConfig, kind: str,
@@ -239,33 +122,15 @@ def _threshold_value(cfg: MixinConfig, kind: str,
     )
 
 
-def _reason_sv() -> str:
-    """The ``reason`` label's Swedish name (streams/vocabulary.py), generated as a lookup."""
-    branches = "".join(f'{{{{ {"if" if i == 0 else "else if"} eq $labels.reason "{code}" }}}}{name[0].lower() + name[1:]}'
-                       for i, (code, name) in enumerate(REJECT_REASONS_SV.items()))
-    return branches + "{{ else }}{{ $labels.reason }}{{ end }}"
-
-
-PERCENT = '{{ $value | humanizePercentage | reReplaceAll "\\\\." "," | reReplaceAll "%" " %" }}'
-DECIMAL = '{{ printf "%.1f" $value | reReplaceAll "\\\\." "," }}'
-WHOLE = '{{ printf "%.0f" $value }}'
-
-
 def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> list[Alert]:
     c = DEFAULT_CLOCKS
     prot, scr, inv, enf = c.protection, c.screening, c.investigation, c.enforcement
-    d = {r: _dur_sv(r.duration.amount, r.duration.unit) for r in (prot, scr, inv, enf)}
-    link = _dur_sv(c.link_window.amount, c.link_window.unit)
+    d = {r: dur_sv(r.duration.amount, r.duration.unit) for r in (prot, scr, inv, enf)}
+    link = dur_sv(c.link_window.amount, c.link_window.unit)
     n_kinds = n_kinds or len(KINDS)
     n = "{{ $value }}"
-
-    def count(singular: str, plural: str) -> str:
-        """``1 orosanmälan``, ``3 orosanmälningar``: the noun agrees with the count."""
-        return f"{n} {{{{ if eq $value 1.0 }}}}{singular}{{{{ else }}}}{plural}{{{{ end }}}}"
-
-    reports = count("orosanmälan", "orosanmälningar")
-    child_investigations = count("barnutredning", "barnutredningar")
-    events = count("händelse", "händelser")
+    reports = count_of("orosanmälan", "orosanmälningar")
+    child_investigations = count_of("barnutredning", "barnutredningar")
 
     def over(metric: str, kind: str) -> str:
         return f"{unit_max(cfg, metric)}\n> on (municipality, unit)\n{threshold(cfg, kind)}"
@@ -277,10 +142,6 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
         return _threshold_value(cfg, kind, '{{ . | first | value | humanizePercentage | reReplaceAll "\\\\." "," '
                                            '| reReplaceAll "%" " %" }}')
 
-    minutes = (f'{{{{ with query `max({sel(cfg, "casewatch_worker_heartbeat_age_seconds")}) / 60` }}}}'
-               '{{ . | first | value | printf "%.0f" }}{{ end }}')
-    stale_minutes = (f'{{{{ with query `max({sel(cfg, "casewatch_projection_last_read_age_seconds")}) / 60` }}}}'
-                     '{{ . | first | value | printf "%.0f" }}{{ end }}')
     out = [
         # ---- legal clocks
         Alert(
@@ -323,14 +184,14 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
             "CasewatchScreeningDueSoon", "info",
             f"{unit_max(cfg, 'casewatch_reports_screening_due_soon')} > 0", cfg.for_info,
             f"Förhandsbedömningar nära {scr.duration.amount}-dagarsgränsen", f"{reports}",
-            f"{reports} har mindre än {_dur_sv(scr.warn_before.amount, 'days')} kvar "
+            f"{reports} har mindre än {dur_sv(scr.warn_before.amount, 'days')} kvar "
             f"till {scr.duration.amount}-dagarsgränsen för förhandsbedömning.",
         ),
         Alert(
             "CasewatchInvestigationDueSoon", "info",
             f"{unit_max(cfg, 'casewatch_investigations_due_soon')} > 0", cfg.for_info,
             f"Barnutredningar nära {d[inv]}", f"{child_investigations}",
-            f"{child_investigations} har mindre än {_dur_sv(inv.warn_before.amount, 'months')} kvar till "
+            f"{child_investigations} har mindre än {dur_sv(inv.warn_before.amount, 'months')} kvar till "
             f"gränsen på {d[inv]}; besluta om förlängd utredningstid eller avsluta.",
         ),
         Alert(
@@ -338,7 +199,7 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
             f"{unit_max(cfg, 'casewatch_decisions_due_soon')} > 0", cfg.for_info,
             "Beslut nära rapportering till IVO", f"{n} beslut",
             f"{n} gynnande beslut blir rapporteringspliktiga till IVO inom "
-            f"{_dur_sv(enf.warn_before.amount, 'months')} om de inte verkställs.",
+            f"{dur_sv(enf.warn_before.amount, 'months')} om de inte verkställs.",
         ),
         Alert(
             "CasewatchIvoReportableThisQuarter", "info",
@@ -427,77 +288,7 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
             "enheten kan utebli.",
             pipeline=True,
         ),
-        # ---- pipeline health (no unit label)
-        Alert(
-            "CasewatchExporterDown", "page",
-            f'up{{job="{cfg.exporter_job}"}} == 0\nor absent(up{{job="{cfg.exporter_job}"}})',
-            cfg.exporter_down_for,
-            "casewatch-exportern svarar inte", "",
-            "Prometheus når inte exportern; larm om enheter kan inte skickas. Kontrollera nya "
-            "orosanmälningar direkt i verksamhetssystemet.",
-            pipeline=True, stale_data=True, unit_scoped=False,
-        ),
-        Alert(
-            "CasewatchWorkerDown", "page",
-            f"max({sel(cfg, 'casewatch_worker_heartbeat_age_seconds')}) > {cfg.worker_heartbeat_max_age_seconds}",
-            cfg.worker_down_for,
-            "casewatch bearbetar inga händelser", "",
-            f"Bearbetningstjänstens senaste livstecken kom för {minutes} minuter sedan (gräns "
-            f"{_dur_sv(cfg.worker_heartbeat_max_age_seconds, 'seconds')}); siffrorna blir inaktuella. "
-            "Kontrollera nya orosanmälningar direkt i verksamhetssystemet.",
-            pipeline=True, stale_data=True, unit_scoped=False,
-        ),
-        Alert(
-            "CasewatchRedisDown", "page",
-            f"min({sel(cfg, 'casewatch_redis_up')}) == 0",
-            cfg.redis_down_for,
-            "Exportern når inte Redis", "",
-            "Exportern når inte Redis, där siffrorna lagras; inga siffror kan läsas. Kontrollera nya "
-            "orosanmälningar direkt i verksamhetssystemet.",
-            pipeline=True, stale_data=True, unit_scoped=False,
-        ),
-        Alert(
-            "CasewatchFiguresStale", "page",
-            f"max({sel(cfg, 'casewatch_projection_last_read_age_seconds')}) > {cfg.figures_stale_max_age_seconds}",
-            "1m",
-            "Siffrorna är inaktuella", "",
-            f"Exportern visar siffror som lästes för {stale_minutes} minuter sedan (gräns "
-            f"{_dur_sv(cfg.figures_stale_max_age_seconds, 'seconds')}) eftersom Redis inte svarar; larmen bygger "
-            "på de senast lästa siffrorna. Kontrollera nya orosanmälningar direkt i verksamhetssystemet.",
-            pipeline=True, unit_scoped=False,
-        ),
-        Alert(
-            "CasewatchConsumerLagGrowing", "ticket",
-            f"max({sel(cfg, 'casewatch_consumer_lag_messages')}) > {cfg.consumer_lag_floor_messages}\n"
-            f"and on ()\nmax(deriv({sel(cfg, 'casewatch_consumer_lag_messages')}[{cfg.consumer_lag_window}])) > 0",
-            cfg.consumer_lag_for,
-            "casewatch ligger efter", f"{n} obearbetade händelser",
-            f"{n} händelser väntar på bearbetning och kön har vuxit {_last_sv(cfg.consumer_lag_window)} "
-            f"(golv {cfg.consumer_lag_floor_messages}); siffrorna släpar efter.",
-            value_format=WHOLE,
-            pipeline=True, stale_data=True, unit_scoped=False,
-        ),
-        Alert(
-            "CasewatchEventsRejected", "ticket",
-            f"sum by (reason) (increase({sel(cfg, 'casewatch_events_rejected_total')}[{cfg.rejected_window}])) > 0",
-            "0s",
-            "Händelser avvisade till felkön", f"{n} med orsak {_reason_sv()}",
-            f"{events} avvisades {_last_sv(cfg.rejected_window)} med orsak {_reason_sv()}; "
-            "de räknas inte, så siffrorna kan vara fel.",
-            value_format=WHOLE,
-            pipeline=True, unit_scoped=False,
-        ),
-        Alert(
-            "CasewatchNoEventsDuringOfficeHours", "ticket",
-            f"sum(increase({sel(cfg, 'casewatch_events_total')}[{cfg.no_events_window}])) == 0\n"
-            f"and on ()\n{office_hours(cfg)}",
-            cfg.no_events_for,
-            "Inga händelser under kontorstid", "",
-            f"Inga händelser har kommit in {_last_sv(cfg.no_events_window)} under kontorstid "
-            f"(vardagar kl. {cfg.office_hours_start:02d}–{cfg.office_hours_end:02d}); kontrollera exporten "
-            "från verksamhetssystemen.",
-            pipeline=True, stale_data=True, unit_scoped=False,
-        ),
+        *pipeline_alerts(cfg),
     ]
     names = [a.name for a in out]
     if len(set(names)) != len(names):
@@ -505,57 +296,7 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
     return out
 
 
-def alert_rule(a: Alert, cfg: MixinConfig) -> dict:
-    headline = a.headline.replace("{{ $value }}", a.value_format)
-    what = a.what.replace("{{ $value }}", a.value_format)
-    has_unit = a.unit_scoped  # every unit alert carries municipality and unit (ThresholdMissing too)
-    if has_unit:
-        unit = alert_text.unit_name()
-        since = alert_text.since(a.since, f'job="{cfg.exporter_job}"') if a.since else ""
-        summary = f"{a.title}: {headline} i {unit}{since}" if headline else f"{a.title} för {unit}"
-        description = (f"{what}\nEnhet {unit}, kommun {{{{ $labels.municipality }}}}."
-                       f"\nInstrumentpanel: {cfg.dashboard_url()}")
-    else:
-        summary = f"{a.title}: {headline}" if headline else a.title
-        description = what
-    labels = {"severity": a.severity}
-    if a.pipeline:
-        labels["pipeline"] = "true"
-    if a.stale_data:
-        labels["stale_data"] = "true"
-    labels.update(a.extra_labels)
-    rule = {"alert": a.name, "expr": a.expr}
-    if a.for_ != "0s":
-        rule["for"] = a.for_
-    rule["labels"] = labels
-    rule["annotations"] = {
-        "summary": summary,
-        "description": description,
-        "runbook_url": cfg.runbook_url(a.name),
-    }
-    return rule
-
-
 # ------------------------------------------------------------------ YAML
-
-
-class _Dumper(yaml.SafeDumper):
-    pass
-
-
-def _str(dumper: yaml.SafeDumper, value: str):
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _str)
-
-
-def dump(data) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10_000)
-
-
-HEADER = "# Generated by `casewatch generate` from dashboards/rules.py. Do not edit.\n"
 
 
 def render_recording_rules(cfg: MixinConfig = DEFAULT_CONFIG) -> str:

@@ -21,8 +21,9 @@ is real and otherwise seek back.
 
 A crash anywhere before (5) redelivers the batch. Whatever the table already holds comes back
 as duplicates, and a duplicate still touches its case, so the case's changelog record and
-Redis facts are sent again: nothing is lost and nothing is counted twice in the facts
-(the health counters may count a redelivered event once more, as a duplicate).
+Redis facts are sent again: nothing is lost and nothing is counted twice, neither in the facts
+nor in ``casewatch_events_total`` (accepted follows the stored case counts; duplicates and
+rejections are counted per offset, once: streams/projection_fencing.py).
 
 Housekeeping (lag, heartbeat, re-projection) is :mod:`streams.worker_housekeeping`, a mixin of
 :class:`CaseWorker`; the table's changelog bookkeeping is :mod:`streams.changelog`.
@@ -48,7 +49,7 @@ from faust.types import TP, EventT, RecordMetadata
 from kafka.errors import KafkaError
 
 from streams.settings import Settings
-from streams.projection import PipelineHealth, Projection
+from streams.projection import PipelineHealth, Projection, tally_fields
 from streams.projection_fencing import CaseWrite
 from streams.contract.validate import Rejection, validate_line
 from streams.offset_keeper import OffsetKeeper
@@ -218,12 +219,17 @@ class CaseWorker(Housekeeping):
         last_event: dict[bytes, EventT] = {}
         partitions: set[int] = set()
         letters: list[DeadLetter] = []
+        # exact counting (streams/projection_fencing.py): each partition's highest offset, and
+        # the duplicate and rejected records by offset, counted once above what Redis counted
+        offsets: dict[int, int] = {}
+        tallies: list[tuple] = []
         for event in events:
             message = event.message
             if (message.tp not in assignment or message.partition in self._lost
                     or not await self.offsets.admit(message)):
                 continue  # another worker owns it now, or it comes again after a seek back
             partitions.add(message.partition)
+            offsets[message.partition] = max(offsets.get(message.partition, -1), message.offset)
             outcome = _validate(event.value, self.registry)
             if type(outcome) is not Rejection and message.key != outcome.case_id.encode():
                 # The contract keys messages by case_id: a case spread over two partitions
@@ -231,10 +237,13 @@ class CaseWorker(Housekeeping):
                 outcome = Rejection(MISROUTED)
             if type(outcome) is Rejection:
                 batch.reject(outcome)
+                tallies.append((message.partition, message.offset, *tally_fields("rejected", outcome.reason)))
                 letters.append(dead_letter_record(event.value, outcome, source=WORKER_SOURCE, key=message.key))
                 continue
             with as_current(event):
-                key, _new = batch.add(outcome)
+                key, new = batch.add(outcome)
+            if not new:
+                tallies.append((message.partition, message.offset, *tally_fields("duplicate")))
             last_event[key] = event
         if not partitions:
             return
@@ -245,7 +254,7 @@ class CaseWorker(Housekeeping):
         marks = {p: f"{fences[p]}:{self.worker_id}:{self._sequence}" for p in partitions}
         cases = [CaseWrite(c.municipality, c.case_id, c.facts_json(), len(c)) for c in batch.cases.values()]
         health = PipelineHealth(self.worker_id, batch.outcomes(), dict(batch.rejected), batch.newest_ts,
-                                await self.consumer_lag())
+                                await self.consumer_lag(), offsets, tuple(tallies))
         previous = {p: self._marks[p] for p in partitions if p in self._marks}
         written = await self._redis(self.store.write_fenced, cases, health, fences, marks, False, previous)
         if written.lost:

@@ -18,6 +18,16 @@ class PipelineHealth(NamedTuple):
     rejected_by_reason: Mapping[str, int]
     newest_event_ts: float | None = None
     consumer_lag: int | None = None
+    # A fenced batch's exact counting (streams/projection_fencing.py): partition -> the batch's
+    # highest offset, and (partition, offset, field, ...) per duplicate or rejected record.
+    # Given, these replace ``outcomes``/``rejected_by_reason`` as what is added.
+    offsets: Mapping[int, int] | None = None
+    tallies: tuple[tuple, ...] = ()
+
+
+def tally_fields(outcome: str, reason: str | None = None) -> tuple[str, ...]:
+    """The pipeline hash fields one duplicate or rejected record adds one to."""
+    return (f"events:{outcome}",) if reason is None else (f"events:{outcome}", f"rejected:{reason}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,11 +32,11 @@ from typing import TYPE_CHECKING, Hashable, Iterable, Mapping, NamedTuple, Proto
 
 from streams.core.facts import CaseFacts, facts_from_json
 from streams.pipeline_health import (MAX_FIELD, OUTCOMES, WORKER_FRESH_S, PipelineHealth, PipelineStats,
-                                     health_fields)
+                                     health_fields, tally_fields)
 from streams.projection_fencing import FENCED_WRITE, CaseWrite, fenced_args
 
 __all__ = ["FACTS_FORMAT", "OUTCOMES", "WORKER_FRESH_S", "Case", "FencedOutcome", "PipelineHealth", "PipelineStats",
-           "Projection", "RedisProjection"]
+           "Projection", "RedisProjection", "tally_fields"]
 
 if TYPE_CHECKING:  # redis is imported by RedisProjection.from_url, not at module load
     import redis
@@ -58,6 +58,15 @@ class FencedOutcome(NamedTuple):
     lost: tuple[int, ...] = ()
     written: int = 0
     skipped: int = 0  # cases whose stored state holds more events than the write's
+
+
+def _counted_elsewhere(incr: dict[str, int], health: PipelineHealth | None) -> dict[str, int]:
+    """What a fenced write adds by increment: accepted events never (``{p}:accepted`` follows the
+    stored case counts), duplicates and rejections not when the batch's offsets say which
+    records to count (then they are tallies above the counted offset)."""
+    exact = health is not None and health.offsets is not None
+    return {k: n for k, n in incr.items()
+            if k != "events:accepted" and not (exact and (k.startswith("rejected:") or k.startswith("events:")))}
 
 
 class Projection(Protocol):
@@ -147,9 +156,12 @@ class RedisProjection:
         refused as a whole when a later generation holds one of ``fences``' partitions (see
         :mod:`streams.projection_fencing`)."""
         incr, fields = health_fields(health) if health is not None else ({}, {})
+        incr = _counted_elsewhere(incr, health)
         newest = health.newest_event_ts if health is not None else None
         args = fenced_args(self.prefix, cases, fences, marks, incr, newest, fields,
-                           repr(time.time()) if new_epoch else None, previous)
+                           repr(time.time()) if new_epoch else None, previous,
+                           health.offsets if health is not None else None,
+                           health.tallies if health is not None else ())
         ok, detail = self._fenced_script(args=args)
         if not ok:
             return FencedOutcome(lost=tuple(int(p) for p in detail))
@@ -258,7 +270,13 @@ class RedisProjection:
 
     def pipeline_stats(self, now: float | None = None) -> PipelineStats:
         """The pipeline hash with the workers' own fields summed up (see :class:`PipelineStats`)."""
-        raw = {k.decode(): v.decode() for k, v in self.client.hgetall(self._pipeline_key).items()}
+        pipe = self.client.pipeline(transaction=False)
+        pipe.hgetall(self._pipeline_key)
+        pipe.get(f"{self.prefix}:accepted")
+        fields, accepted = pipe.execute()
+        raw = {k.decode(): v.decode() for k, v in fields.items()}
+        if accepted is not None:  # the sum of the stored case counts (streams/projection_fencing.py)
+            raw["events:accepted"] = accepted.decode()
         return PipelineStats.from_fields(raw, now)
 
     # --- the exporter's snapshot of its computed samples ---------------------------------------
@@ -269,6 +287,3 @@ class RedisProjection:
         values = self.client.mget([f"{self.prefix}:exporter:{m}" for m in municipalities])
         return dict(zip(municipalities, values))
 
-    def write_exporter_snapshots(self, documents: Mapping[str, bytes]) -> None:
-        if documents:
-            self.client.mset({f"{self.prefix}:exporter:{m}": doc for m, doc in documents.items()})

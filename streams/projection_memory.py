@@ -24,6 +24,8 @@ class MemoryProjection:
         self.fences: dict[int, int] = {}
         self.counts: dict[tuple[str, str], int] = {}
         self.marks: dict[int, str] = {}
+        self.accepted: int | None = None  # {p}:accepted
+        self.counted: dict[int, int] = {}  # {p}:counted:{partition}
         self.exporter_snapshots: dict[str, bytes] = {}
 
     def write_cases(self, cases: Iterable[Case]) -> int:
@@ -65,9 +67,12 @@ class MemoryProjection:
         self.fences.update(fences)
         written = skipped = 0
         for case in cases:
-            if case.events < self.counts.get((case.municipality, case.case_id), -1):
+            current = self.counts.get((case.municipality, case.case_id), -1)
+            if case.events < current:
                 skipped += 1
                 continue
+            if case.events > max(current, 0):
+                self.accepted = (self.accepted or 0) + case.events - max(current, 0)
             self.counts[(case.municipality, case.case_id)] = case.events
             written += self.write_cases([(case.municipality, case.case_id, case.facts_json)])
         for p, mark in marks.items():
@@ -77,7 +82,16 @@ class MemoryProjection:
         if new_epoch:
             self.epoch = time.time()
         if health is not None:
-            self.record_pipeline(health)
+            exact = health.offsets is not None
+            self.record_pipeline(health._replace(
+                outcomes={k: n for k, n in health.outcomes.items() if k != "accepted" and not exact},
+                rejected_by_reason={} if exact else health.rejected_by_reason))
+            for partition, offset, *names in health.tallies:
+                if offset > self.counted.get(partition, -1):
+                    for name in names:
+                        self.fields[name] = str(int(self.fields.get(name, "0")) + 1)
+            for partition, offset in (health.offsets or {}).items():
+                self.counted[partition] = max(self.counted.get(partition, -1), offset)
         return FencedOutcome((), written, skipped)
 
     def written_marks(self, partitions: Iterable[int]) -> dict[int, str | None]:
@@ -120,7 +134,8 @@ class MemoryProjection:
         return dict(self.facts.get(municipality, {}))
 
     def pipeline_stats(self, now: float | None = None) -> PipelineStats:
-        return PipelineStats.from_fields(self.fields, now)
+        fields = self.fields if self.accepted is None else {**self.fields, "events:accepted": str(self.accepted)}
+        return PipelineStats.from_fields(fields, now)
 
     def read_exporter_snapshots(self, municipalities: list[str]) -> dict[str, bytes | None]:
         return {m: self.exporter_snapshots.get(m) for m in municipalities}

@@ -21,6 +21,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from streams.credentials import SecretFileError, mask_url, read_secret_file
+from streams.event_size import DEFAULT_MAX_EVENT_BYTES, MAX_MAX_EVENT_BYTES, MIN_MAX_EVENT_BYTES
 from streams.kafka_security import KafkaSecurity
 
 # secret field -> the field naming a file that holds it
@@ -37,6 +38,9 @@ class Settings(BaseSettings):
     case_topic: str = "casewatch.case-events"
     dead_letter_topic: str = "casewatch.dead-letter"
     partitions: int = Field(4, ge=1, le=256)
+    # The largest event (its canonical JSON) the doors accept: casewatch ingest, the ingest API,
+    # the CSV importer (streams/event_size.py). Far below the broker's and Faust's message limits.
+    max_event_bytes: int = Field(DEFAULT_MAX_EVENT_BYTES, ge=MIN_MAX_EVENT_BYTES, le=MAX_MAX_EVENT_BYTES)
     consumer_group: str = "casewatch-worker"
     redis_url: str = Field("redis://127.0.0.1:6379/0", repr=False)  # may carry a password
     redis_prefix: str = Field("cw", pattern=r"^[a-z0-9_-]{1,20}$")
@@ -44,6 +48,9 @@ class Settings(BaseSettings):
     worker_web_port: int = Field(6066, ge=0, le=65535)
     exporter_host: str = "127.0.0.1"
     exporter_port: int = Field(9464, ge=0, le=65535)
+    # The exporter asks the broker for the worker group's committed offsets against the log end
+    # this often (services/exporter/broker_lag.py); 0 switches it off (no Kafka access).
+    exporter_lag_interval_s: float = Field(10.0, ge=0, le=300)
     # A fixed instant for the exporter's clock (tests, what-if); None means wall-clock time.
     as_of: Optional[str] = None
     thresholds_file: Optional[Path] = None

@@ -55,9 +55,10 @@ def health_row(config: MixinConfig) -> list:
         row("Hälsa just nu"),
         stat_panel(
             "Obearbetade händelser",
-            "Antal händelser i kön som bearbetningstjänsten ännu inte läst. Gult från "
-            f"{config.consumer_lag_floor_messages} meddelanden (larmet kräver dessutom att fördröjningen växer).",
-            COUNT, [Query(f"max({plain('casewatch_consumer_lag_messages')})", "Meddelanden")],
+            "Antal händelser i kön som bearbetningstjänsten ännu inte bekräftat, enligt Kafka (gruppens bekräftade "
+            f"offsets mot loggens slut). Gult från {config.consumer_lag_floor_messages} meddelanden (larmet kräver "
+            "dessutom att fördröjningen växer).",
+            COUNT, [Query(f"max({plain('casewatch_group_lag_messages')})", "Meddelanden")],
             steps=[(None, GREEN), (config.consumer_lag_floor_messages, YELLOW)], span=6, decimals=0,
         ),
         stat_panel(
@@ -81,6 +82,13 @@ def health_row(config: MixinConfig) -> list:
             steps=[(None, RED), (1, GREEN)], span=6, decimals=0,
             mappings={"0": ("Nere", RED), "1": ("Uppe", GREEN)},
         ),
+        stat_panel(
+            "Kafka nåbar",
+            "1 när Kafka svarade på exporterns senaste fråga om gruppens offsets, annars 0.",
+            COUNT, [Query(f"min({plain('casewatch_kafka_up')})", "Kafka")],
+            steps=[(None, RED), (1, GREEN)], span=6, decimals=0,
+            mappings={"0": ("Nere", RED), "1": ("Uppe", GREEN)},
+        ),
     ]
 
 
@@ -89,9 +97,11 @@ def trend_row() -> list:
         row("Över tid"),
         timeseries_panel(
             "Obearbetade händelser över tid",
-            "Händelser i kön som bearbetningstjänsten ännu inte läst.",
-            COUNT, [Query(f"max({plain('casewatch_consumer_lag_messages')})", "Fördröjning")],
-            colors={"Fördröjning": YELLOW}, span=12, decimals=0,
+            "Händelser i kön som bearbetningstjänsten ännu inte bekräftat: enligt Kafka (det larmen bygger på) "
+            "och enligt bearbetningstjänsten själv. Skiljer de sig åt har bearbetningstjänsten fastnat.",
+            COUNT, [Query(f"max({plain('casewatch_group_lag_messages')})", "Enligt Kafka"),
+                    Query(f"max({plain('casewatch_consumer_lag_messages')})", "Enligt bearbetningstjänsten")],
+            colors={"Enligt Kafka": YELLOW}, span=12, decimals=0,
         ),
         timeseries_panel(
             "Ålder på senaste händelse och livstecken",

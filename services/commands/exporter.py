@@ -31,6 +31,20 @@ def display_names(settings) -> Callable[[str, str], Optional[str]] | None:
         name if (name := registry.display_name(municipality, unit)) != unit else None)
 
 
+def _broker_lag(settings):
+    """The worker group's lag as the broker says it (alerts read this, not the worker's own
+    gauge), polled in the background; None when switched off."""
+    if not settings.exporter_lag_interval_s:
+        return None
+    from services.exporter.broker_lag import BrokerLag, KafkaOffsetsReader
+
+    reader = KafkaOffsetsReader(settings.kafka_bootstrap, settings.consumer_group, [settings.case_topic],
+                                security=settings.kafka_security())
+    lag = BrokerLag(reader, interval_s=settings.exporter_lag_interval_s)
+    lag.start()
+    return lag
+
+
 def exporter_command(
     host: Optional[str] = typer.Option(None, "--host", help="Address to listen on (default: settings, 127.0.0.1)"),
     port: Optional[int] = typer.Option(None, "--port", min=0, max=65535, help="Port (default: settings, 9464)"),
@@ -79,7 +93,8 @@ def exporter_command(
         kwargs["display_names"] = names
     store = RedisProjection.from_url(settings.redis_url, settings.redis_prefix, password=settings.redis_secret())
     collector = KpiCollector(store, thresholds=thresholds, **kwargs)
-    registry = build_registry(collector)
+    broker_lag = _broker_lag(settings)
+    registry = build_registry(collector, others=[broker_lag] if broker_lag else [])
     # Read and parse the whole projection now, not in Prometheus' first scrape: at national
     # scale that takes ~30 s, three times the default scrape timeout.
     threading.Thread(target=collector.exposition, name="casewatch-exporter-warm-up", daemon=True).start()
@@ -102,5 +117,7 @@ def exporter_command(
     stop.wait()
     server.shutdown()
     server.server_close()
+    if broker_lag is not None:
+        broker_lag.stop()
     store.close()
     typer.echo("casewatch exporter: stopped", err=True)

@@ -74,7 +74,8 @@ def import_csv_command(
     sink = open_sink(settings)
     try:
         summary = import_csv(file, spec, pseudonymiser, sink, state_dir=state_dir, batch_size=batch_size,
-                             max_rows=max_rows, force=force, registry=settings.unit_registry_pairs())
+                             max_rows=max_rows, force=force, registry=settings.unit_registry_pairs(),
+                             max_event_bytes=settings.max_event_bytes)
     except ImportError_ as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -6,6 +6,7 @@ dead-letter topic, which is where they belong), 1 when Kafka did not acknowledge
 """
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from contextlib import contextmanager
@@ -96,7 +97,8 @@ def ingest_command(
         try:
             if stdin:
                 summary = ingest_lines(sys.stdin.buffer, tracker, settings.case_topic, settings.dead_letter_topic,
-                                       source_name, registry=settings.unit_registry_pairs())
+                                       source_name, registry=settings.unit_registry_pairs(),
+                                       max_event_bytes=settings.max_event_bytes)
             else:
                 with open(file, "rb", buffering=1 << 20) as stream:
                     summary = _ingest_stream(stream, tracker, settings, source_name)
@@ -104,11 +106,14 @@ def ingest_command(
             done = ", ".join(f"{n:,} to {t}" for t, n in sorted(tracker.acknowledged.items())) or "none"
             raise _fail(f"{exc}. Acknowledged before the failure: {done}. Re-running the ingest is safe: "
                         "the worker ignores event ids it has already counted.", 1) from None
-    finally:
-        try:
-            producer.close(timeout=10)
-        except Exception:  # noqa: BLE001 - after a failure message: no traceback from the close
-            pass
+    except BaseException:
+        # The failure was reported above in one clear line; what kafka-python's I/O thread logs
+        # while it is closed under a dead broker ("Uncaught error ...", with a traceback on
+        # stderr through logging's last resort) would only bury it.
+        logging.getLogger("kafka").setLevel(logging.CRITICAL + 1)
+        _close_quietly(producer, timeout=0)
+        raise
+    _close_quietly(producer, timeout=10)
 
     if as_json:
         sys.stdout.buffer.write(orjson.dumps(summary.as_json()) + b"\n")
@@ -116,9 +121,17 @@ def ingest_command(
         typer.echo(render_table(summary))
 
 
+def _close_quietly(producer, timeout: float) -> None:
+    try:
+        producer.close(timeout=timeout)
+    except Exception:  # noqa: BLE001 - after a failure message: no traceback from the close
+        pass
+
+
 def _ingest_stream(stream: BinaryIO, tracker: DeliveryTracker, settings, source_name: str) -> IngestSummary:
     with _progress(os.fstat(stream.fileno()).st_size) as progress:
         from services.ingest import ingest_lines
 
         return ingest_lines(stream, tracker, settings.case_topic, settings.dead_letter_topic, source_name,
-                            progress=progress, registry=settings.unit_registry_pairs())
+                            progress=progress, registry=settings.unit_registry_pairs(),
+                            max_event_bytes=settings.max_event_bytes)

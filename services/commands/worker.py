@@ -107,6 +107,10 @@ def _worker_class():
 
         def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
             self.spinner = None
+            # Kafka down: aiokafka and Faust repeat the same errors ~100 times a second
+            from streams.log_limit import limit_repeats
+
+            limit_repeats(logger)
 
     return QuietWorker
 

@@ -33,6 +33,7 @@ import orjson
 
 from streams.contract.canonical import canonical_bytes
 from streams.contract.validate import Rejection, validate_object
+from streams.event_size import DEFAULT_MAX_EVENT_BYTES, REFUSED, too_large
 
 from .mapping import Mapping, RowError
 from .rows import RowMapper
@@ -156,7 +157,8 @@ def _progress(total_bytes: int, enabled: bool) -> Iterator[Callable[[int], None]
 
 def import_csv(path: Path, mapping: Mapping, pseudonymiser: Pseudonymiser, sink, *,
                state_dir: Path = Path("var/import"), batch_size: int = 1000, max_rows: int | None = None,
-               force: bool = False, progress: bool = True, registry=None) -> dict:
+               force: bool = False, progress: bool = True, registry=None,
+               max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> dict:
     """Import ``path``; returns the summary (also written next to the state file).
 
     ``registry``: the unit registry's (municipality, unit) pairs (CONTRACT.md §7); an event for
@@ -164,7 +166,8 @@ def import_csv(path: Path, mapping: Mapping, pseudonymiser: Pseudonymiser, sink,
 
     ``sink`` is the ingest API's :class:`~services.ingest_api.app.EventSink`: ``submit(accepted,
     rejected, source)`` returns once Kafka acknowledged. ``max_rows`` stops after that many data
-    rows of this run (the state then resumes from there).
+    rows of this run (the state then resumes from there). An event whose canonical form exceeds
+    ``max_event_bytes`` is dead-lettered as ``too_large`` (streams/event_size.py).
     """
     path = Path(path)
     if not path.is_file():
@@ -252,6 +255,12 @@ def import_csv(path: Path, mapping: Mapping, pseudonymiser: Pseudonymiser, sink,
                     event = item.event
                     outcome = validate_object(event, registry)
                     raw = orjson.dumps(event)
+                    canonical = None
+                    if type(outcome) is not Rejection:
+                        # The contract's fields only, as every path passes events on (CONTRACT.md §1a).
+                        canonical = canonical_bytes(event, outcome.type)
+                        if too_large(canonical, max_event_bytes):
+                            outcome = REFUSED
                     if type(outcome) is Rejection:
                         tally.rejected[outcome.reason] += 1
                         rejected.append((raw, outcome, {"source_file": path.name, "line_no": line}))
@@ -261,8 +270,7 @@ def import_csv(path: Path, mapping: Mapping, pseudonymiser: Pseudonymiser, sink,
                         tally.duplicates_in_file += 1
                         continue
                     seen_ids.add(key)
-                    # The contract's fields only, as every path passes events on (CONTRACT.md §1a).
-                    accepted.append((outcome.case_id.encode("utf-8"), canonical_bytes(event, outcome.type)))
+                    accepted.append((outcome.case_id.encode("utf-8"), canonical))
                 if len(accepted) + len(rejected) >= batch_size:
                     commit(row_number, False)
                     show(chars_read)

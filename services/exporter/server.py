@@ -12,7 +12,7 @@ from __future__ import annotations
 import gzip
 import socket
 import threading
-from typing import Callable
+from typing import Callable, Iterable
 from urllib.parse import parse_qs
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
@@ -32,22 +32,24 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class ExporterRegistry(CollectorRegistry):
-    """The KPI collector and the process metrics; keeps both at hand for the fast path."""
+    """The KPI collector and the other collectors (process metrics, the broker's consumer lag);
+    keeps both at hand for the fast path."""
 
-    def __init__(self, collector: KpiCollector, process_metrics: bool = True) -> None:
+    def __init__(self, collector: KpiCollector, process_metrics: bool = True, others: Iterable = ()) -> None:
         super().__init__(auto_describe=False)
         self.kpis = collector
-        self.process = CollectorRegistry(auto_describe=False)
+        self.process = CollectorRegistry(auto_describe=False)  # every collector but the KPIs
         self.register(collector)
-        if process_metrics:
-            process = ProcessCollector(registry=None)
-            self.register(process)
-            self.process.register(process)
+        extra = [ProcessCollector(registry=None)] if process_metrics else []
+        for other in [*extra, *others]:
+            self.register(other)
+            self.process.register(other)
 
 
-def build_registry(collector: KpiCollector, process_metrics: bool = True) -> ExporterRegistry:
-    """A fresh registry with the KPI collector (and the process_* metrics of this process)."""
-    return ExporterRegistry(collector, process_metrics)
+def build_registry(collector: KpiCollector, process_metrics: bool = True, others: Iterable = ()) -> ExporterRegistry:
+    """A fresh registry with the KPI collector, the process_* metrics of this process and
+    ``others`` (e.g. :class:`~services.exporter.broker_lag.BrokerLag`)."""
+    return ExporterRegistry(collector, process_metrics, others)
 
 
 def _text_acceptable(environ) -> bool:

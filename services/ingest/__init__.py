@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from streams.contract.validate import Rejection, validate_line_canonical
+from streams.event_size import DEFAULT_MAX_EVENT_BYTES, REFUSED, too_large
 from streams.dead_letter import dead_letter_record
 
 from .producer import DeliveryError, DeliveryTracker, KafkaUnreachable, make_producer
@@ -58,8 +59,10 @@ class IngestSummary:
 
 def ingest_lines(lines: Iterable[bytes], tracker: DeliveryTracker, case_topic: str, dead_letter_topic: str,
                  source_file: str, progress: Callable[[int], None] | None = None,
-                 progress_every: int = 10_000, registry=None) -> IngestSummary:
+                 progress_every: int = 10_000, registry=None,
+                 max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> IngestSummary:
     """Validate and send every line; returns the counts once Kafka acknowledged everything.
+    An event whose canonical form exceeds ``max_event_bytes`` is dead-lettered as ``too_large``.
 
     ``progress(bytes_read)`` is called every ``progress_every`` lines. Raises
     :class:`DeliveryError` when a message is not acknowledged.
@@ -79,6 +82,8 @@ def ingest_lines(lines: Iterable[bytes], tracker: DeliveryTracker, case_topic: s
         if not body:
             continue  # blank lines are layout, not events
         event, canonical = validate_line_canonical(body, registry)
+        if type(event) is not Rejection and too_large(canonical, max_event_bytes):
+            event = REFUSED
         if type(event) is Rejection:
             rejected[event.reason] += 1
             letter = dead_letter_record(line.rstrip(b"\r\n"), event, source=INGEST_SOURCE,

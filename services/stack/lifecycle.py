@@ -185,10 +185,13 @@ def up_stack(
                     continue
             elif entry:
                 _stop_entry(name, entry)  # alive but unhealthy, or dead: start afresh
-            prev_port = (entry or {}).get("port")
+            # the previous ports: of the dead entry, else of a `down --keep-data` (clients,
+            # and the tests' fault injection, expect a restarted service where it was)
+            ports = entry or _remembered_ports(base).get(name, {})
+            prev_port = ports.get("port")
             if name == "kafka":
-                new = start_kafka(base, port=prev_port, controller_port=(entry or {}).get("controller_port"),
-                                  timeout=timeout, secure=secure, mtls_port=(entry or {}).get("mtls_port"))
+                new = start_kafka(base, port=prev_port, controller_port=ports.get("controller_port"),
+                                  timeout=timeout, secure=secure, mtls_port=ports.get("mtls_port"))
             elif name == "redis":
                 new = start_redis(base, port=prev_port, secure=secure)
             elif name == "alertmanager":
@@ -206,6 +209,31 @@ def up_stack(
     return result
 
 
+PORT_KEYS = ("port", "controller_port", "mtls_port")
+
+
+def _remembered_ports(base: Path) -> dict:
+    try:
+        return json.loads((base / "ports.json").read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def _remember_ports(base: Path, name: str, entry: dict | None) -> None:
+    """Keep a stopped service's ports for its next start (``entry``), or forget them (None:
+    its data is deleted, it starts afresh anyway)."""
+    ports = _remembered_ports(base)
+    if entry:
+        ports[name] = {k: entry[k] for k in PORT_KEYS if entry.get(k)}
+    else:
+        ports.pop(name, None)
+    path = base / "ports.json"
+    if ports:
+        path.write_text(json.dumps(ports, indent=2, sort_keys=True) + "\n")
+    else:
+        path.unlink(missing_ok=True)
+
+
 def down_stack(services: tuple[str, ...] | list[str] | None = None, keep_data: bool = False,
                base: Path | None = None) -> list[str]:
     """Stop the given services (default: all), delete their data, and update stack.json."""
@@ -221,6 +249,7 @@ def down_stack(services: tuple[str, ...] | list[str] | None = None, keep_data: b
             if entry:
                 _stop_entry(name, entry)
                 stopped.append(name)
+            _remember_ports(base, name, entry if keep_data else None)
             if not keep_data:
                 shutil.rmtree(base / name, ignore_errors=True)
         if not keep_data and not any(n in current for n in CORE):
