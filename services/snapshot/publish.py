@@ -132,13 +132,32 @@ def placements_by_activity(content: dict, month: str) -> dict[str, dict[str, int
 
 
 def suppressed(content: dict, month: Month, below: int) -> Published:
-    """This month's cells protected together with last month's report as it was published."""
-    cells = report_cells(content, month)
-    previous = month.previous()
-    if previous.year != month.year:
-        return protect(cells, below)
-    before = report_cells(content, previous)
-    return protect(cells, below, before, protect(before, below).hidden)
+    """This month's cells protected together with last month's report as it was published.
+
+    Last month's report was itself protected against the month before it, and so on back to
+    January (a new year starts afresh), so the chain is followed from January: the context is
+    then exactly what the board was shown last month, and a cell hidden there is judged by what
+    that report really published."""
+    published: Published | None = None
+    before: list[Cell] = []
+    for k in range(1, month.month + 1):
+        cells = report_cells(content, Month(month.year, k))
+        published = _protect_once(cells, below, before, published.hidden if published else {})
+        before = cells
+    return published
+
+
+_PROTECTED: dict[tuple, Published] = {}
+
+
+def _protect_once(cells: list[Cell], below: int, context: list[Cell], context_hidden: dict[str, str]) -> Published:
+    """:func:`protect`, remembered: each month's report repeats the chain of the months before."""
+    key = (tuple(cells), below, tuple(context), tuple(sorted(context_hidden.items())))
+    if key not in _PROTECTED:
+        if len(_PROTECTED) > 64:
+            _PROTECTED.clear()
+        _PROTECTED[key] = protect(cells, below, context, context_hidden)
+    return _PROTECTED[key]
 
 
 def _tkr(sek: float | None):
