@@ -30,7 +30,6 @@ PLACEMENT_GROUPS = (
 ABBREVIATIONS = (
     ("HVB", "hem för vård eller boende"), ("SiS", "Statens institutionsstyrelse"),
     ("IVO", "Inspektionen för vård och omsorg"), ("tkr", "tusental kronor"), ("mnkr", "miljoner kronor"),
-    ("ack.", "ackumulerat, från årets början"),
 )
 # goal area indicators counted in persons or cases (their values are suppressed like table cells)
 COUNTED = {"protection_assessments_overdue", "reports_screening_overdue", "investigations_overdue",
@@ -167,11 +166,10 @@ def _tkr(sek: float | None):
 def economy_table(content: dict) -> dict:
     econ = content["ekonomi"]
     month, year = int(content["manad"][5:]), int(content["manad"][:4])
-    yy, last_yy = str(year)[2:], str(year - 1)[2:]
-    period = f"Jan {yy} – {MONTHS_SHORT[month - 1]} {yy}"
-    columns = ["Nettokostnad per verksamhet, tkr", f"Utfall ack. {period}", f"Budget ack. {period}", "Avvikelse ack.",
-               "Årsprognos", f"Årsbudget Jan {yy} – Dec {yy}", "Avvikelse", f"Avvikelse mot {year - 1}",
-               f"Utfall Jan {last_yy} – Dec {last_yy}"]
+    period = year_to_date(year, month)
+    columns = ["Nettokostnad per verksamhet, tkr", f"Utfall {period}", f"Budget {period}", f"Avvikelse {period}",
+               f"Årsprognos {year}", f"Årsbudget {year}", "Avvikelse mot årsbudget", f"Avvikelse mot {year - 1}",
+               f"Utfall {year - 1}"]
     rows = []
     for row in [*econ["verksamheter"], econ["resultat"]]:
         complete_last = row["foregaende_ar_fullstandigt"] and row["foregaende_ar"] is not None
@@ -183,6 +181,16 @@ def economy_table(content: dict) -> dict:
             _tkr(-row["foregaende_ar"]) if complete_last else "–",
         ])
     return {"id": "ekonomi", "titel": economy_title(econ), "kolumner": columns, "rader": rows, "summarad": True}
+
+
+MONTHS_ABBREVIATED = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
+
+
+def year_to_date(year: int, month: int) -> str:
+    """The months from January, in words: "januari 2024", "jan–mar 2024"."""
+    if month == 1:
+        return f"{month_name(1)} {year}"
+    return f"{MONTHS_ABBREVIATED[0]}–{MONTHS_ABBREVIATED[month - 1]} {year}"
 
 
 def economy_title(econ: dict) -> str:
