@@ -236,7 +236,8 @@ def protect(cells: list[Cell], below: int, context: list[Cell] = (), context_hid
     The complement is chosen to withhold as little as possible: while a hidden cell is exposed,
     the cheapest of this report's shown counts (by :func:`_cost`, so small cells before large
     ones) whose hiding protects it is hidden; when no single count does, the one that widens its
-    interval most per count withheld. Afterwards every complementary cell is tried shown again,
+    interval most per count withheld, or the cheapest pair that widens it; when nothing does,
+    every shown count of its group. Afterwards every complementary cell is tried shown again,
     largest first, and stays shown when nothing becomes exposed by it."""
     # the context's keys are its own (the same table of another month has the same keys)
     context = [Cell(f"sammanhang:{c.key}", c.value, c.atoms) for c in context]
@@ -273,9 +274,15 @@ def protect(cells: list[Cell], below: int, context: list[Cell] = (), context_hid
                 break
             chosen = _complement(group, state, options(), exposed, below, width)
             if chosen is None:
-                # no count of this report can widen them: they are exposed by the context alone
-                unfixable.update(e.key for e in exposed)
-                continue
+                rest = [c for option in options() for c in option]
+                if rest and any(e.key in own for e in exposed):
+                    # three or more counts pin it together: hide them all, the pass below
+                    # shows again what is not needed
+                    chosen = rest
+                else:
+                    # no count of this report can widen them: they are exposed by the context alone
+                    unfixable.update(e.key for e in exposed)
+                    continue
             for c in chosen:
                 hidden[c.key] = SECONDARY
         # show again what turned out not to be needed, the largest counts first
