@@ -10,9 +10,12 @@ chart bar minus a table cell, or a total minus the shown cells, may give a hidde
   is published (shown values exactly, ``<5`` as 1..below-1, ``..`` as unknown, all atoms
   >= 0), the least and the greatest value each hidden cell can take. While some hidden cell
   is pinned or confined to an interval narrower than :func:`protection_width` (2 for
-  ``<5``: at least three possible counts), a shown neighbour under a common total is hidden
-  as well (``..``); a ``<5`` on a total of small parts becomes ``..`` (its parts are each
-  at least 1, so the marker alone narrows them).
+  ``<5``: at least three possible counts), the shown count that costs least (the smallest;
+  a chart bar and a table cell of the same atoms go together) and protects it is hidden as
+  well (``..``); a ``<5`` on a total of small parts may become ``..`` (its parts are each at
+  least 1, so the marker alone narrows them). Then each complement is tried shown again,
+  largest first, and stays shown when nothing becomes exposed: a large figure is hidden
+  only when no smaller one does.
 * The audit (:func:`audit`) is the same computation; the tests run it on every report of a
   simulated year together with the report of the month before.
 
@@ -177,19 +180,65 @@ def audit(cells: list[Cell], hidden: dict[str, str], below: int, width: float | 
     return [Exposure(k, lo, hi) for k, (lo, hi) in intervals(cells, hidden, below).items() if hi - lo < width - 1e-6]
 
 
-def _siblings(exposed: Cell, group: list[Cell]) -> list[Cell]:
-    """Cells that share a total with ``exposed`` but none of its atoms: hiding one of them
-    gives the total's equation a second unknown (a row or column neighbour in a table)."""
-    atoms = set(exposed.atoms)
-    totals = [c for c in group if atoms < set(c.atoms)]
-    around = {a for t in totals for a in t.atoms} - atoms
-    return [c for c in group if set(c.atoms) <= around]
+def _cost(cells: list[Cell]) -> tuple:
+    """What hiding ``cells`` costs the reader: the counts withheld (a large figure costs more
+    than a small one), then how many figures, then a stable order."""
+    return (sum(c.value for c in cells), len(cells), min(c.key for c in cells))
+
+
+def _twins(cell: Cell, cells: list[Cell]) -> list[Cell]:
+    """``cell`` and every cell summing exactly the same atoms (a chart bar equal to a table
+    total): hiding one and showing the other would hide nothing."""
+    return [c for c in cells if c.atoms == cell.atoms]
+
+
+def _exposed(group: list[Cell], state: dict[str, str], below: int, width: float) -> list[Exposure]:
+    return [Exposure(k, lo, hi) for k, (lo, hi) in intervals(group, state, below).items() if hi - lo < width - 1e-6]
+
+
+def _width(group: list[Cell], state: dict[str, str], below: int, key: str) -> float:
+    lo, hi = intervals(group, state, below, only=[key])[key]
+    return hi - lo
+
+
+def _complement(group: list[Cell], state, options: list[list[Cell]], exposed: list[Exposure], below: int,
+                width: float) -> list[Cell] | None:
+    """The cells to hide next: the cheapest option that protects some exposed cell on its own;
+    else the one that widens an exposed interval most per count withheld; else the cheapest
+    pair of options that widens one (two equations may pin a cell together)."""
+    def widened(hide: list[Cell], target: Exposure) -> float:
+        return _width(group, state({c.key: SECONDARY for c in hide}), below, target.key) - (target.high - target.low)
+
+    best, best_rate = None, 0.0
+    for target in exposed:
+        for option in options:  # sorted by cost: the first that protects is the cheapest
+            gain = widened(option, target)
+            if target.high - target.low + gain >= width - 1e-6:
+                return option
+            rate = gain / max(_cost(option)[0], 1)
+            if gain > 1e-6 and rate > best_rate:
+                best, best_rate = option, rate
+    if best is not None:
+        return best
+    pairs = sorted(((a, b) for i, a in enumerate(options) for b in options[i + 1:]), key=lambda p: _cost([*p[0], *p[1]]))
+    for target in exposed:
+        for a, b in pairs:
+            if widened([*a, *b], target) > 1e-6:
+                return [*a, *b]
+    return None
 
 
 def protect(cells: list[Cell], below: int, context: list[Cell] = (), context_hidden: dict[str, str] | None = None,
             width: float | None = None) -> Published:
     """Primary and complementary suppression of ``cells``; ``context`` (e.g. last month's
-    report, already published) is taken as it stands and only constrains."""
+    report, already published) is taken as it stands and only constrains.
+
+    The complement is chosen to withhold as little as possible: while a hidden cell is exposed,
+    the cheapest of this report's shown counts (by :func:`_cost`, so small cells before large
+    ones) whose hiding protects it is hidden; when no single count does, the one that widens its
+    interval most per count withheld, or the cheapest pair that widens it; when nothing does,
+    every shown count of its group. Afterwards every complementary cell is tried shown again,
+    largest first, and stays shown when nothing becomes exposed by it."""
     # the context's keys are its own (the same table of another month has the same keys)
     context = [Cell(f"sammanhang:{c.key}", c.value, c.atoms) for c in context]
     context_hidden = {f"sammanhang:{k}": v for k, v in (context_hidden or {}).items()}
@@ -200,38 +249,53 @@ def protect(cells: list[Cell], below: int, context: list[Cell] = (), context_hid
         keys = {c.key for c in group}
         if not any(k in hidden or k in context_hidden for k in keys):
             continue
+        mine = [c for c in group if c.key in own]
+
+        def state(extra: dict[str, str] = {}) -> dict[str, str]:
+            return {k: v for k, v in {**context_hidden, **hidden, **extra}.items() if k in keys}
+
+        def options() -> list[list[Cell]]:
+            """Shown counts (with their twins), and "<5" on totals of several atoms, which may
+            become ".." (each part being at least 1, the marker alone narrows them)."""
+            out, seen = [], set()
+            for c in mine:
+                if c.atoms in seen or (c.key in hidden and not (hidden[c.key] == PRIMARY and len(c.atoms) > 1)):
+                    continue
+                if c.key not in hidden and c.value <= 0:
+                    continue
+                seen.add(c.atoms)
+                out.append([t for t in _twins(c, mine) if t.key not in hidden or hidden[t.key] == PRIMARY])
+            return sorted(out, key=_cost)
+
+        unfixable: set[str] = set()
         while True:
-            state = {k: v for k, v in {**context_hidden, **hidden}.items() if k in keys}
-            exposed = [Exposure(k, lo, hi) for k, (lo, hi) in intervals(group, state, below).items()
-                       if hi - lo < width - 1e-6]
+            exposed = [e for e in _exposed(group, state(), below, width) if e.key not in unfixable]
             if not exposed:
                 break
-            by_key = {c.key: c for c in group}
-            pick = None
-            for exp in exposed:
-                cell = by_key[exp.key]
-                mine = [c for c in group if c.key in own and c.key not in hidden and c.value > 0]
-                near = [c for c in _siblings(cell, group) if c in mine]
-                if near:
-                    pick = min(near, key=lambda c: (len(c.atoms), c.value, c.key))
-                    break
-                # a "<5" on a total of small cells says too much (each part >= 1): show ".." instead
-                marked = [c for c in group if hidden.get(c.key) == PRIMARY and set(cell.atoms) <= set(c.atoms)
-                          and len(c.atoms) > 1]
-                if marked:
-                    pick = max(marked, key=lambda c: (len(c.atoms), c.key))
-                    break
-                linked = [c for c in mine if set(cell.atoms) & set(c.atoms)]
-                if linked:
-                    pick = min(linked, key=lambda c: (len(c.atoms), c.value, c.key))
-                    break
-            if pick is None:
-                # nothing linked is left to hide: the rest of the group's shown counts go too
-                rest = [c for c in group if c.key in own and c.key not in hidden and c.value > 0]
-                if not rest:
-                    break  # the exposure lies in the context alone
-                for c in rest:
-                    hidden[c.key] = SECONDARY
+            chosen = _complement(group, state, options(), exposed, below, width)
+            if chosen is None:
+                rest = [c for option in options() for c in option]
+                if rest and any(e.key in own for e in exposed):
+                    # three or more counts pin it together: hide them all, the pass below
+                    # shows again what is not needed
+                    chosen = rest
+                else:
+                    # no count of this report can widen them: they are exposed by the context alone
+                    unfixable.update(e.key for e in exposed)
+                    continue
+            for c in chosen:
+                hidden[c.key] = SECONDARY
+        # show again what turned out not to be needed, the largest counts first
+        baseline = {e.key for e in _exposed(group, state(), below, width)}
+        complements = [c for c in mine if hidden.get(c.key) == SECONDARY]
+        for c in sorted(complements, key=lambda c: (-c.value, c.key)):
+            if hidden.get(c.key) != SECONDARY:
                 continue
-            hidden[pick.key] = SECONDARY
+            twins = [t for t in _twins(c, mine) if hidden.get(t.key) == SECONDARY]
+            restored = {t.key: (PRIMARY if 0 < t.value < below else None) for t in twins}
+            trial = {k: v for k, v in hidden.items() if k not in restored}
+            trial.update({k: v for k, v in restored.items() if v})
+            trial_state = {k: v for k, v in {**context_hidden, **trial}.items() if k in keys}
+            if {e.key for e in _exposed(group, trial_state, below, width)} <= baseline:
+                hidden = trial
     return Published(own, hidden)

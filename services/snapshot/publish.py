@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from services.swedish import MONTHS_SHORT, long_date, month_name, number, percent
 
 from .disclosure import Cell, Published, protect
+from .economy_table import econ_rows, economy_table
 from .figures import Month
 from .labels import CLOCK_SERIES, INTERVENTIONS_SV, PLACEMENT_TYPES_SV
 from .municipalities import municipality_name
@@ -30,7 +31,6 @@ PLACEMENT_GROUPS = (
 ABBREVIATIONS = (
     ("HVB", "hem för vård eller boende"), ("SiS", "Statens institutionsstyrelse"),
     ("IVO", "Inspektionen för vård och omsorg"), ("tkr", "tusental kronor"), ("mnkr", "miljoner kronor"),
-    ("ack.", "ackumulerat, från årets början"),
 )
 # goal area indicators counted in persons or cases (their values are suppressed like table cells)
 COUNTED = {"protection_assessments_overdue", "reports_screening_overdue", "investigations_overdue",
@@ -132,45 +132,32 @@ def placements_by_activity(content: dict, month: str) -> dict[str, dict[str, int
 
 
 def suppressed(content: dict, month: Month, below: int) -> Published:
-    """This month's cells protected together with last month's report as it was published."""
-    cells = report_cells(content, month)
-    previous = month.previous()
-    if previous.year != month.year:
-        return protect(cells, below)
-    before = report_cells(content, previous)
-    return protect(cells, below, before, protect(before, below).hidden)
+    """This month's cells protected together with last month's report as it was published.
+
+    Last month's report was itself protected against the month before it, and so on back to
+    January (a new year starts afresh), so the chain is followed from January: the context is
+    then exactly what the board was shown last month, and a cell hidden there is judged by what
+    that report really published."""
+    published: Published | None = None
+    before: list[Cell] = []
+    for k in range(1, month.month + 1):
+        cells = report_cells(content, Month(month.year, k))
+        published = _protect_once(cells, below, before, published.hidden if published else {})
+        before = cells
+    return published
 
 
-def _tkr(sek: float | None):
-    return "–" if sek is None else round(sek / 1000)
+_PROTECTED: dict[tuple, Published] = {}
 
 
-def economy_table(content: dict) -> dict:
-    econ = content["ekonomi"]
-    month, year = int(content["manad"][5:]), int(content["manad"][:4])
-    yy, last_yy = str(year)[2:], str(year - 1)[2:]
-    period = f"Jan {yy} – {MONTHS_SHORT[month - 1]} {yy}"
-    columns = ["Nettokostnad per verksamhet, tkr", f"Utfall ack. {period}", f"Budget ack. {period}", "Avvikelse ack.",
-               "Årsprognos", f"Årsbudget Jan {yy} – Dec {yy}", "Avvikelse", f"Avvikelse mot {year - 1}",
-               f"Utfall Jan {last_yy} – Dec {last_yy}"]
-    rows = []
-    for row in [*econ["verksamheter"], econ["resultat"]]:
-        complete_last = row["foregaende_ar_fullstandigt"] and row["foregaende_ar"] is not None
-        rows.append([
-            "Resultat" if row["id"] == "resultat" else row["namn"],
-            _tkr(None if row["utfall_ack"] is None else -row["utfall_ack"]), _tkr(-row["budget_ack"]),
-            _tkr(row["avvikelse_ack"]), _tkr(-row["arsprognos"]), _tkr(-row["arsbudget"]), _tkr(row["avvikelse_ar"]),
-            _tkr(row["avvikelse_mot_foregaende_ar"]) if complete_last else "–",
-            _tkr(-row["foregaende_ar"]) if complete_last else "–",
-        ])
-    return {"id": "ekonomi", "titel": economy_title(econ), "kolumner": columns, "rader": rows, "summarad": True}
-
-
-def economy_title(econ: dict) -> str:
-    if econ["huvudbok"]:
-        return "Nettokostnad per verksamhet, tkr (kostnader minus intäkter)"
-    return ("Kostnader per verksamhet, tkr: placeringar, inhyrda konsulter och utbetalt ekonomiskt bistånd "
-            "(personal, lokaler och intäkter ingår inte)")
+def _protect_once(cells: list[Cell], below: int, context: list[Cell], context_hidden: dict[str, str]) -> Published:
+    """:func:`protect`, remembered: each month's report repeats the chain of the months before."""
+    key = (tuple(cells), below, tuple(context), tuple(sorted(context_hidden.items())))
+    if key not in _PROTECTED:
+        if len(_PROTECTED) > 64:
+            _PROTECTED.clear()
+        _PROTECTED[key] = protect(cells, below, context, context_hidden)
+    return _PROTECTED[key]
 
 
 def _count(published: Published, key: str, below: int):
@@ -297,10 +284,6 @@ def _about(content: dict, below: int) -> list[str]:
         out.append("Föregående års utfall visas när underlaget täcker hela det året.")
     out.append("Förkortningar: " + "; ".join(f"{a} = {b}" for a, b in ABBREVIATIONS) + ".")
     return out
-
-
-def econ_rows(content: dict) -> list[list]:
-    return economy_table(content)["rader"]
 
 
 def publish(content: dict, meta: dict, published: Published | None = None) -> dict:

@@ -170,6 +170,21 @@ def test_the_document_reads_like_the_seed(year, tmp_path):
 
 
 @pytest.mark.timeout(1800)
+def test_economy_columns_name_the_months_in_swedish_words(year):
+    # the seed's columns in one form: months in Swedish words, the year written out once
+    january = publish(year[0][1], {"revision": 1}, year[1][1])["ekonomi"]["tabell"]["kolumner"]
+    march = publish(year[0][3], {"revision": 1}, year[1][3])["ekonomi"]["tabell"]["kolumner"]
+    december = publish(year[0][12], {"revision": 1}, year[1][12])["ekonomi"]["tabell"]["kolumner"]
+    assert january[1:4] == ["Utfall januari 2024", "Budget januari 2024", "Avvikelse januari 2024"]
+    assert march[1:4] == ["Utfall jan–mar 2024", "Budget jan–mar 2024", "Avvikelse jan–mar 2024"]
+    assert december[1] == "Utfall jan–dec 2024"
+    assert march[4:] == ["Årsprognos 2024", "Årsbudget 2024", "Avvikelse mot årsbudget", "Avvikelse mot 2023",
+                         "Utfall 2023"]
+    for heading in [*january, *march, *december]:
+        assert not re.search(r"\b(Jan|Feb|Mars|Dec) \d\d\b|ack\.", heading), heading
+
+
+@pytest.mark.timeout(1800)
 def test_caseload_counts_only_units_that_investigate(year):
     content = year[0][3]
     figures = content["figures"]
