@@ -10,7 +10,7 @@ import httpx
 import orjson
 from kafka import KafkaProducer
 
-from services.commands.dlq import read_topic
+from streams.kafka_log import read_records
 from tests.faults.outage import service_down
 from tests.faults.support import assert_all_identical, stats
 from tests.integration.ingest_support import auth, running_service
@@ -116,7 +116,7 @@ def test_the_ingest_api_rides_out_a_kafka_outage_over_30s(kafka_bootstrap, topic
     assert during and set(during) == {503}, during
     assert ready_during and set(ready_during) == {503}, ready_during
     assert recovered < 120, f"/readyz still 503 {recovered:.0f} s after Kafka came back"
-    stored = {orjson.loads(r.value)["event_id"] for r in read_topic(kafka_bootstrap, topics.case_topic)}
+    stored = {orjson.loads(r.value)["event_id"] for r in read_records(kafka_bootstrap, topics.case_topic)}
     missing = set(acknowledged) - stored
     assert not missing, f"{len(missing)} acknowledged events are not on the topic"
     print(f"ingest API ready again {recovered:.1f} s after Kafka was back; {len(acknowledged)} events acknowledged")
