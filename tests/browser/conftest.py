@@ -23,6 +23,7 @@ from services.board_editor.app import create_app
 from services.board_editor.settings import EditorSettings
 from services.simulator import SimulationSpec, simulate
 from streams.core.timeutil import STOCKHOLM
+from tests.markers import items_under
 
 CHROMIUM = os.environ.get("CASEWATCH_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -35,10 +36,9 @@ HERE = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if HERE in Path(str(item.fspath)).resolve().parents:
-            item.add_marker(pytest.mark.browser)
-            item.add_marker(pytest.mark.slow)
+    for item, _path in items_under(items, HERE):
+        item.add_marker(pytest.mark.browser)
+        item.add_marker(pytest.mark.slow)
 
 
 def _free_port() -> int:

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import kafka_bootstrap, redis_url, stack, topic_factory  # noqa: F401
+from tests.markers import items_under
 
 HERE = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        if HERE in Path(str(item.fspath)).resolve().parents:
-            item.add_marker(pytest.mark.faults)
-            item.add_marker(pytest.mark.integration)
-            item.add_marker(pytest.mark.slow)
+    for item, _path in items_under(items, HERE):
+        item.add_marker(pytest.mark.faults)
+        item.add_marker(pytest.mark.integration)
+        item.add_marker(pytest.mark.slow)

@@ -20,6 +20,7 @@ import pytest
 
 from services.kafka_topics import ensure_topics
 from services.stack import StackError, down_stack, up_stack
+from tests.markers import items_under
 
 HERE = Path(__file__).resolve().parent
 
@@ -30,12 +31,10 @@ SUBPROCESS_MODULES = {"test_worker.py", "test_exporter.py", "test_ingest.py", "t
 
 
 def pytest_collection_modifyitems(config, items):
-    for item in items:
-        path = Path(str(item.fspath)).resolve()
-        if HERE in path.parents:
-            item.add_marker(pytest.mark.integration)
-            if path.name in SUBPROCESS_MODULES:
-                item.add_marker(pytest.mark.slow)
+    for item, path in items_under(items, HERE):
+        item.add_marker(pytest.mark.integration)
+        if path.name in SUBPROCESS_MODULES:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
