@@ -33,10 +33,14 @@ _RESERVED = {"at", "actor", "action", "outcome", "client", "request_id"}
 
 
 def request_id_from(header: Optional[str]) -> str:
-    """The caller's ``X-Request-ID`` when it is a plain token, else a fresh one."""
-    if header and _REQUEST_ID.fullmatch(header):
+    """The caller's ``X-Request-ID`` when it is a plain token, else a fresh one. Neither may read
+    as a personal identity number: a random hex id can hold such a run of digits, and the audit
+    log refuses it (``_checked``), which answered 500."""
+    if header and _REQUEST_ID.fullmatch(header) and not contains_personal_id(header):
         return header
-    return uuid.uuid4().hex
+    while contains_personal_id(fresh := uuid.uuid4().hex):
+        pass
+    return fresh
 
 
 def _iso(ts: float) -> str:
