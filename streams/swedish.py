@@ -17,7 +17,9 @@ SPACE = "\u00a0"  # no-break space: a figure never wraps between its digit group
 
 MONTHS = ("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti", "september",
           "oktober", "november", "december")
-MONTHS_SHORT = ("Jan", "Feb", "Mars", "April", "Maj", "Juni", "Juli", "Aug", "Sep", "Okt", "Nov", "Dec")
+# One short form everywhere a month is abbreviated (chart axes, the colour grid, the economy
+# table's "jan–mar 2024"): three letters, lower case, no full stop, as Swedish tables write them.
+MONTHS_SHORT = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
 WEEKDAYS = ("måndag", "tisdag", "onsdag", "torsdag", "fredag", "lördag", "söndag")
 
 

@@ -37,10 +37,16 @@ def budget_deviation_pct(cost: float, budget: float) -> float:
 
 
 def budget_colour(cost: float, budget: float, yellow_pct: float = 2.0) -> str:
-    """The 2024 report's rule in the report's words; the rule itself is
-    :func:`streams.thresholds.budget_status`, the one budget-colour rule in casewatch."""
+    """The 2024 report's rule in the report's words, judged on the deviation as the report
+    prints it (percent of the budget, one decimal): a 16 tkr overrun on 168 mnkr prints as
+    "0,0 %" and is budget in balance, green, not a yellow the board cannot see a reason for.
+    The rule itself is :func:`streams.thresholds.budget_status`, the one budget-colour rule in
+    casewatch."""
     from streams.thresholds import budget_status
 
+    if budget > 0:
+        shown = float(f"{budget_deviation_pct(cost, budget):.1f}")  # as number(..., 1) prints it
+        cost, budget = 100.0 + shown, 100.0
     return {"green": GREEN, "yellow": YELLOW, "red": RED}[budget_status(cost, budget, yellow_pct)]
 
 

@@ -2,7 +2,7 @@
 costs negative, the columns named in Swedish month words as the board's own follow-up."""
 from __future__ import annotations
 
-from services.swedish import month_name
+from services.swedish import MONTHS_SHORT, month_name
 
 
 def _tkr(sek: float | None):
@@ -29,14 +29,12 @@ def economy_table(content: dict) -> dict:
     return {"id": "ekonomi", "titel": economy_title(econ), "kolumner": columns, "rader": rows, "summarad": True}
 
 
-MONTHS_ABBREVIATED = ("jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec")
-
-
 def year_to_date(year: int, month: int) -> str:
-    """The months from January, in words: "januari 2024", "jan–mar 2024"."""
+    """The months from January, in words: "januari 2024", "jan–mar 2024" (the short forms the
+    charts and the colour grid use too)."""
     if month == 1:
         return f"{month_name(1)} {year}"
-    return f"{MONTHS_ABBREVIATED[0]}–{MONTHS_ABBREVIATED[month - 1]} {year}"
+    return f"{MONTHS_SHORT[0]}–{MONTHS_SHORT[month - 1]} {year}"
 
 
 def economy_title(econ: dict) -> str:

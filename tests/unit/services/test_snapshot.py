@@ -187,6 +187,10 @@ def test_indicator_colour(value, target, direction, margin, expected):
     (101.9, 100, C.YELLOW),
     (102, 100, C.YELLOW),     # a 2 % deviation is still yellow
     (102.1, 100, C.RED),
+    (168_016, 168_000, C.GREEN),   # +0.0095 % prints as "0,0 %": the colour follows the figure shown
+    (168_100, 168_000, C.YELLOW),  # +0.06 % prints as "0,1 %"
+    (102.04, 100, C.YELLOW),       # prints as "2,0 %"
+    (102.06, 100, C.RED),          # prints as "2,1 %"
     (0, 0, C.GREEN),
     (1, 0, C.RED),
 ])
