@@ -132,16 +132,31 @@ def backtest_command(
     events: Path = typer.Option(..., "--events", help="JSONL file of case events (the year and its history)"),
     year: int = typer.Option(..., "--year", help="The year whose forecasts are tested"),
     municipality: Optional[str] = typer.Option(None, "--municipality", help="One municipality (default: all in the file)"),
+    ledger: Optional[Path] = typer.Option(None, "--ledger", help="The municipality's ledger (SIE 4 or CSV): "
+                                          "own staff, premises, income, so the whole net cost is tested"),
 ) -> None:
-    """The board's year forecast made at each month's end against the year's outcome (event-borne costs)."""
+    """The board's year forecast made at each month's end against the year's outcome: the net
+    cost (with --ledger) and the event-borne part (placements, consultants, assistance)."""
     from services.snapshot.backtest import backtest
     from services.snapshot.figures import load_replay, municipalities
+    from services.snapshot.ledger import LedgerError, read_ledger
 
     if not events.is_file():
         _fail(f"filen finns inte: {events}")
+    lines = None
+    if ledger is not None:
+        try:
+            lines = read_ledger(ledger)
+        except (OSError, LedgerError) as exc:
+            _fail(f"huvudboken kan inte läsas: {exc}")
     replay = load_replay(events)
-    for mun in [municipality] if municipality else municipalities(replay):
-        rows = backtest(replay, mun, year)
-        typer.echo(f"{mun} {year}: actual {rows[0].actual_sek / 1e6:.1f} MSEK")
+    codes = [municipality] if municipality else municipalities(replay)
+    if lines is not None and len(codes) > 1:
+        _fail("en huvudbok gäller en kommun: ange --municipality")
+    for mun in codes:
+        rows = backtest(replay, mun, year, ledger=lines)
+        typer.echo(f"{mun} {year}: actual net cost {rows[0].actual_sek / 1e6:.1f} MSEK, "
+                   f"event-borne {rows[0].events_actual_sek / 1e6:.1f} MSEK")
         for r in rows:
-            typer.echo(f"  {year}-{r.month:02d}  forecast {r.forecast_sek / 1e6:8.2f} MSEK  error {r.error_pct:+6.2f} %")
+            typer.echo(f"  {year}-{r.month:02d}  forecast {r.forecast_sek / 1e6:8.2f} MSEK  error {r.error_pct:+6.2f} %"
+                       f"  event-borne {r.events_error_pct:+6.2f} %")

@@ -67,10 +67,13 @@ def _months_back(month: Month, n: int) -> date:
 
 
 def forecast_parts(facts: list[CaseFacts], activity: Activity, month: Month, as_of: float,
-                   history: History | None = None, first_day: int | None = None) -> dict[str, float]:
-    """Running and expected new placements and consultants of one activity (SEK to year end)."""
-    history = history or History.of(facts, as_of, first_day)
-    return _forecast_parts(facts, activity.owns, activity.sources, month.year, month.month, as_of, history)
+                   history: History | None = None, first_day: int | None = None,
+                   group_of=None) -> dict[str, float]:
+    """Running and expected new placements and consultants of one activity (SEK to year end).
+    ``group_of(unit)``: the group whose durations a unit's placements share (the activity)."""
+    history = history or History.of(facts, as_of, first_day, group_of)
+    return _forecast_parts(facts, activity.owns, activity.sources, month.year, month.month, as_of, history,
+                           group_of=group_of)
 
 
 def economy(config: BoardConfig, facts: list[CaseFacts], month: Month, ledger: list[LedgerLine] | None = None,
@@ -95,7 +98,12 @@ def economy(config: BoardConfig, facts: list[CaseFacts], month: Month, ledger: l
     # first full week of reports): an older placement enters the history at its age then
     observed_from = (config.events_complete_from.toordinal() if config.events_complete_from
                      else observation_start(facts))
-    history = History.of(facts, as_of, observed_from)
+    # children's and adults' stays of one type differ: durations are kept per activity
+    def group_of(unit: str) -> str:
+        activity = config.activity_for_unit(unit)
+        return activity.id if activity else UNALLOCATED
+
+    history = History.of(facts, as_of, observed_from, group_of)
 
     rows = []
     for activity in config.activities:
@@ -113,7 +121,7 @@ def economy(config: BoardConfig, facts: list[CaseFacts], month: Month, ledger: l
         if "huvudbok" in sources:
             costs["huvudbok"] = _ledger_sum(ledger, activity, jan1, month.next_first_day)
         outcome = fsum(costs.values())
-        parts = forecast_parts(facts, activity, month, as_of, history)
+        parts = forecast_parts(facts, activity, month, as_of, history, group_of=group_of)
         if "ekonomiskt_bistand" in sources:
             # payments at their last three months' mean (households' spells were tried: on the
             # simulated years they erred as much, with a lean to too high; see the README)
@@ -125,7 +133,7 @@ def economy(config: BoardConfig, facts: list[CaseFacts], month: Month, ledger: l
         parts["ovrigt"] = (_ledger_sum(ledger, activity, _months_back(month, ledger_months), month.next_first_day)
                            / ledger_months * remaining_months if "huvudbok" in sources else 0.0)
         forecast = fsum([outcome, parts["pagaende_placeringar"], parts["pagaende_konsulter"],
-                         parts["nya_placeringar"], parts["nya_konsulter"], parts.get("bistand", 0.0),
+                         parts["nya_placeringar"], parts.get("bistand", 0.0),
                          parts["ovrigt"]])
         configured = activity.outcome_of(month.year - 1)
         if configured is not None:

@@ -13,20 +13,30 @@ Invariants, in prose:
   ended there, else the overall one (ended / days observed). A consultant's contract of at
   most nine months ends sooner the older it is; the overall rate would let an old one run on.
   Never "runs to 31 December" unless nothing has ever ended.
-* A running item is expected to cost its daily cost in force × the expected days it still
+* Durations are per placement type and per group of units (the activity: children's and
+  adults' HVB stays differ), falling back to the type over all groups, then to every
+  placement, when a group has fewer than :data:`MIN_ENDED` endings of the type.
+* The law bounds some stays: care under LVM ends at the latest six months after it began
+  (LVM 20 §), so an LVM placement is never expected to run past that day.
+* A running placement is expected to cost its daily cost in force × the expected days it still
   runs within the year, given the age it has reached. New starts arrive at the rate of the
   trailing :data:`INFLOW_MONTHS` months, evenly over the remaining days, each at the mean
   initial daily cost of those starts, and runs the expected days left of the year from its
   start.
+* Hired consultants fill posts: when one contract ends the next consultant takes the post, so
+  their number is a staffing level rather than a flow of independent starts. Their forecast is
+  the mean daily cost of the trailing :data:`CONSULTANT_LEVEL_MONTHS` months (from the first
+  staff event when the events reach less far back) for every remaining day.
 * Pure: facts in, numbers out; no I/O.
 """
 from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
+from calendar import monthrange
 from datetime import date
 from math import exp, fsum
-from typing import Iterable
+from typing import Callable, Iterable
 
 from streams.core.facts import CaseFacts
 from streams.core.timeutil import local_day
@@ -35,16 +45,16 @@ MIN_AT_RISK = 20  # below this the Kaplan-Meier steps are noise; the constant ha
 MIN_TAIL_ENDED = 3  # endings beyond the last reliable step needed to estimate the tail's own hazard
 MIN_ENDED = 5  # a type with fewer endings borrows the pooled durations of its family
 INFLOW_MONTHS = 12  # trailing window of placement starts: long enough to smooth a year's chance
-CONSULTANT_INFLOW_MONTHS = 6  # consultants follow vacancies, which change faster: a shorter memory
+CONSULTANT_LEVEL_MONTHS = 12  # the consultants' mean level over a year smooths the gaps between contracts
+LVM_MAX_MONTHS = 6  # LVM 20 §: care under LVM ends at the latest when it has lasted six months
 
 METHOD_SV = (
-    "Årsprognosen bygger på utfallet hittills i år och på hur länge placeringar och inhyrda "
-    "konsulter brukar pågå i kommunen: för varje pågående placering och konsult räknas den "
-    "förväntade återstående tiden under året fram ur hur länge tidigare placeringar av samma "
-    "slag och konsultuppdrag har pågått, och nya placeringar och konsulter läggs till i den takt "
-    "de har tillkommit det senaste året (konsulter det senaste halvåret). Ekonomiskt bistånd räknas "
-    "fram med genomsnittet per månad de senaste tre månaderna och övriga poster i huvudboken, som "
-    "egen personal, lokaler och intäkter, med genomsnittet av årets senaste tre månader."
+    "Årsprognosen är årets utfall hittills plus resten av året, där pågående placeringar räknas "
+    "fram med hur länge placeringar av samma slag brukar pågå i kommunen (LVM högst sex månader), "
+    "nya placeringar i den takt de har kommit det senaste året och inhyrda konsulter i den nivå "
+    "de har haft det senaste året. Ekonomiskt bistånd räknas med genomsnittet per månad de "
+    "senaste tre månaderna och övriga poster i huvudboken, som egen personal, lokaler och "
+    "intäkter, med genomsnittet för årets senaste månader (högst tre)."
 )
 
 
@@ -135,25 +145,27 @@ class Survival:
         return fsum(self._cum[1:horizon + 1])
 
 
-def _pooled(by_type: dict[str, list[Spell]], kind: str) -> Survival:
-    own = by_type.get(kind, [])
-    if sum(1 for s in own if s.ended) >= MIN_ENDED:
-        return Survival(own)
-    return Survival([s for spells in by_type.values() for s in spells])
+def _ended(spells: list[Spell]) -> int:
+    return sum(1 for s in spells if s.ended)
 
 
 @dataclass(frozen=True)
 class History:
-    """Durations known at ``as_of``: per placement type, and of consultants."""
+    """Durations known at ``as_of``: per (group, placement type), and of consultants. A group is
+    what ``group_of(unit)`` says (the activity), the unit itself when none is given."""
 
-    placements: dict[str, list[Spell]]
+    placements: dict[tuple[str, str], list[Spell]]
     consultants: list[Spell]
+    first_staff_day: int | None = None
 
     @classmethod
-    def of(cls, facts: Iterable[CaseFacts], as_of: float, first_day: int | None) -> "History":
+    def of(cls, facts: Iterable[CaseFacts], as_of: float, first_day: int | None,
+           group_of: Callable[[str], str] | None = None) -> "History":
         day = local_day(as_of) + 1  # the ages are counted through the month's last day
-        placements: dict[str, list[Spell]] = {}
+        placements: dict[tuple[str, str], list[Spell]] = {}
         consultants: list[Spell] = []
+        first_staff: int | None = None
+        group_of = group_of or (lambda unit: "")
 
         def spell(started: float, ended: float | None) -> Spell | None:
             s = local_day(started)
@@ -168,19 +180,38 @@ class History:
             for p in case.placements:
                 sp = spell(p.started, p.ended)
                 if sp is not None:
-                    placements.setdefault(p.placement_type, []).append(sp)
+                    placements.setdefault((group_of(p.unit), p.placement_type), []).append(sp)
             for st in case.staff:
+                if st.joined <= as_of:
+                    joined = local_day(st.joined)
+                    first_staff = joined if first_staff is None else min(first_staff, joined)
                 if st.employment == "consultant" and st.daily_cost_sek:
                     sp = spell(st.joined, st.left)
                     if sp is not None:
                         consultants.append(sp)
-        return cls(placements, consultants)
+        return cls(placements, consultants, first_staff)
 
-    def placement_survival(self, kind: str) -> Survival:
-        return _pooled(self.placements, kind)
+    def placement_survival(self, kind: str, group: str = "") -> Survival:
+        """The group's own durations of the type when :data:`MIN_ENDED` have ended, else the
+        type's over every group, else every placement's."""
+        own = self.placements.get((group, kind), [])
+        if _ended(own) >= MIN_ENDED:
+            return Survival(own)
+        of_type = [s for (_g, k), spells in self.placements.items() if k == kind for s in spells]
+        if _ended(of_type) >= MIN_ENDED:
+            return Survival(of_type)
+        return Survival([s for spells in self.placements.values() for s in spells])
 
     def consultant_survival(self) -> Survival:
         return Survival(self.consultants)
+
+
+def lvm_last_day(started: float) -> int:
+    """The day (ordinal) care under LVM that began at ``started`` has ended by at the latest."""
+    d = date.fromordinal(local_day(started))
+    index = d.year * 12 + d.month - 1 + LVM_MAX_MONTHS
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(d.day, monthrange(year, month + 1)[1])).toordinal()
 
 
 def observation_start(facts: Iterable[CaseFacts]) -> int | None:
@@ -207,57 +238,82 @@ def months_back(year: int, month: int, n: int) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
+def consultant_level(facts: list[CaseFacts], owns, as_of: float, first_day: int, months: int) -> tuple[float, int]:
+    """The consultants' mean cost per day over the trailing ``months`` months (from
+    ``first_day`` when that is later), and how many were hired in that time."""
+    lo = local_day(as_of) + 1
+    year, month = date.fromordinal(lo - 1).year, date.fromordinal(lo - 1).month
+    window_lo = max(months_back(year, month, months).toordinal(), first_day)
+    if window_lo >= lo:
+        return 0.0, 0
+    cost, hired = [], 0
+    for case in facts:
+        for s in case.staff:
+            if not owns(s.unit) or s.employment != "consultant" or not s.daily_cost_sek or s.joined > as_of:
+                continue
+            joined = local_day(s.joined)
+            left = local_day(s.left) if s.left is not None and s.left <= as_of else lo
+            days = min(left, lo) - max(joined, window_lo)
+            if days > 0:
+                cost.append(s.daily_cost_sek * days)
+            hired += window_lo <= joined < lo
+    return fsum(cost) / (lo - window_lo), hired
+
+
 def forecast_parts(facts: list[CaseFacts], owns, sources: tuple[str, ...], year: int, month: int, as_of: float,
-                   history: History, inflow_months: int = INFLOW_MONTHS) -> dict[str, float]:
+                   history: History, inflow_months: int = INFLOW_MONTHS,
+                   group_of: Callable[[str], str] | None = None) -> dict[str, float]:
     """SEK from the day after ``month`` to 31 December for one activity's running and expected
-    new placements and consultants. ``owns(unit)`` says which units belong to the activity."""
+    new placements and consultants. ``owns(unit)`` says which units belong to the activity,
+    ``group_of(unit)`` which group of durations a unit's placements belong to."""
+    group_of = group_of or (lambda unit: "")
     lo = local_day(as_of) + 1
     hi = date(year + 1, 1, 1).toordinal()
     remaining = max(hi - lo, 0)
     window_lo = months_back(year, month, inflow_months).toordinal()
     window_days = lo - window_lo
-    c_window_lo = months_back(year, month, CONSULTANT_INFLOW_MONTHS).toordinal()
-    running_p, running_c = [], []
-    starts_p: dict[str, list[float]] = {}
-    starts_c: list[float] = []
-    survivals: dict[str, Survival] = {}
-    consultant_survival = history.consultant_survival()
-    for case in facts:
-        if "placeringar" in sources:
+    running_p = []
+    starts_p: dict[tuple[str, str], list[float]] = {}
+    survivals: dict[tuple[str, str], Survival] = {}
+
+    def survival(key: tuple[str, str]) -> Survival:
+        if key not in survivals:
+            survivals[key] = history.placement_survival(key[1], key[0])
+        return survivals[key]
+
+    if "placeringar" in sources:
+        for case in facts:
             for p in case.placements:
                 if not owns(p.unit) or p.started > as_of:
                     continue
                 started = local_day(p.started)
+                key = (group_of(p.unit), p.placement_type)
                 if p.ended is None or p.ended > as_of:
-                    surv = survivals.setdefault(p.placement_type, history.placement_survival(p.placement_type))
                     cost = next((c for ts, c in reversed(p.costs) if ts <= as_of), p.costs[0][1])
-                    running_p.append(cost * surv.days_left(lo - started, remaining))
+                    horizon = remaining
+                    if p.legal_basis == "lvm":
+                        horizon = min(horizon, max(lvm_last_day(p.started) - lo, 0))
+                    running_p.append(cost * survival(key).days_left(lo - started, horizon))
                 if window_lo <= started < lo:
-                    starts_p.setdefault(p.placement_type, []).append(p.costs[0][1])
-        if "konsulter" in sources:
-            for s in case.staff:
-                if not owns(s.unit) or s.employment != "consultant" or not s.daily_cost_sek or s.joined > as_of:
-                    continue
-                joined = local_day(s.joined)
-                if s.left is None or s.left > as_of:
-                    running_c.append(s.daily_cost_sek * consultant_survival.days_left(lo - joined, remaining))
-                if c_window_lo <= joined < lo:
-                    starts_c.append(s.daily_cost_sek)
+                    starts_p.setdefault(key, []).append(p.costs[0][1])
 
     def expected_new(starts: list[float], surv: Survival, days: int) -> float:
         if not starts or remaining <= 0:
             return 0.0
         return len(starts) / days * (fsum(starts) / len(starts)) * surv.days_of_new(remaining)
 
-    new_p = fsum(expected_new(costs, survivals.get(kind) or history.placement_survival(kind), window_days)
-                 for kind, costs in starts_p.items())
+    new_p = fsum(expected_new(costs, survival(key), window_days) for key, costs in starts_p.items())
+    level, hired = 0.0, 0
+    if "konsulter" in sources:
+        first = history.first_staff_day if history.first_staff_day is not None else lo
+        level, hired = consultant_level(facts, owns, as_of, first, CONSULTANT_LEVEL_MONTHS)
     return {
         "aterstaende_dagar": remaining,
         "pagaende_placeringar": fsum(running_p),
-        "pagaende_konsulter": fsum(running_c),
         "nya_placeringar": new_p,
-        "nya_konsulter": expected_new(starts_c, consultant_survival, lo - c_window_lo),
+        # the posts' level goes on: running contracts and the ones that follow them
+        "pagaende_konsulter": level * remaining,
         "starter_placeringar": sum(len(v) for v in starts_p.values()),
-        "starter_konsulter": len(starts_c),
+        "starter_konsulter": hired,
         "inflodesfonster_manader": inflow_months,
     }
