@@ -26,6 +26,7 @@ from collections import Counter
 from struct import Struct
 from typing import Iterable, Iterator
 
+from streams.contract.fast_validate import validate_line_fast
 from streams.contract.validate import Registry
 
 from .clocks import DEFAULT_CLOCKS, Clocks
@@ -62,7 +63,7 @@ class PackedReplay:
         pack, dumps, none = _HEADER.pack, _dumps, _NONE
         newest = self.newest
         received = 0
-        for event in accepted_events(lines, self.registry, self.rejected):
+        for event in accepted_events(lines, self.registry, self.rejected, validate_line_fast):
             event_id, _type, code, ts, municipality, unit, case_id, payload = event
             key = municipality + case_id
             previous = cases.get(key, none)

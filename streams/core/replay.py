@@ -7,7 +7,7 @@ tests feed it files, the streaming path shares :func:`streams.core.facts.fold_ca
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from streams.contract.validate import Event, Registry, Rejection, validate_line
 
@@ -17,11 +17,13 @@ from .kpis import Period, compute
 from .timeutil import format_ts
 
 
-def accepted_events(lines: Iterable[bytes | str], registry: Registry | None, rejected: Counter) -> Iterator[Event]:
+def accepted_events(lines: Iterable[bytes | str], registry: Registry | None, rejected: Counter,
+                    validate: Callable = validate_line) -> Iterator[Event]:
     """The lines' accepted events; each rejection counted by reason in ``rejected`` (blank lines
-    are layout, not events, and are skipped)."""
+    are layout, not events, and are skipped). ``validate``: :func:`validate_line` or another
+    function that gives its answers (the packed replay's compiled fast path)."""
     for line in lines:
-        event = validate_line(line, registry)
+        event = validate(line, registry)
         if type(event) is Rejection:
             if event.reason == "invalid_json" and not line.strip():
                 continue
