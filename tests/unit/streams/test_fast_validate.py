@@ -42,7 +42,10 @@ def _z_millis(stamp: str) -> str:
 
 def _write(event: dict, style: str, rnd: random.Random) -> bytes:
     if style == "orjson":
-        return orjson.dumps(event)
+        try:
+            return orjson.dumps(event)
+        except TypeError:  # an integer past 64 bits: orjson does not write it
+            return json.dumps(event, separators=(",", ":")).encode()
     if style == "dumps":
         return json.dumps(event).encode()
     if style == "sorted":
