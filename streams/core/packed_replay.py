@@ -1,4 +1,6 @@
 """The reference computation at a file's scale: :class:`Replay`'s figures from packed events.
+This is ``casewatch replay``; :class:`Replay` stays as the plain oracle and for the readers of
+cases (see :mod:`streams.core.replay` for why there are two).
 
 :class:`streams.core.replay.Replay` keeps every event as Python objects (a dict per case, a
 tuple, a float, the event id and the payload per event: about 400 bytes an event), which the
@@ -6,14 +8,20 @@ IVO report, the snapshot and the fault tests read case by case. ``casewatch repl
 the figures, so this class keeps each accepted event as about 60-90 packed bytes in one buffer
 and folds each case once, at the end:
 
+- lines are validated by :func:`streams.contract.fast_validate.validate_line_fast` (msgspec
+  structs per event type), which gives :func:`validate_line`'s answer for every line;
 - one ``bytearray`` holds every event: a small header (the offset of the case's previous event,
   ``occurred_at``, the catalogue code, the unit's number) and ``marshal`` of (event id, payload),
-  which gives back the exact values (an int stays an int, a float a float);
+  which gives back the exact values (an int stays an int, a float a float); an event id that is
+  a UUID in canonical text is kept as its 16 bytes and written back exactly;
 - per case only the offset of its latest event: the events of a case are a chain backwards
-  through the buffer, in arrival order once reversed;
+  through the buffer, walked from the newest arrival to the first;
 - duplicates are recognised when the case is folded, by the whole event id (exact, no hash):
-  the first received is kept, as CONTRACT.md §1 says and :class:`Replay` does;
-- the KPIs are computed one municipality at a time, so only one municipality's facts are held.
+  the first received is kept (written last in that walk), as CONTRACT.md §1 says and
+  :class:`Replay` does; the duplicates are the accepted lines less the distinct events;
+- the KPIs are computed one municipality at a time, so only one municipality's facts are held,
+  and the per-case index is emptied as the cases are grouped by municipality (``result`` is the
+  last call), so folding stays below the peak of reading.
 
 The figures are those of :class:`Replay` bit for bit (a property test holds it): the same
 events reach :func:`fold_case` for every case, each unit sees its items in the same order, and
@@ -26,6 +34,7 @@ from collections import Counter
 from struct import Struct
 from typing import Iterable, Iterator
 
+from streams.contract.fast_validate import validate_line_fast
 from streams.contract.validate import Registry
 
 from .clocks import DEFAULT_CLOCKS, Clocks
@@ -42,6 +51,28 @@ _dumps = marshal.dumps
 _loads = marshal.loads
 
 
+def _uuid_bytes(event_id: str) -> str | bytes:
+    """A UUID event id in its canonical text (lowercase, dashes at 8, 13, 18, 23) as its 16
+    bytes, which :func:`_uuid_text` turns back into exactly that text; any other id as it is.
+    Other case systems write UUIDs: 21 bytes packed instead of 38. Event ids are strings in the
+    contract, so a ``bytes`` in the buffer can only be one of these."""
+    digits = event_id.replace("-", "")
+    if len(digits) == 32 and event_id[8] == event_id[13] == event_id[18] == event_id[23] == "-" \
+            and digits.isascii():
+        try:
+            packed = bytes.fromhex(digits)
+        except ValueError:
+            return event_id
+        if packed.hex() == digits:  # 16 bytes from 32 digits (fromhex skips spaces), lowercase
+            return packed
+    return event_id
+
+
+def _uuid_text(packed: bytes) -> str:
+    h = packed.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 class PackedReplay:
     """Accumulates lines; :meth:`result` folds each case once and computes the figures."""
 
@@ -56,14 +87,19 @@ class PackedReplay:
         self.received = 0  # accepted lines, duplicates included (told apart when folding)
         self.rejected: Counter[str] = Counter()
         self.newest: float | None = None  # the latest occurred_at received, duplicates included
+        self.finished = False  # result() consumes the per-case index
 
     def add_lines(self, lines: Iterable[bytes | str]) -> None:
+        if self.finished:
+            raise RuntimeError("a packed replay takes no lines after its result")
         buffer, cases, unit_numbers = self.buffer, self.cases, self._unit_numbers
         pack, dumps, none = _HEADER.pack, _dumps, _NONE
         newest = self.newest
         received = 0
-        for event in accepted_events(lines, self.registry, self.rejected):
+        for event in accepted_events(lines, self.registry, self.rejected, validate_line_fast):
             event_id, _type, code, ts, municipality, unit, case_id, payload = event
+            if len(event_id) == 36:
+                event_id = _uuid_bytes(event_id)
             key = municipality + case_id
             previous = cases.get(key, none)
             cases[key] = len(buffer)
@@ -85,76 +121,87 @@ class PackedReplay:
         self.units.append(unit)
         return number
 
-    def _case_events(self, offset: int) -> list[tuple]:
-        """The case's events in arrival order, as ``(ts, code, event_id, unit, payload)``."""
+    def _case_events(self, offset: int) -> dict[str, tuple]:
+        """The case's distinct events, ``event id -> (ts, code, event_id, unit, payload)``: the
+        chain runs from the newest arrival back, so the first received of an id is written last
+        and kept, as CONTRACT.md §1 says."""
         buffer, units, view = self.buffer, self.units, memoryview(self.buffer)
         unpack, loads, size, none = _HEADER.unpack_from, _loads, _HEADER.size, _NONE
-        events = []
+        kept: dict[str, tuple] = {}
         while offset != none:
             low, high, ts, code, number = unpack(buffer, offset)
             if number != _INLINE_UNIT:
                 event_id, payload = loads(view[offset + size:])
-                events.append((ts, code, event_id, units[number], payload))
+                unit = units[number]
             else:
                 event_id, payload, unit = loads(view[offset + size:])
-                events.append((ts, code, event_id, unit, payload))
+            if type(event_id) is bytes:
+                event_id = _uuid_text(event_id)
+            kept[event_id] = (ts, code, event_id, unit, payload)
             offset = low | high << 32
-        events.reverse()
-        return events
+        return kept
 
-    def _by_municipality(self) -> list[tuple[str, list[int]]]:
-        """Each municipality's cases (the offsets of their latest events) in the order the cases
-        first appeared, municipalities sorted as :func:`compute` sorts them."""
+    def _take_cases(self) -> list[tuple[str, list[int]]]:
+        """Each municipality's cases (the offsets of their latest events), municipalities sorted
+        as :func:`compute` sorts them. The per-case index is emptied as it is read: its keys are
+        a fifth of the memory, and freeing them keeps the folding below the peak of reading."""
         groups: dict[str, list[int]] = {}
-        for key, offset in self.cases.items():
+        cases = self.cases
+        pop = cases.popitem
+        while cases:
+            key, offset = pop()
             found = groups.get(key[:4])
             if found is None:
                 found = groups[key[:4]] = []
             found.append(offset)
+        self.finished = True
+        for offsets in groups.values():
+            offsets.reverse()  # popitem gives the last first: back to the order the cases appeared
         return sorted(groups.items())
 
     def _folded(self, municipality: str, offsets: list[int], as_of: float | None, tally: list) -> Iterator[CaseFacts]:
-        """The facts of ``municipality``'s cases; adds to ``tally`` [distinct events, duplicates,
-        latest occurred_at of a kept event]."""
+        """The facts of ``municipality``'s cases; adds to ``tally`` [distinct events, latest
+        occurred_at of a kept event] (duplicates are the accepted lines less the distinct events)."""
         clocks = self.clocks
-        accepted = duplicates = 0
-        latest = tally[2]
+        accepted = 0
+        latest = tally[1]
+        case_events = self._case_events
         for offset in offsets:
-            kept: dict[str, tuple] = {}
-            for record in self._case_events(offset):
-                if record[2] in kept:
-                    duplicates += 1
-                else:
-                    kept[record[2]] = record
-                    if latest is None or record[0] > latest:
-                        latest = record[0]
+            kept = case_events(offset)
             accepted += len(kept)
+            newest = max(kept.values())[0]  # tuples: occurred_at first; event ids are unique
+            if latest is None or newest > latest:
+                latest = newest
             yield fold_case(municipality, kept.values(), as_of, clocks)
         tally[0] += accepted
-        tally[1] += duplicates
-        tally[2] = latest
+        tally[1] = latest
 
-    def _figures(self, as_of: float | None, chosen: float, period: Period, tally: list) -> dict:
+    def _figures(self, groups: list, as_of: float | None, chosen: float, period: Period, tally: list) -> dict:
         """:func:`compute` one municipality at a time: its figures depend on its own cases only,
         and only one municipality's facts are in memory at once."""
         units: dict = {}
-        for municipality, offsets in self._by_municipality():
+        for municipality, offsets in groups:
             units.update(compute(self._folded(municipality, offsets, as_of, tally), chosen, period, self.clocks))
         return units
 
     def result(self, as_of: float | None = None, period: Period | None = None) -> dict:
+        """The contract's JSON figures. The last call: it consumes the per-case index."""
         if self.newest is None:
             if as_of is None:
                 raise ValueError("no accepted event to take as_of from; give --as-of")
+        if self.finished:
+            raise RuntimeError("a packed replay gives its result once")
         chosen = as_of if as_of is not None else self.newest
-        tally: list = [0, 0, None]
-        units = self._figures(as_of, chosen, period or Period.month_to_date(chosen), tally)
-        accepted, duplicates, latest = tally
+        groups = self._take_cases()
+        tally: list = [0, None]
+        units = self._figures(groups, as_of, chosen, period or Period.month_to_date(chosen), tally)
+        accepted, latest = tally
+        duplicates = self.received - accepted
         if as_of is None and latest != chosen:
             # The newest occurred_at came with a duplicate whose first copy was older: as_of is
             # the latest kept one. The facts are the same (no kept event is later), the KPIs not.
             chosen = latest
-            units = self._figures(None, chosen, period or Period.month_to_date(chosen), [0, 0, None])
+            units = self._figures(groups, None, chosen, period or Period.month_to_date(chosen), [0, None])
         period = period or Period.month_to_date(chosen)
         return {
             "as_of": format_ts(chosen),
