@@ -28,6 +28,7 @@ from typing import Iterable, Iterator
 
 from streams.contract.validate import Registry
 
+from .case_budget import CASE_TOO_LARGE, CaseBudget
 from .clocks import DEFAULT_CLOCKS, Clocks
 from .facts import CaseFacts, fold_case
 from .kpis import Period, compute
@@ -115,15 +116,18 @@ class PackedReplay:
 
     def _folded(self, municipality: str, offsets: list[int], as_of: float | None, tally: list) -> Iterator[CaseFacts]:
         """The facts of ``municipality``'s cases; adds to ``tally`` [distinct events, duplicates,
-        latest occurred_at of a kept event]."""
+        latest occurred_at of a kept event, events rejected as ``case_too_large``]."""
         clocks = self.clocks
-        accepted = duplicates = 0
+        accepted = duplicates = too_large = 0
         latest = tally[2]
         for offset in offsets:
             kept: dict[str, tuple] = {}
+            budget = CaseBudget()
             for record in self._case_events(offset):
                 if record[2] in kept:
                     duplicates += 1
+                elif not budget.admit(record[2], record[0], record[1], record[3], record[4]):
+                    too_large += 1  # the worker's state has no room for it either (case_budget.py)
                 else:
                     kept[record[2]] = record
                     if latest is None or record[0] > latest:
@@ -133,6 +137,7 @@ class PackedReplay:
         tally[0] += accepted
         tally[1] += duplicates
         tally[2] = latest
+        tally[3] += too_large
 
     def _figures(self, as_of: float | None, chosen: float, period: Period, tally: list) -> dict:
         """:func:`compute` one municipality at a time: its figures depend on its own cases only,
@@ -147,14 +152,17 @@ class PackedReplay:
             if as_of is None:
                 raise ValueError("no accepted event to take as_of from; give --as-of")
         chosen = as_of if as_of is not None else self.newest
-        tally: list = [0, 0, None]
+        tally: list = [0, 0, None, 0]
         units = self._figures(as_of, chosen, period or Period.month_to_date(chosen), tally)
-        accepted, duplicates, latest = tally
+        accepted, duplicates, latest, too_large = tally
+        rejected = self.rejected.copy()
+        if too_large:
+            rejected[CASE_TOO_LARGE] += too_large
         if as_of is None and latest != chosen:
             # The newest occurred_at came with a duplicate whose first copy was older: as_of is
             # the latest kept one. The facts are the same (no kept event is later), the KPIs not.
             chosen = latest
-            units = self._figures(None, chosen, period or Period.month_to_date(chosen), [0, 0, None])
+            units = self._figures(None, chosen, period or Period.month_to_date(chosen), [0, 0, None, 0])
         period = period or Period.month_to_date(chosen)
         return {
             "as_of": format_ts(chosen),
@@ -162,8 +170,8 @@ class PackedReplay:
             "events": {
                 "accepted": accepted,
                 "duplicates": duplicates,
-                "rejected": sum(self.rejected.values()),
-                "rejected_by_reason": dict(sorted(self.rejected.items())),
+                "rejected": sum(rejected.values()),
+                "rejected_by_reason": dict(sorted(rejected.items())),
             },
             "units": units,
         }
