@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import sys
 from array import array
+from math import copysign
 from collections import Counter
 from struct import Struct
 from typing import Callable, Iterable, Iterator, Optional
@@ -36,7 +37,9 @@ from streams.contract.validate import Event, Rejection
 from streams.core.case_budget import (
     BASE_COST, CASE_TOO_LARGE, PAYMENT_COST, STATE_LIMIT, compacted, id_hash, raw_cost, unit_cost,
 )
-from streams.core.facts import CaseFacts, PaymentItem, Record, UnitNamed, facts_to_json, fold_case, payment_order
+from streams.core.facts import (
+    CaseFacts, PaymentItem, Record, UnitNamed, facts_to_json, fold_case, payment_order, plain_facts,
+)
 
 KEY_SEPARATOR = "/"
 # Stored formats, told apart by the first byte:
@@ -73,7 +76,7 @@ class CaseState:
     ``[ts, code, unit, payload]`` in :attr:`events`)."""
 
     __slots__ = ("municipality", "case_id", "events", "units", "hashes", "paid_unit", "paid_at", "paid_amount",
-                 "paid_int", "spent", "_hash_set", "_unit_numbers")
+                 "paid_int", "spent", "_hash_set", "_unit_numbers", "_in_order")
 
     def __init__(self, municipality: str, case_id: str, events: Optional[dict] = None) -> None:
         self.municipality = municipality
@@ -88,6 +91,7 @@ class CaseState:
         self.spent = BASE_COST
         self._hash_set: set[int] | None = None
         self._unit_numbers: dict[str, int] | None = None
+        self._in_order = True  # the payment columns by instant (as stored): the fold's sort is then linear
         for event_id, (ts, code, unit, payload) in (events or {}).items():
             # an older format, every event whole: all of it is kept, past the budget too
             self._keep(event_id, ts, code, unit, payload, stored=True)
@@ -119,6 +123,8 @@ class CaseState:
             if self._hash_set is not None:
                 self._hash_set.add(h)
             amount = payload[0]
+            if self._in_order and len(self.paid_at) and ts < self.paid_at[-1]:
+                self._in_order = False
             self.paid_unit.append(number)
             self.paid_at.append(ts)
             self.paid_amount.append(amount)
@@ -148,37 +154,63 @@ class CaseState:
         for event_id, (ts, code, unit, payload) in self.events.items():
             yield ts, code, event_id, unit, tuple(payload)
 
-    def payments(self, as_of: float | None = None) -> list[PaymentItem]:
-        """The compacted payments as the fold's items (those after ``as_of`` left out)."""
-        units = self.units
-        return [PaymentItem(units[u], at, int(amount) if as_int else amount)
+    def _payment_rows(self, as_of: float | None, whole: tuple) -> list[tuple]:
+        """The case's payments (compacted, and ``whole``: the fold's from events kept whole) up
+        to ``as_of`` as :func:`payment_order` tuples, sorted: plain tuples sort in C."""
+        units, sign = self.units, copysign
+        rows = [(at, amount if not as_int else int(amount), units[u], not as_int, sign(1.0, amount))
                 for u, at, amount, as_int in zip(self.paid_unit, self.paid_at, self.paid_amount, self.paid_int)
                 if as_of is None or at <= as_of]
+        rows.extend(payment_order(p) for p in whole)
+        rows.sort()
+        return rows
+
+    def _folded(self, as_of: float | None) -> tuple[CaseFacts, list[tuple] | None]:
+        """The fold of the events kept whole, its payments and units completed by the compacted
+        payments; the payments also as sorted rows (None: no compacted payment up to ``as_of``)."""
+        facts = fold_case(self.municipality, self.records(), as_of)
+        if not len(self.hashes):
+            return facts, None
+        rows = self._payment_rows(as_of, facts.payments)
+        if len(rows) == len(facts.payments):
+            return facts, None
+        named = dict(facts.units)
+        for at, _amount, unit, _float, _sign in rows:  # sorted by instant: the first is the earliest
+            if unit not in named or at < named[unit]:
+                named[unit] = at
+        return facts._replace(payments=(), units=tuple(UnitNamed(u, at) for u, at in sorted(named.items()))), rows
 
     def fold(self, as_of: float | None = None) -> CaseFacts:
         """:func:`fold_case` of all the case's events: the whole ones folded, the compacted
         payments merged in the fold's own payment order, their units named from their first."""
-        facts = fold_case(self.municipality, self.records(), as_of)
-        if not len(self.hashes):
+        facts, rows = self._folded(as_of)
+        if rows is None:
             return facts
-        items = self.payments(as_of)
-        if not items:
-            return facts
-        named = dict(facts.units)
-        for p in items:
-            first = named.get(p.unit)
-            if first is None or p.paid < first:
-                named[p.unit] = p.paid
-        return facts._replace(payments=tuple(sorted(facts.payments + tuple(items), key=payment_order)),
-                              units=tuple(UnitNamed(u, at) for u, at in sorted(named.items())))
+        return facts._replace(payments=tuple(PaymentItem(unit, at, amount) for at, amount, unit, _f, _s in rows))
 
     def facts_json(self) -> bytes:
-        """The folded facts (all events) as the projection stores them."""
-        return facts_to_json(self.fold())
+        """The folded facts (all events) as the projection stores them: ``facts_to_json(fold())``,
+        the payments written as plain lists (a case's payments can be tens of thousands)."""
+        facts, rows = self._folded(None)
+        if rows is None:
+            return facts_to_json(facts)
+        plain = plain_facts(facts)
+        plain[6] = [[unit, at, amount] for at, amount, unit, _f, _s in rows]
+        return orjson.dumps(plain)
 
     # --- bytes ----------------------------------------------------------------------------
 
+    def _put_in_order(self) -> None:
+        """The payment columns sorted by instant (stable), as they are stored."""
+        order = sorted(range(len(self.paid_at)), key=self.paid_at.__getitem__)
+        for name in ("hashes", "paid_unit", "paid_at", "paid_amount", "paid_int"):
+            column = getattr(self, name)
+            setattr(self, name, array(column.typecode, [column[i] for i in order]))
+        self._in_order = True
+
     def to_bytes(self) -> bytes:
+        if not self._in_order:
+            self._put_in_order()
         header = orjson.dumps([self.events, self.units, self.spent])
         if not len(self.hashes):
             return COMPACT + zlib.compress(_LENGTH.pack(len(header)) + header, 6)

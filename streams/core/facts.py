@@ -323,6 +323,11 @@ def facts_to_json(facts: CaseFacts) -> bytes:
     return orjson.dumps(_plain(facts))
 
 
+def plain_facts(facts: CaseFacts) -> list:
+    """The facts as the plain lists :func:`facts_to_json` writes (a family may be replaced)."""
+    return _plain(facts)
+
+
 def _pairs(values) -> tuple:
     return tuple(map(tuple, values))
 
