@@ -83,7 +83,7 @@ class CaseState:
         self.case_id = case_id
         self.events: dict[str, list] = {}
         self.units: list[str] = []  # the compacted payments' units, by number
-        self.hashes = array("Q")  # the compacted payments' id hashes, in arrival order
+        self.hashes = array("Q")  # the compacted payments' id hashes; the columns are stored by instant
         self.paid_unit = array("H")
         self.paid_at = array("d")
         self.paid_amount = array("d")
