@@ -54,7 +54,7 @@ from streams.projection_fencing import CaseWrite
 from streams.contract.validate import Rejection, validate_line
 from streams.offset_keeper import OffsetKeeper
 from streams.retry import until_it_answers
-from streams.case_state import Batch
+from streams.case_state import Batch, too_large
 from streams.changelog import as_current, contiguous_end
 from streams.worker_housekeeping import Housekeeping
 from streams.dead_letter import MISROUTED, DeadLetter, dead_letter_record, withheld
@@ -235,16 +235,18 @@ class CaseWorker(Housekeeping):
                 # The contract keys messages by case_id: a case spread over two partitions
                 # would be folded in two places and each fold would overwrite the other.
                 outcome = Rejection(MISROUTED)
-            if type(outcome) is Rejection:
-                batch.reject(outcome)
-                tallies.append((message.partition, message.offset, *tally_fields("rejected", outcome.reason)))
-                letters.append(dead_letter_record(event.value, outcome, source=WORKER_SOURCE, key=message.key))
-                continue
-            with as_current(event):
-                key, new = batch.add(outcome)
-            if not new:
-                tallies.append((message.partition, message.offset, *tally_fields("duplicate")))
-            last_event[key] = event
+            if type(outcome) is not Rejection:
+                with as_current(event):
+                    key, new = batch.add(outcome)
+                last_event[key] = event
+                if new is not None:
+                    if not new:
+                        tallies.append((message.partition, message.offset, *tally_fields("duplicate")))
+                    continue
+                outcome = too_large()  # its case's state has no room left: never a record too large to send
+            batch.reject(outcome)
+            tallies.append((message.partition, message.offset, *tally_fields("rejected", outcome.reason)))
+            letters.append(dead_letter_record(event.value, outcome, source=WORKER_SOURCE, key=message.key))
         if not partitions:
             return
         # Redis first, fenced: a worker that lost a partition to a later group generation

@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 from streams.contract.personal_id import contains_personal_id, redact
 from streams.contract.validate import Rejection
+from streams.core.case_budget import CASE_TOO_LARGE
 
 MASK = "[personnummer]"
 PERSONAL_ID_REASON = "personal_id_in_payload"
@@ -35,9 +36,10 @@ _WITHHELD = b'{"withheld":"personal_id_in_payload"}'
 _ESCAPED = re.compile(r"\\u00(3[0-9]|2[bBdD])")
 
 
-# Reasons only the worker gives (beside the validator's ``REASONS``).
+# Reasons only the worker gives (CASE_TOO_LARGE: its case's kept state has no room left; the
+# replays count it too) (beside the validator's ``REASONS``).
 MISROUTED = "misrouted"  # the Kafka key is not the event's case_id
-WORKER_REASONS = (MISROUTED,)
+WORKER_REASONS = (MISROUTED, CASE_TOO_LARGE)
 # A dead letter's value is never larger than this: above it the value is withheld (a marker
 # with the size stays), so a record of any size can be dead-lettered below the broker's limit.
 MAX_VALUE_BYTES = 256 * 1024

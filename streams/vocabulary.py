@@ -59,6 +59,7 @@ REJECT_REASONS_SV: Mapping[str, str] = {
     "unknown_type": "Okänd händelsetyp", "bad_timestamp": "Ogiltig tidpunkt", "bad_value": "Ogiltigt värde",
     "personal_id_in_payload": "Personnummer i händelsen", "duplicate_key": "Dubblerat fältnamn",
     "too_deep": "För djupt nästlad", "unknown_unit": "Okänd enhet", "too_large": "För stor händelse",
+    "case_too_large": "Ärendet har för många händelser",
 }
 EVENT_OUTCOMES_SV: Mapping[str, str] = {"accepted": "Godkända", "duplicate": "Dubbletter", "rejected": "Avvisade"}
 

@@ -11,6 +11,7 @@ machines only look backwards in time, that equals folding only the events up to 
 """
 from __future__ import annotations
 
+from math import copysign
 from typing import Iterable, NamedTuple
 
 import orjson
@@ -80,6 +81,14 @@ class PaymentItem(NamedTuple):
     unit: str
     paid: float
     amount_sek: float
+
+
+def payment_order(p: PaymentItem) -> tuple:
+    """The order of a case's payments in its facts: by instant, then by value (amount, unit, an
+    int before a float, -0.0 before 0.0), never by event id, so a state that keeps payments
+    without their ids (streams/case_state.py) folds them into the same facts."""
+    amount = p.amount_sek
+    return p.paid, amount, p.unit, type(amount) is float, copysign(1.0, amount)
 
 
 class StaffItem(NamedTuple):
@@ -255,7 +264,7 @@ def fold_case(municipality: str, records: Iterable[Record], as_of: float | None 
             for pid, (u, ptype, started, cost, basis) in sorted(placements.items())
         ),
         tuple(ApplicationItem(*a) for a in applications),
-        tuple(payments),
+        tuple(sorted(payments, key=payment_order)) if len(payments) > 1 else tuple(payments),
         tuple(StaffItem(*s) for s in staff),
         tuple(transfers),
         tuple(UnitNamed(u, at) for u, at in sorted(named.items())),
@@ -312,6 +321,11 @@ def _plain(value: object) -> object:
 
 def facts_to_json(facts: CaseFacts) -> bytes:
     return orjson.dumps(_plain(facts))
+
+
+def plain_facts(facts: CaseFacts) -> list:
+    """The facts as the plain lists :func:`facts_to_json` writes (a family may be replaced)."""
+    return _plain(facts)
 
 
 def _pairs(values) -> tuple:

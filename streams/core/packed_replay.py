@@ -37,6 +37,7 @@ from typing import Iterable, Iterator
 from streams.contract.fast_validate import validate_line_fast
 from streams.contract.validate import Registry
 
+from .case_budget import CASE_TOO_LARGE, CaseBudget, within_budget
 from .clocks import DEFAULT_CLOCKS, Clocks
 from .facts import CaseFacts, fold_case
 from .kpis import Period, compute
@@ -141,6 +142,35 @@ class PackedReplay:
             offset = low | high << 32
         return kept
 
+    def _budgeted(self, offset: int) -> tuple[dict[str, tuple], int]:
+        """A case past its byte budget: its events walked in arrival order, each spending the
+        budget as the worker's state would (:mod:`.case_budget`); ``(kept, refused)``."""
+        buffer, units, view = self.buffer, self.units, memoryview(self.buffer)
+        unpack, loads, size, none = _HEADER.unpack_from, _loads, _HEADER.size, _NONE
+        arrivals = []
+        while offset != none:
+            low, high, ts, code, number = unpack(buffer, offset)
+            if number != _INLINE_UNIT:
+                event_id, payload = loads(view[offset + size:])
+                unit = units[number]
+            else:
+                event_id, payload, unit = loads(view[offset + size:])
+            if type(event_id) is bytes:
+                event_id = _uuid_text(event_id)
+            arrivals.append((ts, code, event_id, unit, payload))
+            offset = low | high << 32
+        kept: dict[str, tuple] = {}
+        refused = 0
+        budget = CaseBudget()
+        for record in reversed(arrivals):
+            if record[2] in kept:
+                continue  # a duplicate: counted as the accepted lines less kept and refused
+            if budget.admit(record[2], record[0], record[1], record[3], record[4]):
+                kept[record[2]] = record
+            else:
+                refused += 1
+        return kept, refused
+
     def _take_cases(self) -> list[tuple[str, list[int]]]:
         """Each municipality's cases (the offsets of their latest events), municipalities sorted
         as :func:`compute` sorts them. The per-case index is emptied as it is read: its keys are
@@ -160,21 +190,27 @@ class PackedReplay:
         return sorted(groups.items())
 
     def _folded(self, municipality: str, offsets: list[int], as_of: float | None, tally: list) -> Iterator[CaseFacts]:
-        """The facts of ``municipality``'s cases; adds to ``tally`` [distinct events, latest
-        occurred_at of a kept event] (duplicates are the accepted lines less the distinct events)."""
+        """The facts of ``municipality``'s cases; adds to ``tally`` [distinct events kept, latest
+        occurred_at of a kept event, events rejected as ``case_too_large``] (duplicates are the
+        accepted lines less the other two)."""
         clocks = self.clocks
-        accepted = 0
+        accepted = too_large = 0
         latest = tally[1]
         case_events = self._case_events
         for offset in offsets:
             kept = case_events(offset)
+            if not within_budget(kept.values()):
+                kept, refused = self._budgeted(offset)
+                too_large += refused
             accepted += len(kept)
-            newest = max(kept.values())[0]  # tuples: occurred_at first; event ids are unique
-            if latest is None or newest > latest:
-                latest = newest
+            if kept:  # empty only when a (test's) budget refuses even the first event
+                newest = max(kept.values())[0]  # tuples: occurred_at first; event ids are unique
+                if latest is None or newest > latest:
+                    latest = newest
             yield fold_case(municipality, kept.values(), as_of, clocks)
         tally[0] += accepted
         tally[1] = latest
+        tally[2] += too_large
 
     def _figures(self, groups: list, as_of: float | None, chosen: float, period: Period, tally: list) -> dict:
         """:func:`compute` one municipality at a time: its figures depend on its own cases only,
@@ -193,15 +229,18 @@ class PackedReplay:
             raise RuntimeError("a packed replay gives its result once")
         chosen = as_of if as_of is not None else self.newest
         groups = self._take_cases()
-        tally: list = [0, None]
+        tally: list = [0, None, 0]
         units = self._figures(groups, as_of, chosen, period or Period.month_to_date(chosen), tally)
-        accepted, latest = tally
-        duplicates = self.received - accepted
+        accepted, latest, too_large = tally
+        duplicates = self.received - accepted - too_large
+        rejected = self.rejected.copy()
+        if too_large:
+            rejected[CASE_TOO_LARGE] += too_large
         if as_of is None and latest != chosen:
             # The newest occurred_at came with a duplicate whose first copy was older: as_of is
             # the latest kept one. The facts are the same (no kept event is later), the KPIs not.
             chosen = latest
-            units = self._figures(groups, None, chosen, period or Period.month_to_date(chosen), [0, None])
+            units = self._figures(groups, None, chosen, period or Period.month_to_date(chosen), [0, None, 0])
         period = period or Period.month_to_date(chosen)
         return {
             "as_of": format_ts(chosen),
@@ -209,8 +248,8 @@ class PackedReplay:
             "events": {
                 "accepted": accepted,
                 "duplicates": duplicates,
-                "rejected": sum(self.rejected.values()),
-                "rejected_by_reason": dict(sorted(self.rejected.items())),
+                "rejected": sum(rejected.values()),
+                "rejected_by_reason": dict(sorted(rejected.items())),
             },
             "units": units,
         }

@@ -21,6 +21,7 @@ from typing import Callable, Iterable, Iterator
 
 from streams.contract.validate import Event, Registry, Rejection, validate_line
 
+from .case_budget import CASE_TOO_LARGE, CaseBudget
 from .clocks import DEFAULT_CLOCKS, Clocks
 from .facts import CaseFacts, fold_case
 from .kpis import Period, compute
@@ -50,6 +51,9 @@ class Replay:
         self.registry = registry  # the unit registry (CONTRACT.md §7), None when not configured
         # (municipality, case_id) -> {event_id: record}; dedup is per case, as the Kafka key is.
         self.cases: dict[tuple[str, str], dict[str, tuple]] = {}
+        # each case's byte budget, spent as the worker's state spends it (case_budget.py): an
+        # event past it is rejected as ``case_too_large`` here too, in the same arrival order
+        self._budgets: dict[tuple[str, str], CaseBudget] = {}
         self.accepted = 0
         self.duplicates = 0
         self.rejected: Counter[str] = Counter()
@@ -65,7 +69,7 @@ class Replay:
 
     def add_lines(self, lines: Iterable[bytes | str]) -> None:
         """The hot loop of a replay: :meth:`add_line` and :meth:`add_event` inlined."""
-        cases, latest = self.cases, self.latest
+        cases, budgets, latest = self.cases, self._budgets, self.latest
         accepted = duplicates = 0
         for event in accepted_events(lines, self.registry, self.rejected):
             event_id, _type, code, ts, municipality, unit, case_id, payload = event
@@ -73,8 +77,14 @@ class Replay:
             case = cases.get(key)
             if case is None:
                 case = cases[key] = {}
+                budget = budgets[key] = CaseBudget()
             elif event_id in case:
                 duplicates += 1
+                continue
+            else:
+                budget = budgets[key]
+            if not budget.admit(event_id, ts, code, unit, payload):
+                self.rejected[CASE_TOO_LARGE] += 1
                 continue
             case[event_id] = (ts, code, event_id, unit, payload)
             accepted += 1
@@ -85,13 +95,18 @@ class Replay:
         self.latest = latest
 
     def add_event(self, event: Event) -> bool:
-        """Keep ``event``; False when the case already has an event with its id."""
+        """Keep ``event``; False when the case already has an event with its id, or has no room
+        left for it (then it is counted as rejected, ``case_too_large``)."""
         key = (event.municipality, event.case_id)
         case = self.cases.get(key)
         if case is None:
             case = self.cases[key] = {}
+            self._budgets[key] = CaseBudget()
         elif event.event_id in case:
             self.duplicates += 1
+            return False
+        if not self._budgets[key].admit(event.event_id, event.ts, event.code, event.unit, event.payload):
+            self.rejected[CASE_TOO_LARGE] += 1
             return False
         case[event.event_id] = (event.ts, event.code, event.event_id, event.unit, event.payload)
         self.accepted += 1

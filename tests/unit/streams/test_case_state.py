@@ -16,7 +16,7 @@ from streams.core.facts import facts_from_json, facts_to_json, fold_case
 from streams.core.kpis import Period, compute
 from streams.core.replay import Replay
 from streams.core.timeutil import STOCKHOLM
-from streams.case_state import COMPRESSED, Batch, CaseState, split_key, table_key
+from streams.case_state import COMPACT, Batch, CaseState, split_key, table_key
 from streams.dead_letter import dead_letter_record, redact_bytes
 from tests.events import ev, line
 
@@ -86,8 +86,10 @@ def test_serialisation_round_trip_keeps_the_facts():
     assert back.facts_json() == state.facts_json()
     assert facts_from_json(back.facts_json()) == state.fold()
     # payload types survive: bool, int, float, timestamps as floats
-    assert raw[:1] == COMPRESSED  # issue 13: stored compressed, a case's bytes bounded
-    assert orjson.loads(zlib.decompress(raw[1:]))["pl1"][3] == ["pl1", "hvb", 4458.5, None, "sol"]
+    assert raw[:1] == COMPACT  # issue 13: stored compressed, a case's bytes bounded
+    data = zlib.decompress(raw[1:])
+    whole, _units, _spent = orjson.loads(data[4:4 + int.from_bytes(data[:4], "little")])
+    assert whole["pl1"][3] == ["pl1", "hvb", 4458.5, None, "sol"]
 
 
 def test_batch_loads_each_case_once_and_counts():
