@@ -451,6 +451,12 @@ def test_cli_build_writes_the_files(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(file_name(uid) for uid in EXPECTED_DASHBOARDS)
 
 
+def _promtool_passes(promtool: str, path: Path, tests: dict) -> None:
+    path.write_text(yaml.safe_dump(tests, allow_unicode=True), encoding="utf-8")
+    result = subprocess.run([promtool, "test", "rules", str(path)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def _grafana_option(line: str, regex: str = UNIT_CHOICE_REGEX) -> tuple[str, str]:
     """(text, value) Grafana takes from a query_result line with the variable's regex."""
     pattern = re.compile(regex.strip("/").replace("(?<", "(?P<"))
@@ -481,10 +487,7 @@ def test_the_unit_drop_down_shows_display_names_and_selects_by_code(tmp_path):
             "exp_samples": [
                 {"labels": '{municipality="0138",unit="bou-1",name="Barn och unga, mottagning"}', "value": 1},
                 {"labels": '{municipality="0138",unit="bou-2",name="bou-2"}', "value": 7}]}]}]}
-    path = tmp_path / "unit-choices.yaml"
-    path.write_text(yaml.safe_dump(tests, allow_unicode=True), encoding="utf-8")
-    result = subprocess.run([promtool, "test", "rules", str(path)], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stdout + result.stderr
+    _promtool_passes(promtool, tmp_path / "unit-choices.yaml", tests)
     assert _grafana_option('{municipality="0138",name="Barn och unga, mottagning",unit="bou-1"} 1 1700000000000') \
         == ("Barn och unga, mottagning", "bou-1")
     assert _grafana_option('{municipality="0138",name="bou-2",unit="bou-2"} 7 1700000000000') == ("bou-2", "bou-2")
@@ -513,9 +516,6 @@ def test_the_municipality_drop_down_shows_names_and_selects_by_code(tmp_path):
                          {"labels": '{municipality="0138",name="Tyresö kommun"}', "value": 1},
                          {"labels": '{municipality="0980",name="Region Gotland"}', "value": 1},
                          {"labels": '{municipality="9999",name="kommunkod 9999"}', "value": 1}]}]}]}
-    path = tmp_path / "municipality-choices.yaml"
-    path.write_text(yaml.safe_dump(tests, allow_unicode=True), encoding="utf-8")
-    result = subprocess.run([promtool, "test", "rules", str(path)], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 0, result.stdout + result.stderr
+    _promtool_passes(promtool, tmp_path / "municipality-choices.yaml", tests)
     line = '{municipality="0138", name="Tyresö kommun"} 1 1700000000000'
     assert _grafana_option(line, MUNICIPALITY_CHOICE_REGEX) == ("Tyresö kommun", "0138")
