@@ -19,7 +19,8 @@ class Alert:
     The summary reads ``<title>: <headline> i <unit>[, äldsta sedan <date>]``: what, how many,
     which unit (its registry name, else its code) and, for the legal clocks, since when the
     oldest item has been late (``since`` names the exporter's clock). ``what`` is the longer
-    description; ``{{ $value }}`` in ``headline``/``what`` is printed with ``value_format``."""
+    description; ``{{ $value }}`` in ``headline``/``what`` is printed with ``value_format`` (a whole
+    number with Swedish digit groups unless the alert says otherwise)."""
     name: str
     severity: str
     expr: str
@@ -27,7 +28,7 @@ class Alert:
     title: str
     headline: str  # how many, e.g. "{{ $value }} orosanmälningar"; "" for none
     what: str  # the description's sentence(s)
-    value_format: str = "{{ $value }}"
+    value_format: str = alert_text.count()  # a count with digit groups: "39 866"
     since: str | None = None  # clock of casewatch_oldest_overdue_timestamp_seconds
     pipeline: bool = False
     stale_data: bool = False  # firing means unit figures are stale: inhibits unit alerts
@@ -59,9 +60,9 @@ def count_of(singular: str, plural: str) -> str:
     return f"{{{{ $value }}}} {{{{ if eq $value 1.0 }}}}{singular}{{{{ else }}}}{plural}{{{{ end }}}}"
 
 
-PERCENT = '{{ $value | humanizePercentage | reReplaceAll "\\\\." "," | reReplaceAll "%" " %" }}'
-DECIMAL = '{{ printf "%.1f" $value | reReplaceAll "\\\\." "," }}'
-WHOLE = '{{ printf "%.0f" $value }}'
+PERCENT = alert_text.percent()
+DECIMAL = alert_text.decimal()
+WHOLE = alert_text.count()
 
 
 def alert_rule(a: Alert, cfg: MixinConfig) -> dict:
@@ -72,7 +73,7 @@ def alert_rule(a: Alert, cfg: MixinConfig) -> dict:
         unit = alert_text.unit_name()
         since = alert_text.since(a.since, f'job="{cfg.exporter_job}"') if a.since else ""
         summary = f"{a.title}: {headline} i {unit}{since}" if headline else f"{a.title} för {unit}"
-        description = (f"{what}\nEnhet {unit}, kommun {{{{ $labels.municipality }}}}."
+        description = (f"{what}\nEnhet {unit}, {alert_text.municipality()}."
                        f"\nInstrumentpanel: {cfg.dashboard_url()}")
     else:
         summary = f"{a.title}: {headline}" if headline else a.title

@@ -7,19 +7,34 @@ no time zone, so the fragments here do the work in PromQL and in generated looku
 
 - *which unit*: the unit registry's display name, which the exporter publishes as
   ``casewatch_unit_info{municipality, unit, name}``; the unit code when there is none;
+- *which municipality*: its name from SCB's table (``streams/municipalities.py``), recorded once
+  per code as ``casewatch:municipality:info{municipality, name}`` by a generated reference group
+  (:func:`municipality_info_rules`) and looked up by the annotation at alert time. A lookup rather
+  than a join in the alert expression: a page must fire even when the name is missing (then the
+  text says ``kommunkod 0138``); and the names are reference data known at build time, so the
+  exporter need not publish them;
 - *since when*: the exporter's ``casewatch_oldest_overdue_timestamp_seconds{clock}`` (an instant,
   never a case) moved to Stockholm wall-clock time by the EU summer-time rule evaluated on the
   instant itself (:func:`stockholm_wall_clock`), then written with Swedish month names; the year
   is added when it is not the current Stockholm year;
-- *how many*: Swedish decimals and per cent (``14,5``, ``25 %``).
+- *how many*: Swedish figures as ``streams/swedish.py`` writes them: digit groups and the per cent
+  sign after a no-break space (``39 866``, ``25 %``), a decimal comma (``14,5``). Prometheus's
+  ``humanize`` is English (``39.87k``) and Go's regexp has no look-ahead, so :func:`grouped`
+  inserts one group separator per pass of an anchored ``reReplaceAll``.
 
 Build time only: the rule generator imports this; the runtime never does.
 """
 from __future__ import annotations
 
+from streams.municipalities import municipalities, municipality_name
 from streams.swedish import MONTHS
 
 UNIT_INFO = "casewatch_unit_info"
+MUNICIPALITY_INFO = "casewatch:municipality:info"
+NBSP = "\\u00a0"  # a Go string escape: the generated YAML shows it, no invisible character
+# Go's regexp has no look-ahead: each pass moves the last three digits of the leading run behind a
+# no-break space, so a value below 10^12 needs at most three passes.
+GROUP_PASSES = 3
 OLDEST_OVERDUE = "casewatch_oldest_overdue_timestamp_seconds"
 
 
@@ -62,6 +77,23 @@ def unit_name() -> str:
     )
 
 
+def municipality() -> str:
+    """The municipality's name (``Tyresö kommun``, ``Region Gotland``), else ``kommunkod 0138``."""
+    selector = f'{MUNICIPALITY_INFO}{{municipality="%s"}}'
+    return (
+        f"{{{{ with printf {_quoted(selector)} $labels.municipality | query }}}}"
+        '{{ . | first | label "name" }}{{ else }}kommunkod {{ $labels.municipality }}{{ end }}'
+    )
+
+
+def municipality_info_rules() -> list[tuple[str, dict[str, str]]]:
+    """``(record, labels)`` of one constant series per SCB code: the names :func:`municipality`
+    looks up and the Grafana drop-down shows. 290 series of one sample each, evaluated by
+    ``vector(1)``; nothing from the data passes into them."""
+    return [(MUNICIPALITY_INFO, {"municipality": code, "name": municipality_name(code)})
+            for code in sorted(municipalities())]
+
+
 def since(clock: str, job_matcher: str) -> str:
     """``, äldsta sedan 12 mars kl. 09.00`` (or ``12 mars 2025 kl. 09.00`` in another year) for
     the unit's oldest overdue item on ``clock``; empty when the exporter publishes none."""
@@ -79,16 +111,32 @@ def since(clock: str, job_matcher: str) -> str:
     )
 
 
-def count() -> str:
-    """A count as Swedish text: ``3``, ``4 458`` is left to Prometheus (``humanize`` is English)."""
-    return '{{ printf "%.0f" $value }}'
+def grouped(pipeline: str) -> str:
+    """Template pipeline text: ``pipeline`` (a number as text, ``.`` for decimals) with Swedish
+    digit groups and a decimal comma, ``39866.5`` → ``39 866,5``; the decimals are never grouped."""
+    passes = f' | reReplaceAll "^(-?\\\\d+)(\\\\d{{3}})" "${{1}}{NBSP}${{2}}"' * GROUP_PASSES
+    return f'{pipeline}{passes} | reReplaceAll "\\\\." ","'
 
 
-def decimal() -> str:
-    """``14,5``: one decimal, a decimal comma."""
-    return '{{ printf "%.1f" $value | reReplaceAll "\\\\." "," }}'
+def _formatted(value: str, verb: str) -> str:
+    return "{{ " + grouped(f'{value} | printf "{verb}"') + " }}"
 
 
-def percent() -> str:
-    """``25 %``, ``25,5 %`` from a ratio ``$value``."""
-    return '{{ $value | humanizePercentage | reReplaceAll "\\\\." "," | reReplaceAll "%" " %" }}'
+def count(value: str = "$value") -> str:
+    """``39 866``: a whole number with Swedish digit groups (``value``: a template pipeline)."""
+    return _formatted(value, "%.0f")
+
+
+def decimal(value: str = "$value") -> str:
+    """``14,5``, ``1 234,5``: one decimal, a decimal comma."""
+    return _formatted(value, "%.1f")
+
+
+def number(value: str = "$value") -> str:
+    """``2,5``, ``40``, ``1 500``: as many decimals as the value has (a threshold)."""
+    return _formatted(value, "%.10g")
+
+
+def percent(value: str = "$value") -> str:
+    """``25 %``, ``25,5 %`` from a ratio: ``humanizePercentage`` with a comma and a no-break space."""
+    return "{{ " + f'{value} | humanizePercentage | reReplaceAll "\\\\." "," | reReplaceAll "%" "{NBSP}%"' + " }}"

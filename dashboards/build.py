@@ -2,7 +2,7 @@
 
 Writes (default ``dashboards/generated/``)::
 
-    rules/recording.yaml  rules/alerts.yaml  alertmanager.yml  templates/casewatch.tmpl  prometheus.yml
+    rules/recording.yaml  rules/alerts.yaml  rules/reference.yaml  alertmanager.yml  templates/casewatch.tmpl  prometheus.yml
 
 Each of :data:`GENERATORS` takes the output directory and returns the paths it wrote; the
 schema and the Grafana dashboards are written beside these by :mod:`dashboards.generate`.
@@ -17,7 +17,7 @@ from typing import Callable
 from .alertmanager import TEMPLATE_FILE, render_alertmanager, render_template
 from .config import DEFAULT_CONFIG, MixinConfig
 from .prometheus_config import DEFAULT_RULE_FILES, render_prometheus_config
-from .rules import render_alert_rules, render_recording_rules
+from .rules import render_alert_rules, render_recording_rules, render_reference_rules
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 GENERATED_DIR = PACKAGE_DIR / "generated"
@@ -34,6 +34,7 @@ def write_rules(out: Path, cfg: MixinConfig = DEFAULT_CONFIG) -> list[Path]:
     return [
         _write(out / "rules" / "recording.yaml", render_recording_rules(cfg)),
         _write(out / "rules" / "alerts.yaml", render_alert_rules(cfg)),
+        _write(out / "rules" / "reference.yaml", render_reference_rules()),
     ]
 
 

@@ -6,8 +6,10 @@ worker group's committed offsets by services/exporter/broker_lag.py), never the 
 """
 from __future__ import annotations
 
+from streams.swedish import number
 from streams.vocabulary import REJECT_REASONS_SV
 
+from . import alert_text
 from .alert_model import WHOLE, Alert, count_of, dur_sv, last_sv
 from .config import MixinConfig
 from .promql import office_hours, sel
@@ -27,7 +29,7 @@ def _reason_sv() -> str:
 def _minutes_of(cfg: MixinConfig, seconds_metric: str) -> str:
     """Template text printing ``max(seconds_metric) / 60`` as whole minutes (a query at alert time)."""
     return (f'{{{{ with query `max({sel(cfg, seconds_metric)}) / 60` }}}}'
-            '{{ . | first | value | printf "%.0f" }}{{ end }}')
+            f'{alert_text.count(". | first | value")}{{{{ end }}}}')
 
 
 def pipeline_alerts(cfg: MixinConfig) -> list[Alert]:
@@ -42,8 +44,9 @@ def pipeline_alerts(cfg: MixinConfig) -> list[Alert]:
             "CasewatchExporterDown", "page",
             f'up{{job="{cfg.exporter_job}"}} == 0\nor absent(up{{job="{cfg.exporter_job}"}})',
             cfg.exporter_down_for,
-            "casewatch-exportern svarar inte", "",
-            "Prometheus når inte exportern; larm om enheter kan inte skickas. Kontrollera nya "
+            "Publiceringstjänsten svarar inte", "",
+            "Larmsystemet når inte publiceringstjänsten, som lämnar siffrorna till larmen; larm om enheter "
+            "kan inte skickas. Kontrollera nya "
             "orosanmälningar direkt i verksamhetssystemet.",
             pipeline=True, stale_data=True, unit_scoped=False,
         ),
@@ -61,8 +64,8 @@ def pipeline_alerts(cfg: MixinConfig) -> list[Alert]:
             "CasewatchRedisDown", "page",
             f"min({sel(cfg, 'casewatch_redis_up')}) == 0",
             cfg.redis_down_for,
-            "Exportern når inte Redis", "",
-            "Exportern når inte Redis, där siffrorna lagras; inga siffror kan läsas. Kontrollera nya "
+            "Publiceringstjänsten når inte Redis", "",
+            "Publiceringstjänsten når inte Redis, där siffrorna lagras; inga siffror kan läsas. Kontrollera nya "
             "orosanmälningar direkt i verksamhetssystemet.",
             pipeline=True, stale_data=True, unit_scoped=False,
         ),
@@ -71,7 +74,7 @@ def pipeline_alerts(cfg: MixinConfig) -> list[Alert]:
             f"max({sel(cfg, 'casewatch_projection_last_read_age_seconds')}) > {cfg.figures_stale_max_age_seconds}",
             "1m",
             "Siffrorna är inaktuella", "",
-            f"Exportern visar siffror som lästes för {stale_minutes} minuter sedan (gräns "
+            f"Publiceringstjänsten visar siffror som lästes för {stale_minutes} minuter sedan (gräns "
             f"{dur_sv(cfg.figures_stale_max_age_seconds, 'seconds')}) eftersom Redis inte svarar; larmen bygger "
             "på de senast lästa siffrorna. Kontrollera nya orosanmälningar direkt i verksamhetssystemet.",
             pipeline=True, unit_scoped=False,
@@ -83,7 +86,7 @@ def pipeline_alerts(cfg: MixinConfig) -> list[Alert]:
             cfg.consumer_lag_for,
             "casewatch ligger efter", f"{n} obearbetade händelser",
             f"{n} händelser väntar på bearbetning enligt Kafka och kön har vuxit {last_sv(cfg.consumer_lag_window)} "
-            f"(golv {cfg.consumer_lag_floor_messages}); siffrorna släpar efter.",
+            f"(golv {number(cfg.consumer_lag_floor_messages)}); siffrorna släpar efter.",
             value_format=WHOLE,
             pipeline=True, stale_data=True, unit_scoped=False,
         ),
@@ -106,8 +109,8 @@ def pipeline_alerts(cfg: MixinConfig) -> list[Alert]:
             "CasewatchKafkaUnreachable", "page",
             f"max({sel(cfg, KAFKA_UP)}) == 0",
             cfg.kafka_unreachable_for,
-            "Exportern når inte Kafka", "",
-            "Exportern når inte Kafka, där händelserna tas emot; nya händelser kan varken tas emot eller "
+            "Publiceringstjänsten når inte Kafka", "",
+            "Publiceringstjänsten når inte Kafka, där händelserna tas emot; nya händelser kan varken tas emot eller "
             "bearbetas och siffrorna blir inaktuella. Kontrollera nya orosanmälningar direkt i verksamhetssystemet.",
             pipeline=True, stale_data=True, unit_scoped=False,
         ),

@@ -14,8 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from streams.core.clocks import DEFAULT_CLOCKS, ClockRule
+from streams.swedish import SPACE
 from streams.thresholds import KINDS
 
+from . import alert_text
 from .alert_model import (DECIMAL, HEADER, PERCENT, SEVERITIES, WHOLE, Alert, alert_rule, count_of, dump,  # noqa: F401
                           dur_sv, last_sv)
 from .config import DEFAULT_CONFIG, MixinConfig
@@ -52,6 +54,7 @@ UNIT_GAUGES = (
 class Recording:
     record: str
     expr: str
+    labels: dict[str, str] | None = None
 
 
 def recording_rules(cfg: MixinConfig = DEFAULT_CONFIG) -> list[tuple[str, list[Recording]]]:
@@ -101,6 +104,14 @@ def recording_rules(cfg: MixinConfig = DEFAULT_CONFIG) -> list[tuple[str, list[R
     return [("casewatch.unit.recording", unit), ("casewatch.pipeline.recording", pipeline)]
 
 
+def reference_rules() -> list[Recording]:
+    """Reference data for texts, not figures: the municipality names the alerts and the Grafana
+    drop-down look up (``alert_text.municipality_info_rules``), in a file of their own
+    (``rules/reference.yaml``) so a promtool test of alerts loads 290 constants, not every recording."""
+    return [Recording(record, "vector(1)", labels) for record, labels in alert_text.municipality_info_rules()]
+
+
+
 # ------------------------------------------------------------------ alerts
 
 
@@ -109,8 +120,7 @@ def _law(rule: ClockRule) -> str:
     return f"SoL (2001:453) {rule.sol_2001_453}; {new}"
 
 
-def _threshold_value(cfg: MixinConfig, kind: str,
-                     fmt: str = '{{ . | first | value | printf "%g" | reReplaceAll "\\\\." "," }}') -> str:
+def _threshold_value(cfg: MixinConfig, kind: str, fmt: str = alert_text.number(". | first | value")) -> str:
     """Template text printing the unit's current threshold of ``kind`` (a query at alert time)."""
     query = (
         f'casewatch_threshold{{job="{cfg.exporter_job}",kind="{kind}",'
@@ -139,8 +149,7 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
         return _threshold_value(cfg, kind)
 
     def limit_pct(kind: str) -> str:
-        return _threshold_value(cfg, kind, '{{ . | first | value | humanizePercentage | reReplaceAll "\\\\." "," '
-                                           '| reReplaceAll "%" " %" }}')
+        return _threshold_value(cfg, kind, alert_text.percent(". | first | value"))
 
     out = [
         # ---- legal clocks
@@ -262,7 +271,7 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
             cfg.for_info,
             "Placeringskostnad över budget (gul)", f"{n} över budgettakten",
             f"Placeringskostnaden hittills i månaden ligger {n} över budgettakten (gul: högst "
-            f"{limit('budget_deviation_pct')} % avvikelse).",
+            f"{limit('budget_deviation_pct')}{SPACE}% avvikelse).",
             value_format=PERCENT,
             extra_labels={"colour": "yellow"},
         ),
@@ -273,7 +282,7 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
             cfg.for_ticket,
             "Placeringskostnad långt över budget (röd)", f"{n} över budgettakten",
             f"Placeringskostnaden hittills i månaden ligger {n} över budgettakten (röd: mer än "
-            f"{limit('budget_deviation_pct')} % avvikelse).",
+            f"{limit('budget_deviation_pct')}{SPACE}% avvikelse).",
             value_format=PERCENT,
             extra_labels={"colour": "red"},
         ),
@@ -284,7 +293,7 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
             f"(count by (municipality, unit) ({sel(cfg, 'casewatch_threshold')}) >= {n_kinds})",
             cfg.threshold_missing_for,
             "Gränsvärden saknas", "",
-            f"Exportern publicerar färre än {n_kinds} gränsvärden för enheten, så larm om balanser för "
+            f"Publiceringstjänsten har färre än {n_kinds} gränsvärden för enheten, så larm om balanser för "
             "enheten kan utebli.",
             pipeline=True,
         ),
@@ -305,6 +314,13 @@ def render_recording_rules(cfg: MixinConfig = DEFAULT_CONFIG) -> str:
         for name, rules in recording_rules(cfg)
     ]
     return HEADER + dump({"groups": groups})
+
+
+def render_reference_rules() -> str:
+    rules = [{"record": r.record, "expr": r.expr, "labels": r.labels} for r in reference_rules()]
+    # Evaluated at the global interval like every group: a longer one would leave the names missing
+    # for up to that long after Prometheus starts (the first evaluation is staggered).
+    return HEADER + dump({"groups": [{"name": "casewatch.reference", "rules": rules}]})
 
 
 def render_alert_rules(cfg: MixinConfig = DEFAULT_CONFIG) -> str:

@@ -28,6 +28,8 @@ from grafana_foundation_sdk.models.dashboard import (
     VariableSort,
 )
 
+from dashboards.alert_text import MUNICIPALITY_INFO
+
 UID_PREFIX = "casewatch-"
 TAG = "casewatch"
 FOLDER_UID = "casewatch"
@@ -139,10 +141,21 @@ def _label_variable(name: str, label: str, query: str, description: str) -> dash
     )
 
 
+# The municipality drop-down shows names ("Tyresö kommun") and selects by SCB code: the
+# municipalities with figures, named by the generated reference series (rules.py, "casewatch.reference"),
+# a code missing from SCB's table as "kommunkod 9999"; the labels of a query_result line come
+# sorted (municipality, name), so the regex reads the value before the text.
+MUNICIPALITY_CHOICES = (
+    f'max by (municipality, name) ({MUNICIPALITY_INFO}) and on (municipality) {VARIABLE_SOURCE_METRIC} '
+    f'or on (municipality) label_replace(max by (municipality) ({VARIABLE_SOURCE_METRIC}), '
+    f'"name", "kommunkod $1", "municipality", "(.+)")')
+MUNICIPALITY_CHOICE_REGEX = '/municipality="(?<value>[^"]*)".*name="(?<text>[^"]*)"/'
+
+
 def municipality_variable() -> dashboard.QueryVariable:
     return _label_variable(
-        "municipality", "Kommun", f"label_values({VARIABLE_SOURCE_METRIC}, municipality)",
-        "Kommunens SCB-kod.")
+        "municipality", "Kommun", f"query_result({MUNICIPALITY_CHOICES})",
+        "Kommuner med siffror, med namn enligt SCB:s kommunkoder.").regex(MUNICIPALITY_CHOICE_REGEX)
 
 
 # The unit drop-down shows the unit registry's display names (casewatch_unit_info's ``name``) and

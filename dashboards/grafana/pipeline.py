@@ -77,14 +77,14 @@ def health_row(config: MixinConfig) -> list:
         ),
         stat_panel(
             "Redis nåbar",
-            "1 när exportern nådde Redis vid senaste skrapningen, annars 0.",
+            "1 när publiceringstjänsten nådde Redis vid senaste skrapningen, annars 0.",
             COUNT, [Query(f"min({plain('casewatch_redis_up')})", "Redis")],
             steps=[(None, RED), (1, GREEN)], span=6, decimals=0,
             mappings={"0": ("Nere", RED), "1": ("Uppe", GREEN)},
         ),
         stat_panel(
             "Kafka nåbar",
-            "1 när Kafka svarade på exporterns senaste fråga om gruppens offsets, annars 0.",
+            "1 när Kafka svarade på publiceringstjänstens senaste fråga om gruppens offsets, annars 0.",
             COUNT, [Query(f"min({plain('casewatch_kafka_up')})", "Kafka")],
             steps=[(None, RED), (1, GREEN)], span=6, decimals=0,
             mappings={"0": ("Nere", RED), "1": ("Uppe", GREEN)},

@@ -48,6 +48,29 @@ class AuditEntry:
     def said(self) -> str:
         return SAID.get((self.action, self.outcome), f"{self.action} ({self.outcome})")
 
+    @property
+    def told(self) -> str:
+        """The log line as the board's secretary reads it: what happened, then after a comma to
+        which version. A saved draft names the version it became; a refused save says that nothing
+        was saved and which version the writer had opened ("första utkastet för månaden" rather
+        than the store's "version 0", which no one ever saw); a freeze names the revision it made
+        or kept and the draft version it was made from."""
+        version = self.version
+        if self.action.startswith("draft."):
+            if self.outcome == "saved":
+                return f"{self.said}, version {version}"
+            if version == 0:
+                return f"{self.said}, inget sparades (första utkastet för månaden)"
+            if version is not None and version > 0:
+                return f"{self.said}, inget sparades (utgick från version {version})"
+            return f"{self.said}, inget sparades"
+        if self.outcome == "new_revision":
+            made_from = f" av utkastets version {version}" if version is not None else ""
+            return f"{self.said}, revision {self.revision}{made_from}"
+        if self.outcome == "unchanged":
+            return f"{self.said}, revision {self.revision} gäller"
+        return f"{self.said}, nu version {version}" if version is not None else self.said
+
 
 class AuditLog:
     def __init__(self, root: Path) -> None:

@@ -28,13 +28,26 @@ def _table(title: str, first: str, table: list[list], columns: list[str]) -> str
             f"<tbody>{body}</tbody></table>")
 
 
+def covered(meta: dict, municipality_name: str | None = None) -> str:
+    """Whom the figures cover, in running text: ``Tyresö kommun``; with several municipalities
+    ``Nacka kommun och Tyresö kommun tillsammans``; ``kommunen`` only when a revision frozen
+    before the names were kept says nothing."""
+    from streams.municipalities import municipality_name as name_of
+
+    if municipality_name:
+        return municipality_name
+    codes = meta.get("kommuner") or ([meta["kommun"]] if meta.get("kommun") else [])
+    names = sorted(name_of(code) for code in codes)
+    if not names:
+        return "kommunen"
+    if len(names) == 1:
+        return names[0]
+    return f"{', '.join(names[:-1])} och {names[-1]} tillsammans"
+
+
 def to_html(quarter: Quarter, statistik: dict, meta: dict, municipality_name: str | None = None) -> str:
     below = statistik["undertryck_under"]
-    if municipality_name is None and meta.get("kommun"):
-        from services.snapshot.municipalities import municipality_name as name_of
-
-        municipality_name = name_of(meta["kommun"])
-    who = escape(municipality_name or "kommunen")
+    who = escape(covered(meta, municipality_name))
     revision = meta.get("revision")
     rev_text = f" Revision {revision}." if revision else ""
     return (

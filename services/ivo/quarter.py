@@ -49,6 +49,7 @@ def council_tables(report: IvoReport, below: int) -> dict:
 def source_meta(replay: Replay, source: str, municipality: str | None) -> dict:
     found = sorted({mun for mun, _case in replay.cases})
     return {"kalla": source, "kommun": municipality or (found[0] if len(found) == 1 else None),
+            "kommuner": [municipality] if municipality else found,
             "data_till_och_med": format_ts(replay.latest) if replay.latest is not None else None,
             "handelser": {"godkanda": replay.accepted, "dubbletter": replay.duplicates,
                           "avvisade": sum(replay.rejected.values())}}

@@ -18,7 +18,7 @@ def quarter_text(quarter) -> str:
 def unit_title(municipality: str, unit: str, names: dict[str, str] | None) -> str:
     """The unit as people name it: the registry's display name (``unit_names``), else
     ``Enhet <code>``; with the municipality's name, never its code."""
-    from services.snapshot.municipalities import municipality_name
+    from streams.municipalities import municipality_name
 
     name = (names or {}).get(f"{municipality}|{unit}") or f"Enhet {unit}"
     return f"{name}, {municipality_name(municipality)}"

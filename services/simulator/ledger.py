@@ -21,7 +21,7 @@ from datetime import date
 from pathlib import Path
 
 from services.snapshot.ledger import LedgerLine, write_sie
-from services.snapshot.municipalities import municipality_name
+from streams.municipalities import municipality_name
 
 from . import model as M
 from .world import unit_kind

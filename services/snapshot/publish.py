@@ -18,7 +18,7 @@ from .disclosure import Cell, Published, protect
 from .economy_table import econ_rows, economy_table
 from .figures import Month
 from .labels import CLOCK_SERIES, INTERVENTIONS_SV, PLACEMENT_TYPES_SV
-from .municipalities import municipality_name
+from streams.municipalities import municipality_name
 
 PUBLISHED_SCHEMA = "casewatch.rapport/1"
 COLOUR_WORD = {"grön": "Grön", "gul": "Gul", "röd": "Röd", None: "Ej bedömd"}

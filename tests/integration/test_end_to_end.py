@@ -145,7 +145,8 @@ def test_a_screening_past_14_days_pages_on_call_and_resolves_when_screened(live,
         assert summary.startswith("Förhandsbedömning över 14 dagar: 1 orosanmälan i e2e-1, äldsta sedan "), summary
         assert summary.endswith(date_time(deadline, now=time.time())), (summary, deadline)
         assert "1 orosanmälan har väntat mer än 14 dagar" in alert["annotations"]["description"]
-        assert "Enhet e2e-1, kommun 0999." in alert["annotations"]["description"]
+        # 0999 is no SCB code: the municipality is named by its code (a real one by its name, below)
+        assert "Enhet e2e-1, kommunkod 0999." in alert["annotations"]["description"]
         assert alert["annotations"]["runbook_url"].endswith("/dashboards/runbooks/CasewatchScreeningOverdue.md")
         print(f"\nbreach → webhook: {delivered - deadline:.1f} s "
               f"({'shipped intervals' if SHIPPED else '1 s scrape and evaluation, shipped for and routing'})")
@@ -188,6 +189,14 @@ def test_every_dashboard_panel_returns_data_from_the_real_pipeline(live, prometh
         if not prometheus_query(prom_url, concrete_expr(expr)):
             empty.append(f"{uid} / {title}: {expr}")
     assert not empty, "panels without data:\n" + "\n".join(empty)
+    # The municipality drop-down over the same Prometheus: the simulated municipality by its name,
+    # from the generated reference rules; any code outside SCB's table by "kommunkod".
+    from dashboards.grafana.common import MUNICIPALITY_CHOICES
+
+    choices = {r["metric"]["municipality"]: r["metric"]["name"]
+               for r in prometheus_query(prom_url, concrete_expr(MUNICIPALITY_CHOICES))}
+    assert choices["0138"] == "Tyresö kommun", choices
+    assert choices.get("0999", "kommunkod 0999") == "kommunkod 0999", choices  # the alert test's municipality
 
 
 def test_an_event_posted_to_the_ingest_api_moves_the_exporters_figure(kafka_bootstrap, redis_url, topic_factory,

@@ -16,14 +16,15 @@ TEMPLATES = ROOT / "dashboards" / "generated" / "templates"
 
 
 def render(tmp_path: Path, text: str, starts_at: str, status: str = "firing", ends_at: str = "0001-01-01T00:00:00Z",
-           labels: dict | None = None) -> str:
+           labels: dict | None = None, summary: str | None = None, description: str = "Beskrivning.") -> str:
     amtool = shutil.which("amtool")
     assert amtool, "amtool is not on PATH (Debian prometheus-alertmanager)"
     labels = {"alertname": "CasewatchScreeningOverdue", "severity": "page", "municipality": "0138", "unit": "bou-1",
               **(labels or {})}
     alert = {"status": status, "labels": labels, "startsAt": starts_at, "endsAt": ends_at,
-             "annotations": {"summary": "Förhandsbedömning över 14 dagar: 3 i bou-1, äldsta sedan 12 mars kl. 09.00",
-                             "description": "Beskrivning.", "runbook_url": "https://exempel.invalid/rb.md"}}
+             "annotations": {"summary": summary or "Förhandsbedömning över 14 dagar: 3 i bou-1, äldsta sedan 12 mars "
+                                                   "kl. 09.00",
+                             "description": description, "runbook_url": "https://exempel.invalid/rb.md"}}
     data = {"receiver": "casewatch-page", "status": status, "alerts": [alert], "groupLabels": {},
             "commonLabels": labels, "commonAnnotations": {}, "externalURL": "http://127.0.0.1:9093"}
     path = tmp_path / "data.json"
@@ -94,3 +95,67 @@ def test_the_legal_clocks_say_since_when_from_the_exporter():
                          ("CasewatchDecisionReportableToIVO", "enforcement")]:
         assert f'casewatch_oldest_overdue_timestamp_seconds{{job="casewatch-exporter",' in since[alert]
         assert f'clock="{clock}"' in since[alert] and "äldsta sedan" in since[alert], alert
+
+
+FIGURES = [  # (value, count, decimal, number)
+    (0, "0", "0,0", "0"),
+    (7, "7", "7,0", "7"),
+    (999, "999", "999,0", "999"),
+    (1000, "1\u00a0000", "1\u00a0000,0", "1\u00a0000"),
+    (39866, "39\u00a0866", "39\u00a0866,0", "39\u00a0866"),
+    (1234567.25, "1\u00a0234\u00a0567", "1\u00a0234\u00a0567,2", "1\u00a0234\u00a0567,25"),
+    (14.5, "14", "14,5", "14,5"),
+    (0.255, "0", "0,3", "0,255"),
+    (-2345.5, "-2\u00a0346", "-2\u00a0345,5", "-2\u00a0345,5"),
+]
+SHARES = [(0, "0\u00a0%"), (0.2, "20\u00a0%"), (0.255, "25,5\u00a0%"), (1.5, "150\u00a0%")]
+
+
+def test_alert_figures_are_written_the_swedish_way_by_prometheus_itself(tmp_path):
+    """The template fragments every alert uses, evaluated by Prometheus' own template engine
+    (promtool): digit groups and a per cent sign after a no-break space, a decimal comma, never
+    Prometheus' English ``humanize`` (``39.87k``). Go's ``%.0f`` rounds half to even."""
+    import yaml
+
+    from dashboards import alert_text
+
+    numbers = {"count": alert_text.count(), "decimal": alert_text.decimal(), "number": alert_text.number()}
+    rules = {"groups": [{"name": "figures", "rules": [
+        {"alert": "Figure", "expr": "swedish_figure", "annotations": numbers},
+        {"alert": "Share", "expr": "swedish_share", "annotations": {"percent": alert_text.percent()}}]}]}
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rules, allow_unicode=True), encoding="utf-8")
+    series = [{"series": f'swedish_figure{{n="{i}"}}', "values": f"{value}x3"} for i, (value, *_) in enumerate(FIGURES)]
+    series += [{"series": f'swedish_share{{n="{i}"}}', "values": f"{value}x3"} for i, (value, _) in enumerate(SHARES)]
+    tests = {"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": [{
+        "interval": "1m", "input_series": series,
+        "alert_rule_test": [
+            {"eval_time": "1m", "alertname": "Figure", "exp_alerts": [
+                {"exp_labels": {"n": str(i)}, "exp_annotations": {"count": count, "decimal": decimal, "number": number}}
+                for i, (_value, count, decimal, number) in enumerate(FIGURES)]},
+            {"eval_time": "1m", "alertname": "Share", "exp_alerts": [
+                {"exp_labels": {"n": str(i)}, "exp_annotations": {"percent": percent}}
+                for i, (_value, percent) in enumerate(SHARES)]}]}]}
+    (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests, allow_unicode=True), encoding="utf-8")
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is missing (Debian package 'prometheus')"
+    result = subprocess.run([promtool, "test", "rules", "tests.yaml"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_notification_carries_the_municipality_name_and_swedish_figures(tmp_path):
+    """What promtool proves the rules write reaches the e-mail unchanged (amtool's own render):
+    the no-break spaces survive, and the municipality is named."""
+    import yaml
+
+    rules = yaml.safe_load((ROOT / "dashboards" / "generated" / "rules" / "alerts.yaml").read_text(encoding="utf-8"))
+    stalled = next(r for g in rules["groups"] for r in g["rules"] if r["alert"] == "CasewatchConsumerStalled")
+    assert "humanize " not in stalled["annotations"]["summary"]
+    text = render(tmp_path, '{{ template "casewatch.email.text" . }}', "2026-11-28T21:47:32Z",
+                  summary="casewatch har stannat: 39\u00a0866 händelser väntar",
+                  description="3 orosanmälningar har väntat.\nEnhet Barn och unga, mottagning, Tyresö kommun.")
+    assert "casewatch har stannat: 39\u00a0866 händelser väntar" in text
+    assert "Enhet Barn och unga, mottagning, Tyresö kommun." in text
+    html = render(tmp_path, '{{ template "casewatch.email.html" . }}', "2026-11-28T21:47:32Z",
+                  summary="casewatch har stannat: 39\u00a0866 händelser väntar")
+    assert "39\u00a0866 händelser väntar" in html

@@ -19,7 +19,8 @@ from streams.thresholds import load_thresholds
 from dashboards.grafana import all_panel_queries, build_all, concrete_expr, file_name
 from dashboards.grafana.build import COMPOSE_PROMETHEUS_FILE, GENERATED_DIR, write_all
 from services.commands.dashboards import app as dashboards_app
-from dashboards.grafana.common import DATASOURCE_UID, FOLDER_TITLE, FOLDER_UID, UNIT_CHOICE_REGEX, UNIT_CHOICES
+from dashboards.grafana.common import (DATASOURCE_UID, FOLDER_TITLE, FOLDER_UID, MUNICIPALITY_CHOICE_REGEX,
+                                      MUNICIPALITY_CHOICES, UNIT_CHOICE_REGEX, UNIT_CHOICES)
 from dashboards.grafana.push import PushError, push_dashboards
 
 REPO = Path(__file__).resolve().parents[3]
@@ -104,7 +105,11 @@ def test_unit_dashboards_have_municipality_and_unit_variables(dashboards):
             continue
         assert names == ["datasource", "municipality", "unit"]
         variables = {v["name"]: v for v in dashboard["templating"]["list"]}
-        assert variables["municipality"]["query"] == "label_values(casewatch_investigations_open, municipality)"
+        # The municipality drop-down names municipalities (SCB's table), selecting by code, over the
+        # municipalities with figures (it was label_values(casewatch_investigations_open, municipality)).
+        assert variables["municipality"]["query"] == f"query_result({MUNICIPALITY_CHOICES})"
+        assert "casewatch_investigations_open" in variables["municipality"]["query"]
+        assert variables["municipality"]["regex"] == MUNICIPALITY_CHOICE_REGEX
         # The unit drop-down names units as the registry does (issue 19), selecting by code.
         assert variables["unit"]["query"] == f"query_result({UNIT_CHOICES})"
         assert "casewatch_investigations_open{" in variables["unit"]["query"]
@@ -446,9 +451,15 @@ def test_cli_build_writes_the_files(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(file_name(uid) for uid in EXPECTED_DASHBOARDS)
 
 
-def _grafana_option(line: str) -> tuple[str, str]:
+def _promtool_passes(promtool: str, path: Path, tests: dict) -> None:
+    path.write_text(yaml.safe_dump(tests, allow_unicode=True), encoding="utf-8")
+    result = subprocess.run([promtool, "test", "rules", str(path)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _grafana_option(line: str, regex: str = UNIT_CHOICE_REGEX) -> tuple[str, str]:
     """(text, value) Grafana takes from a query_result line with the variable's regex."""
-    pattern = re.compile(UNIT_CHOICE_REGEX.strip("/").replace("(?<", "(?P<"))
+    pattern = re.compile(regex.strip("/").replace("(?<", "(?P<"))
     found = pattern.search(line)
     assert found, line
     return found["text"], found["value"]
@@ -476,10 +487,35 @@ def test_the_unit_drop_down_shows_display_names_and_selects_by_code(tmp_path):
             "exp_samples": [
                 {"labels": '{municipality="0138",unit="bou-1",name="Barn och unga, mottagning"}', "value": 1},
                 {"labels": '{municipality="0138",unit="bou-2",name="bou-2"}', "value": 7}]}]}]}
-    path = tmp_path / "unit-choices.yaml"
-    path.write_text(yaml.safe_dump(tests, allow_unicode=True), encoding="utf-8")
-    result = subprocess.run([promtool, "test", "rules", str(path)], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stdout + result.stderr
+    _promtool_passes(promtool, tmp_path / "unit-choices.yaml", tests)
     assert _grafana_option('{municipality="0138",name="Barn och unga, mottagning",unit="bou-1"} 1 1700000000000') \
         == ("Barn och unga, mottagning", "bou-1")
     assert _grafana_option('{municipality="0138",name="bou-2",unit="bou-2"} 7 1700000000000') == ("bou-2", "bou-2")
+
+
+def test_the_municipality_drop_down_shows_names_and_selects_by_code(tmp_path):
+    """Prometheus' own engine (promtool) evaluates the drop-down's query over the generated
+    reference rules (rules/reference.yaml): a municipality with figures is listed by its name, one
+    outside SCB's table by "kommunkod", one without figures not at all; the regex turns each
+    result line into the option shown and the code selected."""
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is missing (Debian package 'prometheus')"
+    tests = {"rule_files": [str(REPO / "dashboards" / "generated" / "rules" / "reference.yaml")],
+             "evaluation_interval": "1m", "tests": [{
+                 "interval": "1m",
+                 "input_series": [
+                     {"series": 'casewatch_investigations_open{job="casewatch-exporter",municipality="0138",unit="bou-1"}',
+                      "values": "4x5"},
+                     {"series": 'casewatch_investigations_open{job="casewatch-exporter",municipality="0980",unit="bou-1"}',
+                      "values": "2x5"},
+                     {"series": 'casewatch_investigations_open{job="casewatch-exporter",municipality="9999",unit="x-1"}',
+                      "values": "1x5"}],
+                 "promql_expr_test": [{
+                     "expr": concrete_expr(MUNICIPALITY_CHOICES), "eval_time": "3m",
+                     "exp_samples": [
+                         {"labels": '{municipality="0138",name="Tyresö kommun"}', "value": 1},
+                         {"labels": '{municipality="0980",name="Region Gotland"}', "value": 1},
+                         {"labels": '{municipality="9999",name="kommunkod 9999"}', "value": 1}]}]}]}
+    _promtool_passes(promtool, tmp_path / "municipality-choices.yaml", tests)
+    line = '{municipality="0138", name="Tyresö kommun"} 1 1700000000000'
+    assert _grafana_option(line, MUNICIPALITY_CHOICE_REGEX) == ("Tyresö kommun", "0138")

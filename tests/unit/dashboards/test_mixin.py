@@ -50,7 +50,8 @@ def test_committed_files_are_up_to_date(tmp_path):
 
 @pytest.mark.slow
 def test_promtool_check_rules():
-    run(tool("promtool"), "check", "rules", str(GEN / "rules" / "recording.yaml"), str(GEN / "rules" / "alerts.yaml"))
+    run(tool("promtool"), "check", "rules", str(GEN / "rules" / "recording.yaml"), str(GEN / "rules" / "alerts.yaml"),
+        str(GEN / "rules" / "reference.yaml"))
 
 
 @pytest.mark.slow
@@ -102,7 +103,7 @@ def test_pipeline_alerts_are_labelled_and_unit_alerts_keep_their_labels():
 def test_promtool_check_config(tmp_path):
     run(tool("promtool"), "check", "config", str(GEN / "prometheus.yml"))
     (tmp_path / "rules").mkdir()
-    for f in ("recording.yaml", "alerts.yaml"):
+    for f in ("recording.yaml", "alerts.yaml", "reference.yaml"):
         shutil.copy(GEN / "rules" / f, tmp_path / "rules" / f)
     text = render_prometheus_config(["127.0.0.1:19464"], ["127.0.0.1:19093"], ["rules/recording.yaml", "rules/alerts.yaml"],
                                     scrape_interval="1s", evaluation_interval="1s")

@@ -197,3 +197,42 @@ def test_autosave_needs_a_writer_and_the_csrf_token(tmp_path):
     token = reader.get("/manad/2024-03/logg").text.split('name="csrf_token" value="')[1].split('"')[0]
     assert reader.post("/manad/2024-03/autospara", data={"csrf_token": token, "version": "0"}).status_code == 403
     assert not (tmp_path / "data" / "2024-03" / "draft.json").exists()
+
+
+def _entry(action: str, outcome: str, version: int | None = None, revision: int | None = None) -> AuditEntry:
+    return AuditEntry(at="2024-04-02T10:00:00+02:00", actor="anna", action=action, outcome=outcome,
+                      client="10.1.2.3", request_id="r", month="2024-03", version=version, revision=revision)
+
+
+@pytest.mark.parametrize("entry, told", [
+    # a refused first save: the store's "version 0" is nothing anyone saw
+    (_entry("draft.save", "invalid", 0), "sparande avvisat: ofullständig bedömning, inget sparades "
+                                         "(första utkastet för månaden)"),
+    (_entry("draft.save", "invalid", 2), "sparande avvisat: ofullständig bedömning, inget sparades "
+                                         "(utgick från version 2)"),
+    (_entry("draft.save", "invalid", -1), "sparande avvisat: ofullständig bedömning, inget sparades"),
+    (_entry("draft.save", "stale", 0), "sparande avvisat: någon annan hade sparat, inget sparades "
+                                       "(första utkastet för månaden)"),
+    (_entry("draft.save", "saved", 1), "sparade utkastet, version 1"),
+    (_entry("draft.autosave", "saved", 4), "sparade utkastet automatiskt, version 4"),
+    (_entry("report.freeze", "new_revision", 3, 2), "frös rapporten, revision 2 av utkastets version 3"),
+    (_entry("report.freeze", "unchanged", 3, 2), "frysning utan ändring: ingen ny revision, revision 2 gäller"),
+    (_entry("report.freeze", "stale", 4), "frysning avvisad: utkastet hade ändrats, nu version 4"),
+])
+def test_the_log_says_what_happened_in_the_secretarys_words(entry, told):
+    assert entry.told == told
+    assert entry.told.split(",")[0] == entry.said  # what happened first, as the browser test reads it
+
+
+def test_the_log_page_never_shows_version_0_for_a_refused_first_save(tmp_path):
+    """The board editor's log page for a month whose first save was refused (a colour without a
+    reason) and whose second was saved: words, not the store's version numbers."""
+    app = _app(tmp_path)
+    AuditLog(tmp_path / "data").append(_entry("draft.save", "invalid", 0))
+    AuditLog(tmp_path / "data").append(_entry("draft.save", "saved", 1))
+    client = TestClient(app, base_url="https://testserver")
+    token = client.get("/logga-in").text.split('name="csrf_token" value="')[1].split('"')[0]
+    client.post("/logga-in", data={"csrf_token": token, "anvandare": "anna", "losenord": "anna-lösen"})
+    page = client.get("/manad/2024-03/logg").text
+    assert "version 0" not in page
+    assert "inget sparades (första utkastet för månaden)" in page and "sparade utkastet, version 1" in page

@@ -116,3 +116,28 @@ def test_pages_name_units_municipality_and_quarter_in_swedish(tmp_path, monkeypa
     council = (rev1 / "statistik-kf.html").read_text(encoding="utf-8")
     assert "för Tyresö kommun." in council and "tredje kvartalet 2024" in council
     assert "0138" not in council and "2024-Q3" not in council
+
+
+def test_a_council_page_over_several_municipalities_names_each_of_them(tmp_path):
+    """One event log with two municipalities and no --municipality: the statistics cover both, and
+    the page says so by name instead of "kommunen"; with --municipality it names that one."""
+    other = [{**e, "municipality": "0182", "event_id": f"nacka-{e['event_id']}"} for e in EVENTS]
+    events = _write(tmp_path / "e.jsonl", [*EVENTS, *other])
+    out = tmp_path / "ivo"
+    _run("--quarter", "2024-Q3", "--events", events, "--out", out, "--no-pdf")
+    council = (out / "2024-Q3" / "rev-1" / "statistik-kf.html").read_text(encoding="utf-8")
+    assert "för Nacka kommun och Tyresö kommun tillsammans." in council
+    assert "kommunen" not in council and "0182" not in council and "0138" not in council
+    _run("--quarter", "2024-Q3", "--events", events, "--out", tmp_path / "one", "--no-pdf", "--municipality", "0182")
+    council = (tmp_path / "one" / "2024-Q3" / "rev-1" / "statistik-kf.html").read_text(encoding="utf-8")
+    assert "för Nacka kommun." in council and "Tyresö" not in council
+
+
+def test_whom_the_council_page_covers():
+    from services.ivo.council import covered
+
+    assert covered({"kommun": "0138", "kommuner": ["0138"]}) == "Tyresö kommun"
+    assert covered({"kommuner": ["0980", "0182", "0138"]}) == "Nacka kommun, Region Gotland och Tyresö kommun tillsammans"
+    assert covered({"kommun": "0182"}) == "Nacka kommun"  # a revision frozen before "kommuner" was kept
+    assert covered({}) == "kommunen"
+    assert covered({"kommuner": ["0138", "0182"]}, "Tyresö kommun") == "Tyresö kommun"

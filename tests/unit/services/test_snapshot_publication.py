@@ -17,7 +17,7 @@ from services.snapshot.config import load_config
 from services.snapshot.disclosure import PRIMARY, SECONDARY, protection_width
 from services.snapshot.figures import Month, load_replay
 from services.snapshot.ledger import LedgerLine, parse_sie, read_ledger, sie_lines, write_sie
-from services.snapshot.municipalities import municipalities, municipality_name
+from streams.municipalities import municipalities, municipality_name
 from services.snapshot.publish import publish, report_cells, suppressed
 from services.snapshot.render_html import cell_text, render
 from services.snapshot.render_pdf import render_pdf

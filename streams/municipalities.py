@@ -1,4 +1,7 @@
-"""Sweden's 290 municipalities by SCB's four-digit code (kommunkod), from ``data/kommuner.csv``."""
+"""Sweden's 290 municipalities by SCB's four-digit code (kommunkod), from ``data/kommuner.csv``.
+
+Reference data, so it lives on the ground floor: the board report, the IVO pages and the
+simulator (``services/``) and the alert and dashboard generators (``dashboards/``) read the one table."""
 from __future__ import annotations
 
 import csv
