@@ -15,7 +15,7 @@ Redis write never happened, and the redelivered copy (a duplicate by then) re-se
 from __future__ import annotations
 
 from collections import Counter
-from typing import Callable, Iterator, Optional
+from typing import Callable, Iterator, Optional, Protocol
 
 import zlib
 
@@ -93,11 +93,18 @@ class CaseState:
 Loader = Callable[[bytes], Optional[bytes]]
 
 
+class StateSource(Protocol):
+    """Where a batch finds decoded states before it reads the table (:class:`streams.case_cache.CaseCache`)."""
+
+    def take(self, key: bytes) -> Optional[CaseState]: ...
+
+
 class Batch:
     """The outcome of one batch of messages, and the cases it touched (in first-touch order)."""
 
-    def __init__(self, load: Loader) -> None:
+    def __init__(self, load: Loader, cache: Optional[StateSource] = None) -> None:
         self._load = load
+        self._cache = cache
         self.cases: dict[bytes, CaseState] = {}
         self.accepted = 0
         self.duplicates = 0
@@ -109,9 +116,11 @@ class Batch:
         key = table_key(event.municipality, event.case_id)
         case = self.cases.get(key)
         if case is None:
-            raw = self._load(key)
-            case = (CaseState(event.municipality, event.case_id) if raw is None
-                    else CaseState.from_bytes(event.municipality, event.case_id, raw))
+            case = self._cache.take(key) if self._cache is not None else None
+            if case is None:
+                raw = self._load(key)
+                case = (CaseState(event.municipality, event.case_id) if raw is None
+                        else CaseState.from_bytes(event.municipality, event.case_id, raw))
             self.cases[key] = case
         if not case.add(event):
             self.duplicates += 1
