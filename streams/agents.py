@@ -68,6 +68,7 @@ log = logging.getLogger("casewatch.worker")
 TABLE_NAME = "cases"
 WORKER_SOURCE = "casewatch-worker"  # the dead letters' ``source`` header
 FAILURE_LOG_EVERY = 30.0  # seconds: at most one ERROR with a traceback per outage
+LAG_EVERY = 1.0  # seconds: how often a batch refreshes this worker's consumer lag in Redis
 set_current, reset_current = _current_event.set, _current_event.reset  # see streams.changelog.as_current
 
 
@@ -126,6 +127,7 @@ class CaseWorker(Housekeeping):
         self._projected: set[int] = set()  # partitions re-projected since they were assigned
         self._lost: set[int] = set()  # partitions a fenced write showed another worker holds
         self._sequence = 0
+        self._lag_at = -LAG_EVERY
         self.fenced_batches = 0
         self.failed_batches = 0
         self._last_failure_log = -FAILURE_LOG_EVERY
@@ -188,6 +190,16 @@ class CaseWorker(Housekeeping):
                 self._generations.pop(tp.partition, None)
                 self._projected.discard(tp.partition)
                 self._marks.pop(tp.partition, None)
+
+    async def _batch_lag(self) -> Optional[int]:
+        """The consumer lag for a batch's health, at most every :data:`LAG_EVERY` seconds (None
+        in between: the stored lag stays). Asking the consumer's thread for positions costs two
+        thread hops per partition, as much as a hundred events' folds at small batches."""
+        now = time.monotonic()
+        if now - self._lag_at < LAG_EVERY:
+            return None
+        self._lag_at = now
+        return await self.consumer_lag()
 
     def _steady(self) -> bool:
         """No rebalance and no table recovery under way: the table holds what this worker wrote."""
@@ -279,7 +291,7 @@ class CaseWorker(Housekeeping):
         marks = {p: f"{fences[p]}:{self.worker_id}:{self._sequence}" for p in partitions}
         cases = [CaseWrite(c.municipality, c.case_id, c.facts_json(), len(c)) for c in batch.cases.values()]
         health = PipelineHealth(self.worker_id, batch.outcomes(), dict(batch.rejected), batch.newest_ts,
-                                await self.consumer_lag(), offsets, tuple(tallies))
+                                await self._batch_lag(), offsets, tuple(tallies))
         previous = {p: self._marks[p] for p in partitions if p in self._marks}
         written = await self._redis(self.store.write_fenced, cases, health, fences, marks, False, previous)
         if written.lost:
