@@ -52,6 +52,7 @@ from streams.core.timeutil import STOCKHOLM  # noqa: E402
 from streams.projection import RedisProjection  # noqa: E402
 
 END = datetime(2024, 11, 28, 14, tzinfo=STOCKHOLM)
+PROGRESS_EVERY = 60.0  # seconds between progress lines
 
 
 def simulated(n: int) -> list[bytes]:
@@ -82,9 +83,14 @@ def rebuild(stack: dict, tag: str, n: int, partitions: int, workers: int, tmp: P
             env.update({"CASEWATCH_PARTITIONS": str(partitions), "CASEWATCH_CONSUMER_GROUP": group})
             procs.append(WorkerProcess(env, tmp / f"worker-{group}-{i}.log", "rocksdb", 0.1))
         deadline = time.monotonic() + 4 * 3600
+        next_report = time.perf_counter() + PROGRESS_EVERY
         while True:
             done = processed(store)
             now = time.perf_counter()
+            if now >= next_report:  # a run stopped early still leaves a measured rate behind
+                next_report = now + PROGRESS_EVERY
+                print(f"  {workers} worker(s): {done:,} events after {now - started:.0f} s "
+                      f"({done / (now - started):,.0f}/s so far); load {load()}", flush=True)
             if first_t is None and done > 0:
                 first_t = now
             if half_t is None and done >= n // 2:

@@ -4,7 +4,8 @@ Per batch of messages (``stream.take_events``, up to ``batch_max`` or ``batch_wi
 
 1. each message is validated; a rejection is counted and sent to the dead-letter topic,
    redacted, with its reason in the headers; an accepted event joins its case's event set
-   (:class:`streams.case_state.Batch`: one table read per case per batch);
+   (:class:`streams.case_state.Batch`: one table read per case per batch, none for a case
+   this worker wrote recently: :class:`streams.case_cache.CaseCache` keeps its decoded state);
 2. every touched case is written back to the table once: the local store, and one changelog
    record per case sent straight through the producer (not awaited one by one);
 3. the folded facts of every touched case and the pipeline-health counters go to Redis in one
@@ -40,10 +41,12 @@ import logging
 import os
 import socket
 import time
+import weakref
 from typing import Any, Awaitable, Callable, Optional
 
 import faust
 import redis
+from faust.streams import _current_event
 from faust.types import TP, EventT, RecordMetadata
 
 from kafka.errors import KafkaError
@@ -54,6 +57,7 @@ from streams.projection_fencing import CaseWrite
 from streams.contract.validate import Rejection, validate_line
 from streams.offset_keeper import OffsetKeeper
 from streams.retry import until_it_answers
+from streams.case_cache import DEFAULT_MAX_EVENTS, CaseCache
 from streams.case_state import Batch, too_large
 from streams.changelog import as_current, contiguous_end
 from streams.worker_housekeeping import Housekeeping
@@ -64,6 +68,8 @@ log = logging.getLogger("casewatch.worker")
 TABLE_NAME = "cases"
 WORKER_SOURCE = "casewatch-worker"  # the dead letters' ``source`` header
 FAILURE_LOG_EVERY = 30.0  # seconds: at most one ERROR with a traceback per outage
+LAG_EVERY = 1.0  # seconds: how often a batch refreshes this worker's consumer lag in Redis
+set_current, reset_current = _current_event.set, _current_event.reset  # see streams.changelog.as_current
 
 
 def _poison_errors() -> tuple[type[BaseException], ...]:
@@ -95,7 +101,7 @@ class CaseWorker(Housekeeping):
 
     def __init__(self, app: faust.App, settings: Settings, store: Projection, *,
                  batch_max: int = 1000, batch_within: float = 0.1,
-                 housekeeping_every: float = 2.0) -> None:
+                 housekeeping_every: float = 2.0, cached_events: int = DEFAULT_MAX_EVENTS) -> None:
         self.app = app
         self.settings = settings
         self.store = store
@@ -111,6 +117,8 @@ class CaseWorker(Housekeeping):
         self.table = app.Table(TABLE_NAME, key_type=bytes, value_type=bytes, partitions=settings.partitions,
                                help="per-case event sets")
         self._lock: Optional[asyncio.Lock] = None
+        # decoded states of recently written cases (streams/case_cache.py): what the table holds
+        self.cache = CaseCache(cached_events)
         self.offsets = OffsetKeeper(app, settings)
         self.worker_id = f"{socket.gethostname()}-{os.getpid()}"
         self._verified = False
@@ -119,6 +127,7 @@ class CaseWorker(Housekeeping):
         self._projected: set[int] = set()  # partitions re-projected since they were assigned
         self._lost: set[int] = set()  # partitions a fenced write showed another worker holds
         self._sequence = 0
+        self._lag_at = -LAG_EVERY
         self.fenced_batches = 0
         self.failed_batches = 0
         self._last_failure_log = -FAILURE_LOG_EVERY
@@ -145,8 +154,10 @@ class CaseWorker(Housekeeping):
                     await self.process_batch(events)
                 except asyncio.CancelledError:
                     self.offsets.forget_all()
+                    self.cache.clear()
                     raise
                 except Exception:  # noqa: BLE001 - never a stall: read again from the commits
+                    self.cache.clear()
                     self.failed_batches += 1
                     now = time.monotonic()
                     if now - self._last_failure_log >= FAILURE_LOG_EVERY:
@@ -163,6 +174,7 @@ class CaseWorker(Housekeeping):
             return -1
 
     async def _on_assigned(self, app: faust.App, assigned: set[TP], **_: Any) -> None:
+        self.cache.clear()  # the table's partitions are recovered from the changelog next
         generation = self._group_generation()
         for tp in assigned:
             if tp.topic == self.settings.case_topic:
@@ -172,11 +184,27 @@ class CaseWorker(Housekeeping):
                 self._marks.pop(tp.partition, None)
 
     async def _on_revoked(self, app: faust.App, revoked: set[TP], **_: Any) -> None:
+        self.cache.clear()
         for tp in revoked:
             if tp.topic == self.settings.case_topic:
                 self._generations.pop(tp.partition, None)
                 self._projected.discard(tp.partition)
                 self._marks.pop(tp.partition, None)
+
+    async def _batch_lag(self) -> Optional[int]:
+        """The consumer lag for a batch's health, at most every :data:`LAG_EVERY` seconds (None
+        in between: the stored lag stays). Asking the consumer's thread for positions costs two
+        thread hops per partition, as much as a hundred events' folds at small batches."""
+        now = time.monotonic()
+        if now - self._lag_at < LAG_EVERY:
+            return None
+        self._lag_at = now
+        return await self.consumer_lag()
+
+    def _steady(self) -> bool:
+        """No rebalance and no table recovery under way: the table holds what this worker wrote."""
+        app = self.app
+        return app.tables.recovery.completed.is_set() and not app.rebalancing and not app.in_recovery
 
     def _generation_of(self, partition: int) -> int:
         generation = self._generations.get(partition)
@@ -188,9 +216,6 @@ class CaseWorker(Housekeeping):
         await self.offsets.close()
         with contextlib.suppress(redis.RedisError):
             self.store.forget_worker(self.worker_id)
-
-    def _load(self, key: bytes) -> Optional[bytes]:
-        return self.table.data.get(key)
 
     async def _redis(self, call: Callable[..., Any], *args: Any) -> Any:
         """``call(*args)``, retried until Redis answers: the batch is not committed meanwhile,
@@ -215,7 +240,19 @@ class CaseWorker(Housekeeping):
             self._verified = True
         assignment = self.app.consumer.assignment()
         await self.offsets.prepare({e.message.tp for e in events if e.message.tp in assignment})
-        batch = Batch(self._load)
+        # The cache only in a steady state: a batch that runs while a rebalance or the table's
+        # recovery is under way reads the table, and nothing it read is kept.
+        cache = self.cache if self._steady() else None
+        if cache is None:
+            self.cache.clear()
+        cache_generation = self.cache.generation
+        reading: Optional[EventT] = None  # whose case a table read is for: it reads that partition
+
+        def load(key: bytes) -> Optional[bytes]:  # only for cases not in the cache
+            with as_current(reading):
+                return self.table.data.get(key)
+
+        batch = Batch(load, cache)
         last_event: dict[bytes, EventT] = {}
         partitions: set[int] = set()
         letters: list[DeadLetter] = []
@@ -236,8 +273,8 @@ class CaseWorker(Housekeeping):
                 # would be folded in two places and each fold would overwrite the other.
                 outcome = Rejection(MISROUTED)
             if type(outcome) is not Rejection:
-                with as_current(event):
-                    key, new = batch.add(outcome)
+                reading = event
+                key, new = batch.add(outcome)
                 last_event[key] = event
                 if new is not None:
                     if not new:
@@ -256,7 +293,7 @@ class CaseWorker(Housekeeping):
         marks = {p: f"{fences[p]}:{self.worker_id}:{self._sequence}" for p in partitions}
         cases = [CaseWrite(c.municipality, c.case_id, c.facts_json(), len(c)) for c in batch.cases.values()]
         health = PipelineHealth(self.worker_id, batch.outcomes(), dict(batch.rejected), batch.newest_ts,
-                                await self.consumer_lag(), offsets, tuple(tallies))
+                                await self._batch_lag(), offsets, tuple(tallies))
         previous = {p: self._marks[p] for p in partitions if p in self._marks}
         written = await self._redis(self.store.write_fenced, cases, health, fences, marks, False, previous)
         if written.lost:
@@ -265,6 +302,7 @@ class CaseWorker(Housekeeping):
                         "past its session; its batch is dropped and its offsets forgotten",
                         sorted(written.lost))
             self.offsets.forget_all()
+            self.cache.clear()
             # Lost until the group assigns them again (on_partitions_assigned): the consumer may
             # rejoin with a newer generation before the rebalance and its recovery are done,
             # and its buffered messages must not pass the fence with that generation.
@@ -279,11 +317,15 @@ class CaseWorker(Housekeeping):
         # and awaited below, before the batch is acked.
         changelog_topic = self.table.changelog_topic.get_topic_name()
         changelog: list[Awaitable[RecordMetadata]] = []
+        data = self.table.data
         for key, case in batch.cases.items():
             event = last_event[key]
             value = case.to_bytes()
-            with as_current(event):
-                self.table.data[key] = value
+            token = set_current(weakref.ref(event))  # as_current, inline: one per case adds up
+            try:
+                data[key] = value
+            finally:
+                reset_current(token)
             changelog.append(await producer.send(changelog_topic, key, value, event.message.partition,
                                                  None, None))
         await self._await_dead_letters(deliveries)
@@ -296,6 +338,8 @@ class CaseWorker(Housekeeping):
             if persisted is not None:
                 # what Faust's changelog callback does per record: the store's recovery starts here
                 self.table.data.set_persisted_offset(tp, persisted)
+        if cache is not None:
+            cache.put_all(batch.cases.items(), cache_generation)
         self.offsets.commit_soon()
 
     async def _await_dead_letters(self, deliveries: list[tuple[DeadLetter, Awaitable[RecordMetadata]]]) -> None:

@@ -27,7 +27,7 @@ from array import array
 from math import copysign
 from collections import Counter
 from struct import Struct
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional, Protocol
 
 import zlib
 
@@ -273,11 +273,18 @@ def too_large() -> Rejection:
     return Rejection(CASE_TOO_LARGE)
 
 
+class StateSource(Protocol):
+    """Where a batch finds decoded states before it reads the table (:class:`streams.case_cache.CaseCache`)."""
+
+    def take(self, key: bytes) -> Optional[CaseState]: ...
+
+
 class Batch:
     """The outcome of one batch of messages, and the cases it touched (in first-touch order)."""
 
-    def __init__(self, load: Loader) -> None:
+    def __init__(self, load: Loader, cache: Optional[StateSource] = None) -> None:
         self._load = load
+        self._cache = cache
         self.cases: dict[bytes, CaseState] = {}
         self.accepted = 0
         self.duplicates = 0
@@ -291,9 +298,11 @@ class Batch:
         key = table_key(event.municipality, event.case_id)
         case = self.cases.get(key)
         if case is None:
-            raw = self._load(key)
-            case = (CaseState(event.municipality, event.case_id) if raw is None
-                    else CaseState.from_bytes(event.municipality, event.case_id, raw))
+            case = self._cache.take(key) if self._cache is not None else None
+            if case is None:
+                raw = self._load(key)
+                case = (CaseState(event.municipality, event.case_id) if raw is None
+                        else CaseState.from_bytes(event.municipality, event.case_id, raw))
             self.cases[key] = case
         added = case.add(event)
         if added is None:

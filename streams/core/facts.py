@@ -312,15 +312,23 @@ _ITEM_TYPES = (ReportItem, InvestigationItem, DecisionItem, PlacementItem, Appli
                CaseTransfer, UnitNamed)
 
 
-def _plain(value: object) -> object:
-    """Named tuples as plain lists: orjson serialises tuples, not their subclasses."""
+def _as_list(value: object) -> list:
+    """Named tuples as plain lists: orjson serialises tuples, not their subclasses, and asks this
+    for each one it meets (in C: no Python walk over every value, ~20 % of the worker's fold)."""
     if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    return value
+        return list(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 def facts_to_json(facts: CaseFacts) -> bytes:
-    return orjson.dumps(_plain(facts))
+    return orjson.dumps(facts, default=_as_list)
+
+
+def _plain(value: object) -> object:
+    """Named tuples as plain lists, all the way down (a Python walk: for :func:`plain_facts`)."""
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def plain_facts(facts: CaseFacts) -> list:

@@ -187,3 +187,23 @@ def test_dead_letter_keeps_clean_input_as_it_came():
     empty = dead_letter_record(None, Rejection("invalid_json"), source="casewatch-worker")
     assert (empty.value, empty.key) == (b"", None)
     assert redact_bytes(b"case 12345678") == b"case 12345678"
+
+
+def _plain(value: object) -> object:
+    return [_plain(v) for v in value] if isinstance(value, tuple) else value
+
+
+def test_facts_json_is_every_named_tuple_as_a_plain_list():
+    """The projection's bytes: the same as a walk turning every tuple into a list (the encoding
+    facts_to_json used before it let orjson call back per named tuple)."""
+    spec = SimulationSpec(municipalities=2, population=8000, months=3, seed=19,
+                          end=datetime(2024, 5, 20, tzinfo=STOCKHOLM))
+    replay = Replay()
+    replay.add_lines(simulate(spec))
+    facts = list(replay.facts())
+    assert len(facts) > 100
+    for f in facts:
+        assert facts_to_json(f) == orjson.dumps(_plain(f))
+        assert facts_from_json(facts_to_json(f)) == f
+    with pytest.raises(TypeError):
+        facts_to_json(("0138", {1, 2}))
