@@ -228,7 +228,7 @@ class KpiCollector:
             for unit, s in found.units.items():
                 name = self.display_names(municipality, unit) if self.display_names else None
                 fresh = s.samples is not None and name == s.name
-                now = Computed(s.samples, s.computed_at, s.valid_until, thresholds, s.name) if fresh else None
+                now = Computed(s.samples, s.computed_at, s.valid_until, thresholds, s.name, s.text) if fresh else None
                 units[unit] = Unit(None, s.earliest, now=now, name=s.name)
             self._cache[municipality] = Municipality(found.version, found.cases, units, None)
         if saved:
@@ -402,7 +402,8 @@ class KpiCollector:
             cached = self._cache.get(municipality)
             if cached is None:
                 continue
-            units = {u: SavedUnit(e.earliest, e.now.computed_at, e.now.valid_until, e.name, e.now.samples)
+            # with the lines the exposition renders anyway, so that a restart need not
+            units = {u: SavedUnit(e.earliest, e.now.computed_at, e.now.valid_until, e.name, e.now.samples, e.now.lines())
                         if e.now is not None and e.now.thresholds is thresholds
                         else SavedUnit(e.earliest, 0.0, -math.inf, e.name, None)
                      for u, e in cached.units.items()}
