@@ -4,19 +4,21 @@ A *facts source* is the read side of :class:`streams.projection.Projection`:
 ``municipalities()``, ``versions(municipalities)``, ``read_facts_raw(municipality)`` and
 ``pipeline_stats()`` (the Redis projection the worker writes, or the in-memory one).
 
-Each scrape asks the source for the municipalities and their version counters, re-reads and
-re-groups only the municipalities whose version changed since the last scrape (re-parsing only
-the cases whose stored bytes changed), and computes
+Each scrape asks the source for the municipalities and their version counters, re-reads only
+the municipalities whose version changed since the last scrape (re-parsing only the cases whose
+stored bytes changed, recomputing only the units those cases name), and computes
 every unit's KPIs with the core (:func:`streams.core.kpis.unit_kpis`) at ``as_of`` = the clock's
 now, over the contract's default period (month to date). The figures are therefore exactly what
 ``casewatch replay`` gives for the same events at the same instant. Time-dependent figures are
 recomputed exactly when they can have changed: a unit's samples are reused until the first
 instant at which one of its figures can change (:func:`streams.core.kpis.change_instants`),
 local midnight (month to date moves) or a new thresholds file, whichever comes first; at
-national scale only a few units of the 2,900 change between two scrapes.
+national scale only a few units of the 2,900 change between two scrapes, and
+:meth:`KpiCollector.prepare` (a thread of the exporter) computes those ahead of their instant,
+so that the scrape only swaps them in (units.py).
 
-:meth:`KpiCollector.exposition` writes the text format itself from each unit's cached lines
-(what ``generate_latest`` would write, without formatting 170,000 samples on every scrape);
+:meth:`KpiCollector.exposition` writes the text format itself from each municipality's cached
+lines (what ``generate_latest`` would write, without formatting 170,000 samples on every scrape);
 :meth:`KpiCollector.collect` serves registries (the demo, tests, OpenMetrics) from the same
 cached samples.
 
@@ -33,22 +35,22 @@ import logging
 import math
 import threading
 import time
-from pathlib import Path
 from typing import Callable, Collection, Hashable, Iterable, Iterator, Protocol
 
 import redis
 from prometheus_client import generate_latest
 from prometheus_client.core import Metric
 
-from streams.thresholds import Thresholds, ThresholdsError, load_thresholds
+from streams.thresholds import Thresholds, load_thresholds
 from streams.core.clocks import DEFAULT_CLOCKS, Clocks
 from streams.projection import PipelineStats
-from streams.core.facts import CaseFacts, facts_from_json
+from streams.core.facts import facts_from_json
 from streams.core.kpis import earliest_item, group_by_unit
 
 from .metrics import UNIT_FAMILIES, Scrape
 from .snapshot import SavedUnit, SnapshotStore, encode, fingerprint
-from .units import HEADERS, Computed, Municipality, Unit, chunks, compute, same
+from .thresholds_file import ThresholdsFile
+from .units import HEADERS, Computed, Municipality, Unit, chunks, compute, same, units_named
 
 log = logging.getLogger("casewatch.exporter")
 
@@ -66,49 +68,6 @@ class FactsSource(Protocol):
     def read_facts_raw(self, municipality: str) -> dict[bytes, bytes]: ...
 
     def pipeline_stats(self) -> PipelineStats: ...
-
-
-def _units_named(facts: Iterable[CaseFacts]) -> set[str]:
-    """Every unit the facts can give items to (streams.core.units.group_by_unit): the units of
-    their items, staff, transfers and named units."""
-    found: set[str] = set()
-    for case in facts:
-        for family in case[1:8]:
-            found.update(item.unit for item in family)
-        found.update(t.unit for t in case.transfers)
-        found.update(t.from_unit for t in case.transfers)
-        found.update(n.unit for n in case.units)
-    return found
-
-
-class ThresholdsFile:
-    """The thresholds file, re-read when it changes on disk. A change that does not validate is
-    logged and the last good thresholds stay in force (the exporter must keep answering)."""
-
-    def __init__(self, path: Path | str | None = None) -> None:
-        self.path = Path(path) if path is not None else None
-        self._stamp = self._stat()
-        self._current = load_thresholds(self.path)  # a bad file at start fails loudly
-
-    def _stat(self) -> tuple[float, int] | None:
-        from streams.thresholds import DEFAULT_THRESHOLDS_FILE
-
-        try:
-            st = (self.path or DEFAULT_THRESHOLDS_FILE).stat()
-        except OSError:
-            return None
-        return st.st_mtime_ns, st.st_size
-
-    def __call__(self) -> Thresholds:
-        stamp = self._stat()
-        if stamp != self._stamp:
-            self._stamp = stamp
-            try:
-                self._current = load_thresholds(self.path)
-                log.info("thresholds reloaded from %s", self._current.source)
-            except ThresholdsError as exc:
-                log.error("thresholds not reloaded, keeping the previous ones: %s", exc)
-        return self._current
 
 
 def only(families: Iterable[Metric], names: Collection[str] | None) -> Iterator[Metric]:
@@ -205,7 +164,7 @@ class KpiCollector:
         if previous is None:
             touched = set() if cached.version == version else None  # None: every unit
         else:
-            touched = _units_named(
+            touched = units_named(
                 [f for case_id, (b, f) in raw.items() if (was := previous.get(case_id)) is None or was[0] != b]
                 + [f for case_id, (b, f) in previous.items() if (now := raw.get(case_id)) is None or now[0] != b])
         if touched is not None:

@@ -14,9 +14,10 @@ import math
 import operator
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from typing import Callable, Hashable
+from typing import Callable, Hashable, Iterable
 
 from streams.core.clocks import Clocks
+from streams.core.facts import CaseFacts
 from streams.core.ivo import due_this_quarter
 from streams.core.kpis import Period, UnitItems, change_instants, staff_kpis, unit_kpis
 from streams.core.overdue import oldest_overdue
@@ -115,6 +116,19 @@ def compute(entry: Unit, municipality: str, unit: str, as_of: float, thresholds:
                                 due_this_quarter(items.decisions, as_of, clocks)))
     valid_until = min(entry.next_instant(as_of, clocks), day_start(today + 1))
     return Computed(samples, as_of, valid_until, thresholds, name)
+
+
+def units_named(facts: Iterable[CaseFacts]) -> set[str]:
+    """Every unit the facts can give items to (streams.core.units.group_by_unit): the units of
+    their items, staff, transfers and named units."""
+    found: set[str] = set()
+    for case in facts:
+        for family in case[1:8]:
+            found.update(item.unit for item in family)
+        found.update(t.unit for t in case.transfers)
+        found.update(t.from_unit for t in case.transfers)
+        found.update(n.unit for n in case.units)
+    return found
 
 
 HEADERS = {name: family_header(name).encode() for name in UNIT_FAMILIES}
