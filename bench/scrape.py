@@ -33,7 +33,9 @@ its address from ``.stack/stack.json``).
    in this process as what /metrics serves (the collector's exposition and the process metrics),
    then (``--runs`` times) as HTTP GETs of /metrics (gzip, as Prometheus asks) from `casewatch
    exporter` run as a subprocess, restarted for each cold and restart run (timed from the
-   process start to the end of its first answer), at a fixed instant (CASEWATCH_AS_OF).
+   process start to the end of its first answer), at a fixed instant (CASEWATCH_AS_OF): the
+   in-process runs' last, for which the snapshot they left holds (an earlier instant makes an
+   HTTP "restart" a cold start).
 
 Prints the cases, units, metric families, samples (= series) and exposition bytes; per scenario
 n, min/p50/p95/max seconds (in process also the median read/compute split), the load average
@@ -161,7 +163,8 @@ def rss_mb(pid: int | str = "self") -> tuple[float, float]:
     return tuple(int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))
 
 
-def in_process(source: RedisProjection, as_of: float, runs: int, scrapes: int, change: Changer) -> tuple[dict, bytes]:
+def in_process(source: RedisProjection, as_of: float, runs: int, scrapes: int,
+               change: Changer) -> tuple[dict, bytes, float]:
     """(scenario -> [(seconds, read_s, compute_s, load)], the last exposition): what /metrics
     serves (the collector's exposition and the process metrics), the clock 15 s on at every
     scrape (Prometheus' interval), so units whose figures change with time are recomputed as
@@ -207,7 +210,7 @@ def in_process(source: RedisProjection, as_of: float, runs: int, scrapes: int, c
         change()
         times["prepare"].append(prepare(collector))
         times["changed"].append(scrape(collector, registry))
-    return times, body
+    return times, body, clock["t"]  # the last instant: the snapshot left in Redis holds for it
 
 
 def forget_snapshots(source: RedisProjection) -> None:
@@ -321,10 +324,10 @@ def main() -> None:
         # the pipeline hash as a caught-up worker leaves it, so its metrics are in the exposition too
         source.record_pipeline(PipelineHealth("bench", {"accepted": len(cases)}, {}, END.timestamp(), 0))
         change = Changer(source, cases, args.changed)
-        local, body = in_process(source, END.timestamp(), args.runs, args.scrapes, change)
+        local, body, last = in_process(source, END.timestamp(), args.runs, args.scrapes, change)
         report(cases, args, body, local, {}, 0, {})
         env = {**os.environ, "PYTHONPATH": str(REPO), "CASEWATCH_REDIS_URL": url, "CASEWATCH_REDIS_PREFIX": source.prefix,
-               "CASEWATCH_EXPORTER_PORT": "0", "CASEWATCH_AS_OF": format_ts(END.timestamp())}
+               "CASEWATCH_EXPORTER_PORT": "0", "CASEWATCH_AS_OF": format_ts(last)}
         env.pop("CASEWATCH_CONFIG_FILE", None)  # only this run's settings
         http, wire, memory = {}, 0, {}
         if args.http != "none":
