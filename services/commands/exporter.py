@@ -98,6 +98,9 @@ def exporter_command(
     # Read and parse the whole projection now, not in Prometheus' first scrape: at national
     # scale that takes ~30 s, three times the default scrape timeout.
     threading.Thread(target=collector.exposition, name="casewatch-exporter-warm-up", daemon=True).start()
+    # Between scrapes, compute the samples of the units whose figures change next (local midnight
+    # changes every unit's), so a scrape serves them instead of computing (collector.prepare).
+    preparing = collector.start_preparing()
     try:
         server, bound = serve(registry, settings.exporter_host, settings.exporter_port, web)
     except OSError as exc:
@@ -115,6 +118,7 @@ def exporter_command(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     stop.wait()
+    preparing.set()
     server.shutdown()
     server.server_close()
     if broker_lag is not None:

@@ -4,19 +4,21 @@ A *facts source* is the read side of :class:`streams.projection.Projection`:
 ``municipalities()``, ``versions(municipalities)``, ``read_facts_raw(municipality)`` and
 ``pipeline_stats()`` (the Redis projection the worker writes, or the in-memory one).
 
-Each scrape asks the source for the municipalities and their version counters, re-reads and
-re-groups only the municipalities whose version changed since the last scrape (re-parsing only
-the cases whose stored bytes changed), and computes
+Each scrape asks the source for the municipalities and their version counters, re-reads only
+the municipalities whose version changed since the last scrape (re-parsing only the cases whose
+stored bytes changed, recomputing only the units those cases name), and computes
 every unit's KPIs with the core (:func:`streams.core.kpis.unit_kpis`) at ``as_of`` = the clock's
 now, over the contract's default period (month to date). The figures are therefore exactly what
 ``casewatch replay`` gives for the same events at the same instant. Time-dependent figures are
 recomputed exactly when they can have changed: a unit's samples are reused until the first
 instant at which one of its figures can change (:func:`streams.core.kpis.change_instants`),
 local midnight (month to date moves) or a new thresholds file, whichever comes first; at
-national scale only a few units of the 2,900 change between two scrapes.
+national scale only a few units of the 2,900 change between two scrapes, and
+:meth:`KpiCollector.prepare` (a thread of the exporter) computes those ahead of their instant,
+so that the scrape only swaps them in (units.py).
 
-:meth:`KpiCollector.exposition` writes the text format itself from each unit's cached lines
-(what ``generate_latest`` would write, without formatting 170,000 samples on every scrape);
+:meth:`KpiCollector.exposition` writes the text format itself from each municipality's cached
+lines (what ``generate_latest`` would write, without formatting 170,000 samples on every scrape);
 :meth:`KpiCollector.collect` serves registries (the demo, tests, OpenMetrics) from the same
 cached samples.
 
@@ -33,31 +35,29 @@ import logging
 import math
 import threading
 import time
-from bisect import bisect_left
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Collection, Hashable, Iterable, Iterator, Protocol
 
 import redis
 from prometheus_client import generate_latest
 from prometheus_client.core import Metric
 
-from streams.thresholds import Thresholds, ThresholdsError, load_thresholds
+from streams.thresholds import Thresholds, load_thresholds
 from streams.core.clocks import DEFAULT_CLOCKS, Clocks
 from streams.projection import PipelineStats
-from streams.core.facts import CaseFacts, facts_from_json
-from streams.core.kpis import (Period, UnitItems, change_instants, earliest_item, group_by_unit, staff_kpis,
-                                unit_kpis)
-from streams.core.ivo import due_this_quarter
-from streams.core.overdue import oldest_overdue
-from streams.core.timeutil import day_start, local_day, month_bounds
+from streams.core.facts import facts_from_json
+from streams.core.kpis import earliest_item, group_by_unit
 
-from .metrics import UNIT_FAMILIES, Scrape, UnitSample, family_header, render_samples, unit_samples
+from .metrics import UNIT_FAMILIES, Scrape
 from .snapshot import SavedUnit, SnapshotStore, encode, fingerprint
+from .thresholds_file import ThresholdsFile
+from .units import HEADERS, Computed, Municipality, Unit, chunks, compute, same, units_named
 
 log = logging.getLogger("casewatch.exporter")
 
 UNAVAILABLE: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+# How far ahead of their expiry units' samples are computed: local midnight expires every unit
+# at once, ~2,900 at national scale, so the minutes before it must cover them all.
+PREPARE_HORIZON_S = 900.0
 
 
 class FactsSource(Protocol):
@@ -68,64 +68,6 @@ class FactsSource(Protocol):
     def read_facts_raw(self, municipality: str) -> dict[bytes, bytes]: ...
 
     def pipeline_stats(self) -> PipelineStats: ...
-
-
-@dataclass(slots=True)
-class _Unit:
-    items: UnitItems | None  # None: adopted from a snapshot, its municipality's facts not parsed yet
-    earliest: float  # the first instant any item of the unit happened: before it the unit does not exist
-    instants: list[float] | None = None  # change_instants(items) from ``instants_since`` on, on first use
-    instants_since: float = math.inf
-    # The unit's samples as of ``computed_at``, good while as_of < ``valid_until`` under the
-    # same thresholds; ``text`` their exposition lines per family, rendered on first use.
-    samples: list[UnitSample] | None = None
-    computed_at: float = 0.0
-    valid_until: float = -math.inf
-    thresholds: Thresholds | None = None
-    text: dict[str, str] | None = None
-    name: str | None = None  # the display name the samples were computed with
-
-    def current(self, as_of: float, thresholds: Thresholds) -> bool:
-        return (self.samples is not None and self.computed_at <= as_of < self.valid_until
-                and self.thresholds is thresholds)
-
-
-@dataclass(slots=True)
-class _Municipality:
-    version: Hashable
-    cases: int
-    units: dict[str, _Unit]
-    raw: dict | None = None  # case_id -> (stored bytes, parsed facts), for incremental re-reads
-
-
-class ThresholdsFile:
-    """The thresholds file, re-read when it changes on disk. A change that does not validate is
-    logged and the last good thresholds stay in force (the exporter must keep answering)."""
-
-    def __init__(self, path: Path | str | None = None) -> None:
-        self.path = Path(path) if path is not None else None
-        self._stamp = self._stat()
-        self._current = load_thresholds(self.path)  # a bad file at start fails loudly
-
-    def _stat(self) -> tuple[float, int] | None:
-        from streams.thresholds import DEFAULT_THRESHOLDS_FILE
-
-        try:
-            st = (self.path or DEFAULT_THRESHOLDS_FILE).stat()
-        except OSError:
-            return None
-        return st.st_mtime_ns, st.st_size
-
-    def __call__(self) -> Thresholds:
-        stamp = self._stat()
-        if stamp != self._stamp:
-            self._stamp = stamp
-            try:
-                self._current = load_thresholds(self.path)
-                log.info("thresholds reloaded from %s", self._current.source)
-            except ThresholdsError as exc:
-                log.error("thresholds not reloaded, keeping the previous ones: %s", exc)
-        return self._current
 
 
 def only(families: Iterable[Metric], names: Collection[str] | None) -> Iterator[Metric]:
@@ -163,7 +105,7 @@ class KpiCollector:
         self.wall_clock = wall_clock  # the worker's heartbeat is wall-clock time, whatever as_of is
         self.clocks = clocks
         self.unavailable = unavailable
-        self._cache: dict[str, _Municipality] = {}
+        self._cache: dict[str, Municipality] = {}
         self._lock = threading.Lock()
         self._was_up: bool | None = None
         self._last_stats: PipelineStats | None = None
@@ -172,6 +114,8 @@ class KpiCollector:
         # The computed samples kept beside the projection (snapshot.py); a negative interval: off.
         self.snapshots = SnapshotStore(source, snapshot_every, time.monotonic)
         self._restored = False  # whether this collector looked for snapshots (once, at its first read)
+        # (the chunks it was joined from, the families, the text) of the last exposition
+        self._last_text: tuple[list, tuple, bytes] = ([], (), b"")
 
     def describe(self):
         # No I/O at registration time; the registry then skips duplicate-name checks for us.
@@ -200,13 +144,39 @@ class KpiCollector:
             self._load(municipality, version, cached)
         return self.source.pipeline_stats()
 
-    def _load(self, municipality: str, version: Hashable, cached: _Municipality | None) -> None:
-        """Parse ``municipality``'s facts (only the cases whose stored bytes changed since
-        ``cached`` was read) and group them by unit."""
-        raw = self._parse_changed(self.source.read_facts_raw(municipality), cached.raw if cached else None)
+    def _load(self, municipality: str, version: Hashable, cached: Municipality | None) -> None:
+        """Read and parse ``municipality``'s facts (see :meth:`_parsed`)."""
+        self._cache[municipality] = self._parsed(municipality, version, self.source.read_facts_raw(municipality),
+                                                 cached)
+
+    @classmethod
+    def _parsed(cls, municipality: str, version: Hashable, stored: dict, cached: Municipality | None) -> Municipality:
+        """``municipality`` from its stored facts: only the cases whose bytes changed since
+        ``cached`` was read are parsed, and a unit that no changed case names keeps its entry
+        (its items, samples and samples computed ahead: the same facts give the same figures);
+        an adopted municipality (facts not parsed yet) of the same version keeps every unit's samples."""
+        previous = cached.raw if cached is not None else None
+        raw = cls._parse_changed(stored, previous)
         facts = [f for _b, f in raw.values()]
-        units = {unit: _Unit(items, earliest_item(items)) for (_m, unit), items in group_by_unit(facts).items()}
-        self._cache[municipality] = _Municipality(version, len(facts), units, raw)
+        units = {unit: Unit(items, earliest_item(items)) for (_m, unit), items in group_by_unit(facts).items()}
+        if cached is None:
+            return Municipality(version, len(facts), units, raw)
+        if previous is None:
+            touched = set() if cached.version == version else None  # None: every unit
+        else:
+            touched = units_named(
+                [f for case_id, (b, f) in raw.items() if (was := previous.get(case_id)) is None or was[0] != b]
+                + [f for case_id, (b, f) in previous.items() if (now := raw.get(case_id)) is None or now[0] != b])
+        if touched is not None:
+            for unit, entry in units.items():
+                old = cached.units.get(unit)
+                if old is None or unit in touched:
+                    continue
+                if old.items is not None:
+                    units[unit] = old
+                else:
+                    entry.now, entry.name = old.now, old.name
+        return Municipality(version, len(facts), units, raw)
 
     def _restore(self, versions: dict[str, Hashable]) -> None:
         """Adopt the snapshots whose municipality version still matches (see snapshot.py)."""
@@ -217,10 +187,9 @@ class KpiCollector:
             for unit, s in found.units.items():
                 name = self.display_names(municipality, unit) if self.display_names else None
                 fresh = s.samples is not None and name == s.name
-                units[unit] = _Unit(None, s.earliest, samples=s.samples if fresh else None,
-                                    computed_at=s.computed_at, valid_until=s.valid_until if fresh else -math.inf,
-                                    thresholds=thresholds if fresh else None, name=s.name)
-            self._cache[municipality] = _Municipality(found.version, found.cases, units, None)
+                now = Computed(s.samples, s.computed_at, s.valid_until, thresholds, s.name, s.text) if fresh else None
+                units[unit] = Unit(None, s.earliest, now=now, name=s.name)
+            self._cache[municipality] = Municipality(found.version, found.cases, units, None)
         if saved:
             log.info("adopted the computed samples of %d of %d municipalities from the exporter snapshot",
                      len(saved), len(versions))
@@ -235,10 +204,10 @@ class KpiCollector:
             out[case_id] = known if known is not None and known[0] == value else (value, facts_from_json(value))
         return out
 
-    def _units_now(self) -> tuple[float, PipelineStats, list[_Unit], float | None] | None:
-        """``(as_of, pipeline stats, the units that exist at as_of with current samples, None
-        or the age of the last good read when serving it)``, or None when the source is
-        unreachable and was never read."""
+    def _units_now(self) -> tuple[float, PipelineStats, list[Municipality], float | None] | None:
+        """``(as_of, pipeline stats, the municipalities with units that exist at as_of (their
+        ``exposed`` units, with current samples), None or the age of the last good read when
+        serving it)``, or None when the source is unreachable and was never read."""
         started = time.perf_counter()
         stale_age = None
         kept = self._cache
@@ -264,24 +233,21 @@ class KpiCollector:
         read = time.perf_counter()
 
         as_of = self.clock()
-        period = Period.month_to_date(as_of)
-        month_start, month_end = month_bounds(period.start)
-        elapsed = period.days / (month_end - month_start)
-        midnight = day_start(local_day(as_of) + 1)
         thresholds = self._thresholds()
-        active: list[_Unit] = []
-        recomputed = 0
+        active: list[Municipality] = []
+        recomputed = prepared = units_exposed = 0
         for municipality in sorted(self._cache):
             cached = self._cache[municipality]
             if any(e.items is None and e.earliest <= as_of and not e.current(as_of, thresholds)
                    for e in cached.units.values()):
                 # adopted from a snapshot, and a unit's samples expired: its facts are needed now
                 try:
-                    self._load(municipality, cached.version, None)
+                    self._load(municipality, cached.version, cached)
                     cached = self._cache[municipality]
                 except self.unavailable:
                     pass  # Redis went away meanwhile: its still valid units are served, the next scrape reads it
             units = cached.units
+            exposed: list[Unit] = []
             for unit in sorted(units):
                 entry = units[unit]
                 if entry.earliest > as_of:
@@ -289,35 +255,104 @@ class KpiCollector:
                 if entry.items is None and not entry.current(as_of, thresholds):
                     continue  # expired and its facts unreadable just now (see above)
                 if not entry.current(as_of, thresholds):
-                    self._recompute(entry, municipality, unit, as_of, period, thresholds, elapsed, midnight)
-                    recomputed += 1
+                    ahead = entry.ahead
+                    if ahead is not None and ahead.covers(as_of, thresholds) and ahead.name == self._name(municipality, unit):
+                        entry.now = ahead  # computed ahead of time (prepare)
+                        prepared += 1
+                    else:
+                        entry.now = compute(entry, municipality, unit, as_of, thresholds, self.clocks,
+                                            self.display_names)
+                        recomputed += 1
+                    entry.ahead = None
+                    entry.name = entry.now.name
+                    cached.chunks = None
                     self.snapshots.dirty.add(municipality)
-                active.append(entry)
+                exposed.append(entry)
+            if not same(exposed, cached.exposed):  # another set of units
+                cached.exposed, cached.chunks = exposed, None
+            if exposed:
+                active.append(cached)
+                units_exposed += len(exposed)
         if self.snapshots.due() and stale_age is None:
             self._save_snapshots(thresholds)
         done = time.perf_counter()
         self.last_scrape = {"read_s": read - started, "compute_s": done - read, "total_s": done - started,
-                            "units": len(active), "recomputed_units": recomputed}
+                            "units": units_exposed, "recomputed_units": recomputed, "prepared_units": prepared}
         return as_of, stats, active, stale_age
 
-    def _recompute(self, entry: _Unit, municipality: str, unit: str, as_of: float, period: Period,
-                   thresholds: Thresholds, elapsed: float, midnight: float) -> None:
-        figures = unit_kpis(entry.items, as_of, period, self.clocks)
-        name = entry.name = self.display_names(municipality, unit) if self.display_names else None
-        # Staff over the last 365 days: changes only at staff events and at midnight, as the rest.
-        today = local_day(as_of)
-        rolling, _ = staff_kpis(entry.items.staff, as_of, Period(today - 364, today + 1))
-        entry.samples = list(unit_samples(municipality, unit, figures, thresholds.for_unit(municipality, unit),
-                                          thresholds.budget_month_sek(municipality, unit), elapsed,
-                                          oldest_overdue(entry.items, as_of, self.clocks), name, rolling,
-                                          due_this_quarter(entry.items.decisions, as_of, self.clocks)))
-        if entry.instants is None or as_of < entry.instants_since:  # a clock set back (what-ifs, tests)
-            entry.instants = change_instants(entry.items, self.clocks, since=as_of)
-            entry.instants_since = as_of
-        upcoming = bisect_left(entry.instants, as_of)
-        next_change = entry.instants[upcoming] if upcoming < len(entry.instants) else math.inf
-        entry.computed_at, entry.valid_until = as_of, min(next_change, midnight)
-        entry.thresholds, entry.text = thresholds, None
+    def _name(self, municipality: str, unit: str) -> str | None:
+        return self.display_names(municipality, unit) if self.display_names else None
+
+    # --- ahead of the scrapes ----------------------------------------------------------------
+
+    def prepare(self, horizon: float = PREPARE_HORIZON_S) -> int:
+        """Compute ahead of time, outside the lock, the samples of every unit whose samples
+        expire within ``horizon`` seconds of the clock's now, as of the instant they expire (the
+        next scrape after it swaps them in instead of computing; see units.py), parsing first
+        the facts of a municipality adopted from a snapshot when one of its units needs them.
+        Returns how many units were prepared. The exporter runs this on a thread between scrapes
+        (:meth:`start_preparing`), so a scrape computes only what changed since."""
+        with self._lock:
+            if self._was_up is not True:
+                return 0
+            as_of, thresholds = self.clock(), self._thresholds()
+            due = sorted((entry.now.valid_until, municipality, unit)
+                         for municipality, cached in self._cache.items() for unit, entry in cached.units.items()
+                         if entry.now is not None and entry.ahead is None and entry.now.thresholds is thresholds
+                         and entry.now.valid_until <= as_of + horizon)
+        prepared = 0
+        for at, municipality, unit in due:
+            with self._lock:
+                cached = self._cache.get(municipality)
+                entry = cached.units.get(unit) if cached is not None else None
+            if entry is None:
+                continue
+            if entry.items is None:
+                cached = self._parse_ahead(municipality, cached)
+                entry = cached.units.get(unit) if cached is not None else None
+                if entry is None or entry.items is None:
+                    continue
+            now = self.clock()
+            when = now if at <= now else entry.ahead_instant(at, self.clocks)
+            computed = compute(entry, municipality, unit, when, thresholds, self.clocks, self.display_names)
+            computed.lines()  # rendered here too, not in the scrape
+            with self._lock:
+                here = self._cache.get(municipality)
+                if here is not None and here.units.get(unit) is entry and entry.ahead is None:
+                    entry.ahead = computed
+                    prepared += 1
+        return prepared
+
+    def _parse_ahead(self, municipality: str, cached: Municipality) -> Municipality | None:
+        """Parse an adopted municipality's facts and put them in the cache, its adopted samples
+        kept, unless its version moved or a scrape replaced it meanwhile (then that scrape reads it)."""
+        try:
+            version = self.source.versions([municipality]).get(municipality)
+            if version != cached.version:
+                return None
+            parsed = self._parsed(municipality, version, self.source.read_facts_raw(municipality), cached)
+        except self.unavailable:
+            return None
+        with self._lock:
+            if self._cache.get(municipality) is not cached:
+                return None
+            self._cache[municipality] = parsed
+        return parsed
+
+    def start_preparing(self, every: float = 1.0) -> threading.Event:
+        """Run :meth:`prepare` on a daemon thread every ``every`` seconds; set the returned
+        event to stop it."""
+        stop = threading.Event()
+
+        def run() -> None:
+            while not stop.wait(every):
+                try:
+                    self.prepare()
+                except Exception:  # noqa: BLE001 - the scrape computes what was not prepared
+                    log.exception("computing samples ahead of time failed; the scrapes compute them")
+
+        threading.Thread(target=run, name="casewatch-exporter-prepare", daemon=True).start()
+        return stop
 
     def _save_snapshots(self, thresholds: Thresholds) -> None:
         fp = fingerprint(thresholds, self.clocks)
@@ -326,8 +361,10 @@ class KpiCollector:
             cached = self._cache.get(municipality)
             if cached is None:
                 continue
-            units = {u: SavedUnit(e.earliest, e.computed_at, e.valid_until, e.name,
-                                  e.samples if e.thresholds is thresholds else None)
+            # with the lines the exposition renders anyway, so that a restart need not
+            units = {u: SavedUnit(e.earliest, e.now.computed_at, e.now.valid_until, e.name, e.now.samples, e.now.lines())
+                        if e.now is not None and e.now.thresholds is thresholds
+                        else SavedUnit(e.earliest, 0.0, -math.inf, e.name, None)
                      for u, e in cached.units.items()}
             documents.append((municipality, encode(cached.version, cached.cases, fp, units)))
         self.snapshots.save(documents, self.unavailable)
@@ -339,8 +376,9 @@ class KpiCollector:
             scrape.set_up(False)
             return scrape
         as_of, stats, active, stale_age = now
-        for entry in active:
-            scrape.add_samples(entry.samples)
+        for cached in active:
+            for entry in cached.exposed:
+                scrape.add_samples(entry.now.samples)
         scrape.add_pipeline(stats, as_of, self.wall_clock())
         scrape.set_up(stale_age is None)
         if stale_age is not None:
@@ -349,25 +387,41 @@ class KpiCollector:
 
     def exposition(self, names: Collection[str] | None = None) -> bytes:
         """This collector's metrics in the Prometheus text format (0.0.4), the unit families
-        joined from each unit's cached lines; only the families ``names`` when given (the
-        ``name[]`` parameter of a scrape)."""
+        joined from each municipality's cached lines; only the families ``names`` when given
+        (the ``name[]`` parameter of a scrape)."""
         with self._lock:
             now = self._units_now()
-            parts: list[str] = []
             rest = Scrape()  # the pipeline's families and casewatch_redis_up
             rest.set_up(now is not None and now[3] is None)
+            body = b""
             if now is not None:
                 as_of, stats, active, stale_age = now
                 if stale_age is not None:
                     rest.set_stale(stale_age)
-                for entry in active:
-                    if entry.text is None:
-                        entry.text = render_samples(entry.samples)
-                for name in UNIT_FAMILIES if names is None else [n for n in UNIT_FAMILIES if n in names]:
-                    parts.append(family_header(name))
-                    parts.extend(text for entry in active if (text := entry.text.get(name)))
+                body = self._units_text(active, names)
                 rest.add_pipeline(stats, as_of, self.wall_clock())
-            return "".join(parts).encode() + generate_latest(Families(only(rest.pipeline_families(), names)))
+            return body + generate_latest(Families(only(rest.pipeline_families(), names)))
+
+    def _units_text(self, active: list[Municipality], names: Collection[str] | None) -> bytes:
+        """The unit families' text: per family its header and every municipality's chunk. Only
+        the municipalities whose units changed since the last scrape render again; the text as a
+        whole is joined again only when a chunk or the municipalities changed."""
+        key = []
+        for cached in active:
+            if cached.chunks is None:
+                cached.chunks = chunks(cached.exposed)
+            key.append(cached.chunks)
+        families = UNIT_FAMILIES if names is None else tuple(n for n in UNIT_FAMILIES if n in names)
+        last_key, last_families, last_body = self._last_text
+        if families == last_families and same(key, last_key):
+            return last_body
+        parts: list[bytes] = []
+        for name in families:
+            parts.append(HEADERS[name])
+            parts.extend(chunk for chunks in key if (chunk := chunks.get(name)))
+        body = b"".join(parts)
+        self._last_text = (key, families, body)
+        return body
 
     @property
     def cached_cases(self) -> int:

@@ -76,6 +76,20 @@ def test_figures_from_redis_equal_compute(store):
     assert collector.cached_cases == len(more.cases)
 
 
+def test_a_restarted_exporter_adopts_the_samples_its_predecessor_kept_in_redis(store):
+    replay = replayed(handcrafted())
+    project(store, replay)
+    _, first = registry_for(store)
+    expected = figures_from_metrics(parse_metrics(first.exposition()))
+    assert store.client.exists(f"{store.prefix}:exporter:0138")  # the snapshot is in Redis
+    _, restarted = registry_for(store)
+    reads = []
+    read_facts_raw = store.read_facts_raw
+    store.read_facts_raw = lambda municipality: reads.append(municipality) or read_facts_raw(municipality)
+    assert figures_from_metrics(parse_metrics(restarted.exposition())) == expected
+    assert reads == [] and restarted.last_scrape["recomputed_units"] == 0
+
+
 def test_redis_unreachable_gives_redis_up_0_without_raising():
     store = RedisProjection.from_url("redis://127.0.0.1:1/0")
     registry, _ = registry_for(store)
