@@ -287,3 +287,7 @@ class RedisProjection:
         values = self.client.mget([f"{self.prefix}:exporter:{m}" for m in municipalities])
         return dict(zip(municipalities, values))
 
+    def write_exporter_snapshots(self, documents: Mapping[str, bytes]) -> None:
+        if documents:
+            self.client.mset({f"{self.prefix}:exporter:{m}": doc for m, doc in documents.items()})
+

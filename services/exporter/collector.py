@@ -11,7 +11,7 @@ every unit's KPIs with the core (:func:`streams.core.kpis.unit_kpis`) at ``as_of
 now, over the contract's default period (month to date). The figures are therefore exactly what
 ``casewatch replay`` gives for the same events at the same instant. Time-dependent figures are
 recomputed exactly when they can have changed: a unit's samples are reused until the first
-instant at which one of its figures can change (:func:`streams.core.kpis.change_instants`),
+instant at which one of its figures can change (:func:`streams.core.changes.change_instants`),
 local midnight (month to date moves) or a new thresholds file, whichever comes first; at
 national scale only a few units of the 2,900 change between two scrapes, and
 :meth:`KpiCollector.prepare` (a thread of the exporter) computes those ahead of their instant,

@@ -105,28 +105,13 @@ def decode(raw: bytes | None, version: Hashable, fp: str) -> SavedMunicipality |
         return None
 
 
-def _redis_write(source: Any) -> Callable[[Mapping[str, bytes]], None] | None:
-    """``RedisProjection.write_exporter_snapshots`` went missing in a merge (the Projection
-    protocol still names it, the read is there): without it no restart was warm. Until
-    streams/projection.py has it again, the same write, to the key its read reads."""
-    client, prefix = getattr(source, "client", None), getattr(source, "prefix", None)
-    if client is None or prefix is None or not hasattr(source, "read_exporter_snapshots"):
-        return None
-
-    def write(documents: Mapping[str, bytes]) -> None:
-        if documents:
-            client.mset({f"{prefix}:exporter:{m}": doc for m, doc in documents.items()})
-
-    return write
-
-
 class SnapshotStore:
     """Reads and writes the snapshots through the facts source, when it keeps them (the Redis and
     in-memory projections do); a write that fails is logged once and retried at the next one."""
 
     def __init__(self, source: Any, every: float, clock: Callable[[], float]) -> None:
         self.read_many = getattr(source, "read_exporter_snapshots", None)
-        self.write_many = getattr(source, "write_exporter_snapshots", None) or _redis_write(source)
+        self.write_many = getattr(source, "write_exporter_snapshots", None)
         self.every = every
         self.clock = clock
         self.dirty: set[str] = set()

@@ -2,7 +2,7 @@
 
 A unit's samples computed at ``computed_at`` are exact for every ``as_of`` in
 ``[computed_at, valid_until)`` under the same facts, thresholds and display name:
-``valid_until`` is the unit's next change instant (:func:`streams.core.kpis.change_instants`)
+``valid_until`` is the unit's next change instant (:func:`streams.core.changes.change_instants`)
 or the next local midnight (the month to date moves), whichever comes first. :func:`compute`
 is pure in the unit's items, so it may run ahead of time, outside the collector's lock, for an
 ``as_of`` still to come (:meth:`KpiCollector.prepare`): the scrape that reaches that instant
@@ -19,7 +19,8 @@ from typing import Callable, Hashable, Iterable
 from streams.core.clocks import Clocks
 from streams.core.facts import CaseFacts
 from streams.core.ivo import due_this_quarter
-from streams.core.kpis import Period, UnitItems, change_instants, staff_kpis, unit_kpis
+from streams.core.changes import change_instants
+from streams.core.kpis import Period, UnitItems, staff_kpis, unit_kpis
 from streams.core.overdue import oldest_overdue
 from streams.core.timeutil import day_start, local_day, month_bounds
 from streams.thresholds import Thresholds

@@ -408,6 +408,3 @@ def compute(facts: Iterable[CaseFacts], as_of: float, period: Period | None = No
             continue
         out.setdefault(municipality, {})[unit] = unit_kpis(items, as_of, period, clocks)
     return out
-
-
-from .changes import change_instants  # noqa: E402  (re-exported: it reads the clocks above)

@@ -4,7 +4,8 @@ from datetime import date
 import pytest
 
 from streams.contract.validate import parse_instant
-from streams.core.kpis import Period, change_instants, group_by_unit, unit_kpis
+from streams.core.changes import change_instants
+from streams.core.kpis import Period, group_by_unit, unit_kpis
 from streams.core.replay import Replay
 from tests.events import ev, kpis, line, replay
 

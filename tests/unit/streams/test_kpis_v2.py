@@ -436,7 +436,8 @@ def test_period_option_applies_to_v2_counts():
 def test_change_instants_include_a_move_the_unit_is_not_named_in():
     """A transfer whose envelope names another unit than the case's still moves the case's items
     out of its unit at that instant: a reader caching the unit's figures must know it."""
-    from streams.core.kpis import change_instants, group_by_unit, unit_kpis
+    from streams.core.changes import change_instants
+    from streams.core.kpis import group_by_unit, unit_kpis
     from streams.core.timeutil import day_start, local_day
 
     events = [report("2024-03-04T10:00:00+01:00"),

@@ -7,7 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from streams.core.clocks import DEFAULT_CLOCKS
-from streams.core.kpis import Period, change_instants, group_by_unit, unit_kpis
+from streams.core.changes import change_instants
+from streams.core.kpis import Period, group_by_unit, unit_kpis
 from streams.core.overdue import CLOCK_KPIS, oldest_overdue
 from streams.core.replay import Replay
 from streams.core.timeutil import day_start, local_day

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from streams.contract.catalogue import CATALOGUE
 from streams.contract.validate import Event, Rejection, parse_instant, validate_line, validate_object
-from streams.core.kpis import Period, change_instants, compute, group_by_unit, unit_kpis
+from streams.core.changes import change_instants
+from streams.core.kpis import Period, compute, group_by_unit, unit_kpis
 from streams.core.replay import Replay
 from streams.core.timeutil import day_start, format_ts, local_day
 
