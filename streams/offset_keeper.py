@@ -146,6 +146,13 @@ class OffsetKeeper:
     async def unstall(self) -> None:
         """Seek back where a seek is overdue or a partition waits for messages the consumer
         has fetched past (see :meth:`OffsetLedger.stalled`)."""
+        assigned = self.app.consumer.assignment()
+        gone = [tp for tp in self.ledger.positions() if tp not in assigned]
+        if gone:
+            # revoked while a batch that had prepared them was still running: the batch taught
+            # the ledger them again after the revocation forgot them. Asking the consumer for
+            # their position raises (not assigned) and would fail every housekeeping tick.
+            self.ledger.forget(gone)
         now = time.monotonic()
         for tp in self.ledger.seeks_due(now, RESEEK_EVERY):
             await self._seek_back(tp)
