@@ -122,13 +122,12 @@ class PackedReplay:
         self.units.append(unit)
         return number
 
-    def _case_events(self, offset: int) -> dict[str, tuple]:
-        """The case's distinct events, ``event id -> (ts, code, event_id, unit, payload)``: the
-        chain runs from the newest arrival back, so the first received of an id is written last
-        and kept, as CONTRACT.md §1 says."""
+    def _newest_first(self, offset: int) -> list[tuple]:
+        """The case's events as ``(ts, code, event_id, unit, payload)``, newest arrival first
+        (the chain runs from the newest arrival back)."""
         buffer, units, view = self.buffer, self.units, memoryview(self.buffer)
         unpack, loads, size, none = _HEADER.unpack_from, _loads, _HEADER.size, _NONE
-        kept: dict[str, tuple] = {}
+        records = []
         while offset != none:
             low, high, ts, code, number = unpack(buffer, offset)
             if number != _INLINE_UNIT:
@@ -138,31 +137,22 @@ class PackedReplay:
                 event_id, payload, unit = loads(view[offset + size:])
             if type(event_id) is bytes:
                 event_id = _uuid_text(event_id)
-            kept[event_id] = (ts, code, event_id, unit, payload)
+            records.append((ts, code, event_id, unit, payload))
             offset = low | high << 32
-        return kept
+        return records
+
+    def _case_events(self, offset: int) -> dict[str, tuple]:
+        """The case's distinct events, ``event id -> record``: walked newest first, so the first
+        received of an id is written last and kept, as CONTRACT.md §1 says."""
+        return {record[2]: record for record in self._newest_first(offset)}
 
     def _budgeted(self, offset: int) -> tuple[dict[str, tuple], int]:
         """A case past its byte budget: its events walked in arrival order, each spending the
         budget as the worker's state would (:mod:`.case_budget`); ``(kept, refused)``."""
-        buffer, units, view = self.buffer, self.units, memoryview(self.buffer)
-        unpack, loads, size, none = _HEADER.unpack_from, _loads, _HEADER.size, _NONE
-        arrivals = []
-        while offset != none:
-            low, high, ts, code, number = unpack(buffer, offset)
-            if number != _INLINE_UNIT:
-                event_id, payload = loads(view[offset + size:])
-                unit = units[number]
-            else:
-                event_id, payload, unit = loads(view[offset + size:])
-            if type(event_id) is bytes:
-                event_id = _uuid_text(event_id)
-            arrivals.append((ts, code, event_id, unit, payload))
-            offset = low | high << 32
         kept: dict[str, tuple] = {}
         refused = 0
         budget = CaseBudget()
-        for record in reversed(arrivals):
+        for record in reversed(self._newest_first(offset)):
             if record[2] in kept:
                 continue  # a duplicate: counted as the accepted lines less kept and refused
             if budget.admit(record[2], record[0], record[1], record[3], record[4]):
