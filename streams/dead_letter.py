@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from streams.contract.personal_id import contains_personal_id, redact
+from streams.contract.personal_id import contains_personal_id, number_digits, redact
 from streams.contract.validate import Rejection
 from streams.core.case_budget import CASE_TOO_LARGE
 
@@ -34,6 +34,9 @@ _WITHHELD = b'{"withheld":"personal_id_in_payload"}'
 
 # JSON may spell a digit, "+" or "-" as a \u escape; the validator sees the decoded string.
 _ESCAPED = re.compile(r"\\u00(3[0-9]|2[bBdD])")
+# A number with an exponent reads as other digits than its text (1.98112189876e11 is
+# 198112189876): such a number is masked when its digits written out hold a personal id.
+_EXPONENT_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?[eE][-+]?[0-9]+")
 
 
 # Reasons only the worker gives (CASE_TOO_LARGE: its case's kept state has no room left; the
@@ -55,9 +58,23 @@ def _unescape_digits(text: str) -> str:
     return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
+def _mask_numbers(text: str) -> str:
+    def sub(m: re.Match[str]) -> str:
+        return MASK if contains_personal_id(number_digits(float(m.group(0)))) else m.group(0)
+
+    return _EXPONENT_NUMBER.sub(sub, text)
+
+
 def safe_value(raw: bytes, reason: str | None = None) -> tuple[bytes, bool]:
-    """``raw`` when it holds no personal id, else a redacted copy; and whether it was redacted."""
+    """``raw`` when it holds no personal id, else a redacted copy; and whether it was redacted.
+
+    Numbers are read as the validator reads them, also in a line rejected for another reason
+    first (a repeated key, too deep, broken JSON): such a line is never decoded by the check."""
     text = raw.decode("utf-8", "replace")
+    if ("e" in text or "E" in text) and _EXPONENT_NUMBER.search(text):
+        masked = _mask_numbers(text)
+        if masked != text:
+            return safe_value(masked.encode("utf-8"))[0], True
     if "\\" in text:
         unescaped = _unescape_digits(text)
         if unescaped != text and contains_personal_id(unescaped):

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import secrets
 import uuid
@@ -39,9 +40,10 @@ from .accounts import load_accounts, verify_login
 from .audit import AuditEntry, AuditLog
 from .drafts import DraftStore, StaleDraft, check_month, problems
 from .report import ReportError, ReportSource
-from .security import (CSRF_FIELD, Identity, LoginNeeded, NotAllowed, check_csrf, csrf_token, identify,
-                       start_session)
+from .security import (CSRF_FIELD, Identity, LoginNeeded, NotAllowed, check_csrf, client_address, csrf_token,
+                       identify, login_reasons, start_session)
 from .settings import EditorSettings
+from .throttle import LoginThrottle
 
 log = logging.getLogger("casewatch.board")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -65,13 +67,15 @@ def _now() -> str:
     return datetime.now(STOCKHOLM).isoformat(timespec="seconds")
 
 
-def create_app(settings: EditorSettings, report: ReportSource | None = None) -> Starlette:
+def create_app(settings: EditorSettings, report: ReportSource | None = None,
+               throttle: LoginThrottle | None = None) -> Starlette:
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
     env.filters.update(views.FILTERS)
     env.globals.update(views.GLOBALS)
     drafts = DraftStore(settings.data_dir)
     audit = AuditLog(settings.data_dir)
     report = report or ReportSource(settings, drafts)
+    throttle = throttle or LoginThrottle()
     load_accounts(settings.users_file)  # a broken users file fails at start, not at first login
 
     def page(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
@@ -110,7 +114,8 @@ def create_app(settings: EditorSettings, report: ReportSource | None = None) -> 
     async def login_form(request: Request) -> Response:
         if settings.auth != "local":
             return RedirectResponse("/", 303)
-        return page(request, "login.html", reason=request.query_params.get("orsak", ""))
+        reason = request.query_params.get("orsak", "")
+        return page(request, "login.html", reason=reason if reason in login_reasons(settings) else "")
 
     async def login(request: Request) -> Response:
         if settings.auth != "local":
@@ -118,10 +123,22 @@ def create_app(settings: EditorSettings, report: ReportSource | None = None) -> 
         form = await request.form()
         check_csrf(request, form.get(CSRF_FIELD))
         name = str(form.get("anvandare", "")).strip()
+        client = client_address(request, settings)
+        wait = throttle.retry_after(client, name)
+        if wait:
+            log.info("login refused without a password check: too many failures (from %s)", client)
+            minutes = math.ceil(wait / 60)
+            response = page(request, "login.html", 429, name=name,
+                            error=f"För många misslyckade inloggningar. Försök igen om {minutes} "
+                                  f"{'minut' if minutes == 1 else 'minuter'}.")
+            response.headers["Retry-After"] = str(wait)
+            return response
         account = verify_login(load_accounts(settings.users_file), name, str(form.get("losenord", "")))
         if account is None:
-            log.info("login refused for a user name from %s", request.client.host if request.client else "?")
+            throttle.failed(client, name)
+            log.info("login refused for a user name from %s", client)
             return page(request, "login.html", 401, error="Fel användarnamn eller lösenord.", name=name)
+        throttle.succeeded(name)
         start_session(request, account.name)
         return RedirectResponse("/", 303)
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 import fcntl
 import os
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 
 import orjson
 
 AUDIT_FILE = "audit.jsonl"
+UNREADABLE = "audit.unreadable"  # a line that is not an entry: shown as such, never skipped silently
 
 # (action, outcome) -> how the app says it in Swedish
 SAID = {
@@ -29,6 +31,7 @@ SAID = {
     ("report.freeze", "new_revision"): "frös rapporten",
     ("report.freeze", "unchanged"): "frysning utan ändring: ingen ny revision",
     ("report.freeze", "stale"): "frysning avvisad: utkastet hade ändrats",
+    (UNREADABLE, UNREADABLE): "en rad i loggen kan inte läsas (skadad eller ändrad i filen)",
 }
 
 
@@ -85,16 +88,32 @@ class AuditLog:
         path = self.path(entry.month)
         path.parent.mkdir(parents=True, exist_ok=True)
         line = orjson.dumps({k: v for k, v in asdict(entry).items() if v is not None}) + b"\n"
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            size = os.fstat(fd).st_size
+            if size and os.pread(fd, 1, size - 1) != b"\n":
+                line = b"\n" + line  # a write cut short (a crash, a full disk) must not swallow this one
             os.write(fd, line)
         finally:
             os.close(fd)
 
     def entries(self, month: str) -> list[AuditEntry]:
-        """Oldest first."""
+        """Oldest first. A line that is not a whole entry (cut short, or edited by hand) is an
+        entry of its own saying so: the trail stays readable and the damage stays visible."""
         path = self.path(month)
         if not path.is_file():
             return []
-        return [AuditEntry(**orjson.loads(line)) for line in path.read_bytes().splitlines() if line.strip()]
+        return [_entry(line, month) for line in path.read_bytes().splitlines() if line.strip()]
+
+
+def _entry(line: bytes, month: str) -> AuditEntry:
+    try:
+        entry = AuditEntry(**orjson.loads(line))
+        datetime.fromisoformat(entry.at)
+        if not all(isinstance(getattr(entry, name), str) for name in ("actor", "action", "outcome", "client")):
+            raise TypeError
+        return entry
+    except (orjson.JSONDecodeError, TypeError, ValueError):
+        return AuditEntry(at="", actor="?", action=UNREADABLE, outcome=UNREADABLE, client="?", request_id="",
+                          month=month)

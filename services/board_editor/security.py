@@ -29,7 +29,7 @@ class NotAllowed(Exception):
 
 
 class LoginNeeded(Exception):
-    """Redirect to the login page (local mode); ``reason`` is shown there."""
+    """Redirect to the login page (local mode); ``reason`` (one of :func:`login_reasons`) is shown there."""
 
     def __init__(self, reason: str = "") -> None:
         super().__init__(reason)
@@ -84,6 +84,17 @@ def start_session(request: Request, name: str) -> None:
     request.session.update({"user": name, "login_at": now, "seen": now, "csrf": secrets.token_urlsafe(32)})
 
 
+IDLE = "Du har loggats ut efter {minutes} minuter utan aktivitet."
+EXPIRED = "Inloggningen har gått ut. Logga in igen."
+GONE = "Kontot finns inte längre."
+
+
+def login_reasons(settings: EditorSettings) -> frozenset[str]:
+    """The only words the login page shows from its ``orsak`` parameter: anything else in a link
+    ("Ring IT-supporten på 08-…") would be a message in the app's own voice from whoever sent it."""
+    return frozenset({IDLE.format(minutes=settings.session_idle_minutes), EXPIRED, GONE})
+
+
 def identify(request: Request, settings: EditorSettings) -> Identity:
     accounts = load_accounts(settings.users_file)
     client = client_address(request, settings)
@@ -108,13 +119,13 @@ def identify(request: Request, settings: EditorSettings) -> Identity:
     now = int(time.time())
     if now - int(session.get("seen", 0)) > settings.session_idle_minutes * 60:
         session.clear()
-        raise LoginNeeded(f"Du har loggats ut efter {settings.session_idle_minutes} minuter utan aktivitet.")
+        raise LoginNeeded(IDLE.format(minutes=settings.session_idle_minutes))
     if now - int(session.get("login_at", 0)) > settings.session_max_hours * 3600:
         session.clear()
-        raise LoginNeeded("Inloggningen har gått ut. Logga in igen.")
+        raise LoginNeeded(EXPIRED)
     account = accounts.get(name)
     if account is None:
         session.clear()
-        raise LoginNeeded("Kontot finns inte längre.")
+        raise LoginNeeded(GONE)
     session["seen"] = now
     return Identity(account, client)

@@ -32,6 +32,7 @@ from typing import Callable, Iterator
 import orjson
 
 from streams.contract.canonical import canonical_bytes
+from streams.contract.personal_id import redact
 from streams.contract.validate import Rejection, validate_object
 from streams.event_size import DEFAULT_MAX_EVENT_BYTES, REFUSED, too_large
 
@@ -170,24 +171,27 @@ def import_csv(path: Path, mapping: Mapping, pseudonymiser: Pseudonymiser, sink,
     ``max_event_bytes`` is dead-lettered as ``too_large`` (streams/event_size.py).
     """
     path = Path(path)
+    # An export may be named after the person it is about ("utdrag 19811218-9876.csv"): the name
+    # is shown (summary, logs, errors) with such a number masked, as the dead letters show it.
+    shown = redact(path.name)
     if not path.is_file():
-        raise ImportError_(f"no such file: {path}")
+        raise ImportError_(f"no such file: {redact(str(path))}")
     started = time.perf_counter()
     sha = file_sha256(path)
     state_file = state_path_for(state_dir, mapping, sha)
     state = None if force else ImportState.load(state_file)
     if state is not None and (state.mapping != mapping.name or state.file_sha256 != sha):
         state = None
-    summary_base = {"mapping": mapping.name, "file": path.name, "file_sha256": sha, "state_file": str(state_file)}
+    summary_base = {"mapping": mapping.name, "file": shown, "file_sha256": sha, "state_file": str(state_file)}
     if state is not None and state.complete:
-        log.info("import-csv: %s was imported completely before (mapping %s); nothing to send", path.name, mapping.name)
+        log.info("import-csv: %s was imported completely before (mapping %s); nothing to send", shown, mapping.name)
         summary = {**summary_base, "already_complete": True, "complete": True, "resumed_from_row": state.rows_committed,
                    "rows_this_run": 0, "events_sent_this_run": 0, "seconds": 0.0, **state.counts}
         return summary
     state = state or ImportState(mapping.name, sha)
     resume_from = state.rows_committed
     if resume_from:
-        log.info("import-csv: resuming %s after data row %d", path.name, resume_from)
+        log.info("import-csv: resuming %s after data row %d", shown, resume_from)
     tally = _Tally(state.counts)
     mapper = RowMapper(mapping, pseudonymiser)
     source = f"csv:{mapping.name}"
@@ -215,7 +219,7 @@ def import_csv(path: Path, mapping: Mapping, pseudonymiser: Pseudonymiser, sink,
     try:
         stream = open(path, "r", encoding=mapping.file.encoding, errors="strict", newline="")
     except OSError as exc:
-        raise ImportError_(f"cannot open {path}: {exc.strerror}") from None
+        raise ImportError_(f"cannot open {redact(str(path))}: {exc.strerror}") from None
     with stream, _progress(total_bytes, progress) as show:
         for _ in range(mapping.file.skip_lines):
             stream.readline()
@@ -275,7 +279,7 @@ def import_csv(path: Path, mapping: Mapping, pseudonymiser: Pseudonymiser, sink,
                     commit(row_number, False)
                     show(chars_read)
                 if rows_this_run % 10_000 == 0:
-                    log.info("import-csv: %s: %d rows, %d events sent", path.name, tally.rows, tally.events_sent)
+                    log.info("import-csv: %s: %d rows, %d events sent", shown, tally.rows, tally.events_sent)
         except UnicodeDecodeError:
             raise ImportError_(f"data row {row_number + 1} is not valid {mapping.file.encoding}: check `encoding` "
                                "in the mapping (Swedish exports are often cp1252 or utf-8-sig)") from None
@@ -291,7 +295,7 @@ def import_csv(path: Path, mapping: Mapping, pseudonymiser: Pseudonymiser, sink,
     summary_file = state_file.with_name(state_file.name.replace(".state.json", ".summary.json"))
     summary_file.write_bytes(orjson.dumps(summary, option=orjson.OPT_INDENT_2))
     log.info("import-csv: %s: %s; %d rows this run, %d events sent, %d rejected, %d row errors",
-             path.name, "complete" if finished else f"stopped after row {row_number}", rows_this_run,
+             shown, "complete" if finished else f"stopped after row {row_number}", rows_this_run,
              sent_this_run, summary["rejected"], summary["row_errors"])
     return summary
 

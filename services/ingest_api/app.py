@@ -18,7 +18,7 @@ never counts twice whatever this service says.
 
 Order of checks: bearer token (401), request rate and an empty event bucket (429 +
 Retry-After), media type (415), body size (413) and time (408), events per request (413,
-counted before any is validated), event rate (429, the request's events are the cost),
+counted before any is validated; the cap, or the source's event burst when smaller), event rate (429, the request's events are the cost),
 per-source event types, municipalities and registry units (403, naming the catalogue type or
 the SCB codes and units, nothing produced). The answer lists one outcome per event, at most
 the per-request cap, and ``rejected_by_reason`` sums them up.
@@ -179,8 +179,15 @@ class IngestService:
                           f"more than {exc.limit} events in one request; split the batch", limit_events=exc.limit)
         del body
         if type(parts) is not Item:
-            retry = self.event_limiter.check(source.name, source.events_per_second, source.event_burst,
-                                             min(len(parts), source.event_burst))
+            if len(parts) > source.event_burst:
+                # Charged at the burst's price, a larger request would buy more events than the
+                # source's rate allows (0.5/s with a burst of 20 let 100 events through every 40 s).
+                limit = int(source.event_burst)
+                log.info("ingest: 413 source=%s (over its event burst of %d)", source.name, limit)
+                return _error(413, "too_many_events",
+                              f"more than {limit} events in one request, this source's limit; split the batch",
+                              limit_events=limit)
+            retry = self.event_limiter.check(source.name, source.events_per_second, source.event_burst, len(parts))
             if retry:
                 return self._rate_limited(source, retry, "events")
         pairs = self.registry.pairs if self.registry is not None else None

@@ -11,7 +11,8 @@ The sources file (YAML) lists each case system allowed to post events::
         burst: 40                       # optional (default 2 x rate)
         events_per_second: 1000         # events, whatever the batching; optional (default 1000)
         event_burst: 10000              # optional (default: the larger of 2 x events_per_second
-                                        #   and the per-request event cap)
+                                        #   and the per-request event cap); also this source's
+                                        #   most events in one request (413 beyond)
         municipalities: ["0138"]        # SCB codes this source may write for; optional (all)
 
 Tokens are never stored, only their SHA-256 (``casewatch ingest-api hash-token`` prints it).

@@ -83,7 +83,8 @@ class RateLimiter:
 
     def check(self, source: str, rate: float, burst: float, cost: float = 1.0) -> int:
         """0 when the request may go on (``cost`` tokens are taken), else the Retry-After in
-        whole seconds (>= 1). A cost above ``burst`` can never be paid: the caller caps it."""
+        whole seconds (>= 1). A cost above ``burst`` can never be paid: the caller refuses such a
+        request (413), never caps its cost, which would sell it for less than it costs."""
         bucket = self.buckets.get(source)
         if bucket is None:
             with self.lock:

@@ -17,6 +17,7 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from services.spreadsheet_text import append_row, csv_row
 from services.swedish import long_date, number
 from streams.core.ivo import IvoItem, IvoReport, over_six_months
 
@@ -60,7 +61,7 @@ def to_csv(report: IvoReport, names: dict[str, str] | None = None) -> str:
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for what, line in rows(report):
-        writer.writerow(cells(what, line, report.quarter.last_day, names))
+        writer.writerow(csv_row(cells(what, line, report.quarter.last_day, names)))
     return out.getvalue()
 
 
@@ -117,7 +118,7 @@ def to_xlsx(report: IvoReport, meta: dict, target: Path) -> Path:
     pink = PatternFill("solid", fgColor="FFFDE2E2")
     for what, line in rows(report):
         values = cells(what, line, report.quarter.last_day, meta.get("enhetsnamn"))
-        ws.append(values)
+        append_row(ws, values)  # a case id is text, never a formula
         if values[12]:
             for cell in ws[ws.max_row]:
                 cell.fill = pink

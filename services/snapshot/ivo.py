@@ -22,6 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Iterator
 
+from services.spreadsheet_text import csv_row
 from streams.core.clocks import DEFAULT_CLOCKS, Clocks
 from streams.core.facts import DecisionItem, fold_case
 from streams.core.ivo import Quarter  # the one quarter (CONTRACT.md §6)
@@ -102,8 +103,9 @@ def to_csv(rows: list[Reportable]) -> str:
     writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r in rows:
-        writer.writerow([r.municipality, r.unit, r.case_id, r.decision_id, r.decided.isoformat(), r.intervention,
-                         r.days_waiting, r.reportable_since.isoformat(), ",".join(r.earlier_quarters)])
+        writer.writerow(csv_row([r.municipality, r.unit, r.case_id, r.decision_id, r.decided.isoformat(),
+                                 r.intervention, r.days_waiting, r.reportable_since.isoformat(),
+                                 ",".join(r.earlier_quarters)]))
     return buffer.getvalue()
 
 

@@ -13,6 +13,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from services.spreadsheet_text import append_row
 from services.swedish import MONTHS_SHORT
 
 from .narrative import PLACEHOLDER
@@ -29,7 +30,7 @@ def _sheet(wb, title: str, header: list[str], rows: list[list], widths: list[int
         cell.font = BOLD
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in rows:
-        ws.append(row)
+        append_row(ws, row)  # the office's text is text, never a formula
         for cell in ws[ws.max_row]:
             if isinstance(cell.value, (int, float)) and not isinstance(cell.value, bool):
                 cell.number_format = "#,##0"
@@ -58,7 +59,7 @@ def render_xlsx(report: dict, target: Path, changes: list[dict] | None = None) -
     info.title = "Rapport"
     for row in (["Rapport", report["titel"]], ["Nämnd", report["namnd"]], ["Förvaltning", report["forvaltning"]],
                 ["Kommun", report["kommun"]], ["Läget per", report["laget_per"]], ["Version", report["revision"]]):
-        info.append(row)
+        append_row(info, row)
     info.column_dimensions["A"].width = 16
     info.column_dimensions["B"].width = 60
 

@@ -39,7 +39,7 @@ from msgspec.structs import astuple
 from .catalogue import CATALOGUE, EventSpec, Field
 from .personal_id import float_has_personal_id, text_may_contain_personal_id
 from .validate import (
-    _UNIT, _VALID_PLACES, Event, Registry, Rejection, _check_place, _check_registry, _COMPILED, _Reject,
+    MAX_ABS_NUMBER, _UNIT, _VALID_PLACES, Event, Registry, Rejection, _check_place, _check_registry, _COMPILED, _Reject,
     parse_timestamp, validate_line,
 )
 
@@ -112,6 +112,8 @@ def _number_ok(value: int | float, kind: str) -> bool:
         if not _INT_MIN <= value < _INT_END:
             return False
     elif not math.isfinite(value) or float_has_personal_id(value):
+        return False
+    if not -MAX_ABS_NUMBER <= value <= MAX_ABS_NUMBER:
         return False
     if kind == "nonneg_number":
         return value >= 0

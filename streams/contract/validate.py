@@ -29,6 +29,16 @@ REASONS = (
     "unknown_unit",
 )
 
+# Instants a case event can have: every figure is computed on local calendar dates, deadlines
+# months ahead, and Python's dates end at years 1 and 9999, so one event dated 0001-01-01 or
+# 9999-12-31 (both valid RFC 3339) stopped every KPI of its unit with "year 0 is out of range".
+MIN_TS = -2208988800.0  # 1900-01-01T00:00:00Z
+MAX_TS = 7258118400.0  # 2200-01-01T00:00:00Z (excluded)
+# Money and other numbers: |value| at most this. Two payments of 1e308 made the unit's sum
+# overflow (math.fsum raised OverflowError in every KPI computation); a trillion kronor is far
+# above any real payment or daily cost and keeps every sum over any history finite.
+MAX_ABS_NUMBER = 1e12
+
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})")
 _UNIT = re.compile(r"[a-z0-9-]{1,40}")
 
@@ -73,9 +83,12 @@ def _parse_generic(value: str, field: str) -> float:
     if m.group(2) in ("Z", "z"):
         text = text[: m.start(2)] + "+00:00"
     try:
-        return datetime.fromisoformat(text).timestamp()
+        ts = datetime.fromisoformat(text).timestamp()
     except ValueError:
         raise _Reject("bad_timestamp", field) from None
+    if not MIN_TS <= ts < MAX_TS:
+        raise _Reject("bad_timestamp", field)
+    return ts
 
 
 def parse_timestamp(value: object, field: str) -> float:
@@ -93,9 +106,12 @@ def parse_timestamp(value: object, field: str) -> float:
         # systems write. The length pins the fraction to none, 3 or 6 digits, which
         # fromisoformat reads exactly as the generic path below does.
         try:
-            return datetime.fromisoformat(value).timestamp()
+            ts = datetime.fromisoformat(value).timestamp()
         except ValueError:
             raise _Reject("bad_timestamp", field) from None
+        if not MIN_TS <= ts < MAX_TS:
+            raise _Reject("bad_timestamp", field)
+        return ts
     return _parse_generic(value, field)
 
 
@@ -127,7 +143,7 @@ def _check_id(value: object, path: str) -> str:
 def _check_number(value: object, path: str) -> float:
     if type(value) is not int and type(value) is not float:  # bool is an int subclass: refused
         raise _Reject("bad_type", path)
-    if not math.isfinite(value):
+    if not math.isfinite(value) or not -MAX_ABS_NUMBER <= value <= MAX_ABS_NUMBER:
         raise _Reject("bad_value", path)
     return value
 
