@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any, Iterable
 
 import orjson
 
@@ -61,7 +62,8 @@ _STRICT = json.JSONDecoder(object_pairs_hook=_refuse_duplicates)
 def depth_of(value: object) -> int:
     """How many containers deep ``value`` nests (a scalar is 0), without recursion."""
     deepest = 0
-    stack = [(value, 1)]
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    children: Iterable[Any]
     while stack:
         item, level = stack.pop()
         if type(item) is dict:
@@ -112,10 +114,10 @@ def _shallow_floats(obj: dict) -> list | None:
 def _may_repeat_a_key(raw: bytes, obj: dict) -> bool:
     """False when byte counts prove no object in ``raw`` repeats a key (module docstring)."""
     data = obj.get("data")
-    objects = 2 if type(data) is dict else 1
+    objects, pairs = (2, len(obj) + len(data)) if type(data) is dict else (1, len(obj))
     if raw.count(b"{") != objects:
         return True
-    return raw.translate(None, b" \t\n\r").count(b'":') != len(obj) + (len(data) if objects == 2 else 0)
+    return raw.translate(None, b" \t\n\r").count(b'":') != pairs
 
 
 def _orjson_reason(error: orjson.JSONDecodeError) -> str:

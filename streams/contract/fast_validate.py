@@ -30,7 +30,7 @@ The line-level rules, each proved for an accepted struct without building a dict
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
@@ -130,7 +130,7 @@ def _event(line: bytes, registry: Registry | None) -> Event:
     plan = _PLANS[type(envelope)]
     if text_may_contain_personal_id(line):
         raise _Plain
-    payload = astuple(envelope.data)
+    payload: Any = astuple(envelope.data)  # a tuple, or a list once a field is filled in
     keys = plan.keys
     recorded_at = envelope.recorded_at
     if recorded_at is not UNSET:
@@ -177,9 +177,8 @@ def _event(line: bytes, registry: Registry | None) -> Event:
 def validate_line_fast(line: bytes | str, registry: Registry | None = None) -> Event | Rejection:
     """:func:`validate_line`, the same answer for every line, faster for the common event.
     For every consumer of lines: the replay, the worker, the importers."""
-    if type(line) is str:
-        line = line.encode("utf-8", "surrogatepass")
+    raw = line.encode("utf-8", "surrogatepass") if isinstance(line, str) else line
     try:
-        return _event(line, registry)
+        return _event(raw, registry)
     except (_Plain, _Reject):
-        return validate_line(line, registry)
+        return validate_line(raw, registry)

@@ -22,6 +22,7 @@ import re
 import unicodedata
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 # Unicode spaces (category Zs), dashes (category Pd) and minus signs. NFKC already folds most of
 # them to " " or "-"; the rest are listed so that the separator rule does not depend on it.
@@ -119,7 +120,7 @@ def number_digits(value: int | float) -> str:
 
 def value_has_personal_id(value: object) -> bool:
     """Walk a decoded JSON value without recursion: strings, object keys and numbers."""
-    stack = [value]
+    stack: list[Any] = [value]
     pop, push = stack.pop, stack.extend
     while stack:
         item = pop()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import datetime
-from typing import AbstractSet, Callable, NamedTuple
+from typing import AbstractSet, Callable, NamedTuple, Sequence, cast
 
 
 from .catalogue import CATALOGUE, EventSpec, Field
@@ -140,7 +140,7 @@ def _check_id(value: object, path: str) -> str:
     return value
 
 
-def _check_number(value: object, path: str) -> float:
+def _check_number(value: object, path: str) -> int | float:
     if type(value) is not int and type(value) is not float:  # bool is an int subclass: refused
         raise _Reject("bad_type", path)
     if not math.isfinite(value) or not -MAX_ABS_NUMBER <= value <= MAX_ABS_NUMBER:
@@ -148,14 +148,14 @@ def _check_number(value: object, path: str) -> float:
     return value
 
 
-def _check_nonneg(value: object, path: str) -> float:
+def _check_nonneg(value: object, path: str) -> int | float:
     number = _check_number(value, path)
     if number < 0:
         raise _Reject("bad_value", path)
     return number
 
 
-def _check_fte(value: object, path: str) -> float:
+def _check_fte(value: object, path: str) -> int | float:
     number = _check_number(value, path)
     if not 0 < number <= 1:
         raise _Reject("bad_value", path)
@@ -257,7 +257,7 @@ def _check_place(municipality: object, unit: object) -> tuple[str, str]:
 Registry = AbstractSet[tuple[str, str]]
 
 
-def _check_registry(registry: Registry, municipality: str, unit: str, payload: list, compiled: _CompiledSpec) -> None:
+def _check_registry(registry: Registry, municipality: str, unit: str, payload: Sequence, compiled: _CompiledSpec) -> None:
     if (municipality, unit) not in registry:
         raise _Reject("unknown_unit", "unit")
     for i in compiled.unit_fields:
@@ -338,17 +338,15 @@ def validate_object(obj: object, registry: Registry | None = None) -> Event | Re
     reason = check_decoded(obj)
     if reason is not None:
         return _rejection(reason)
-    return _checked(obj, registry)
+    return _checked(cast(dict, obj), registry)
 
 
 def validate_line(line: bytes | str, registry: Registry | None = None) -> Event | Rejection:
     """Validate one JSONL line (bytes or str; surrounding whitespace is ignored). With a unit
     ``registry`` (a set of (municipality, unit) pairs) an event naming another pair in ``unit``
     or ``to_unit`` is rejected as ``unknown_unit``."""
-    if type(line) is str:
-        line = line.encode("utf-8", "surrogatepass")
-    obj = decode_event(line)
-    if type(obj) is str:
+    obj = decode_event(line.encode("utf-8", "surrogatepass") if isinstance(line, str) else line)
+    if isinstance(obj, str):
         return _rejection(obj)
     try:
         return _event(obj, registry)
@@ -360,10 +358,8 @@ def validate_line_canonical(line: bytes | str,
                             registry: Registry | None = None) -> tuple[Event | Rejection, bytes | None]:
     """Validate one line and, when accepted, give the bytes to pass on: the event re-serialised
     with the contract's fields only (:func:`streams.contract.canonical.canonical_bytes`)."""
-    if type(line) is str:
-        line = line.encode("utf-8", "surrogatepass")
-    obj = decode_event(line)
-    if type(obj) is str:
+    obj = decode_event(line.encode("utf-8", "surrogatepass") if isinstance(line, str) else line)
+    if isinstance(obj, str):
         return _rejection(obj), None
     outcome = _checked(obj, registry)
     if type(outcome) is Event:

@@ -12,7 +12,7 @@ machines only look backwards in time, that equals folding only the events up to 
 from __future__ import annotations
 
 from math import copysign
-from typing import Iterable, NamedTuple
+from typing import Any, Callable, Iterable, NamedTuple, cast
 
 import orjson
 
@@ -80,7 +80,7 @@ class ApplicationItem(NamedTuple):
 class PaymentItem(NamedTuple):
     unit: str
     paid: float
-    amount_sek: float
+    amount_sek: int | float  # as the event wrote it (not "float": a compiled core would convert)
 
 
 def payment_order(p: PaymentItem) -> tuple:
@@ -95,8 +95,8 @@ class StaffItem(NamedTuple):
     unit: str
     role: str
     employment: str
-    fte: float
-    daily_cost_sek: float | None
+    fte: int | float
+    daily_cost_sek: int | float | None
     joined: float
     left: float | None
 
@@ -333,7 +333,7 @@ def _plain(value: object) -> object:
 
 def plain_facts(facts: CaseFacts) -> list:
     """The facts as the plain lists :func:`facts_to_json` writes (a family may be replaced)."""
-    return _plain(facts)
+    return cast(list, _plain(facts))
 
 
 def _pairs(values) -> tuple:
@@ -354,7 +354,7 @@ def _placement(u, t, s, e, costs, *v2) -> PlacementItem:
     return PlacementItem(u, t, s, e, _pairs(costs), *v2)
 
 
-_BUILDERS = {InvestigationItem: _investigation, DecisionItem: _decision_item, PlacementItem: _placement}
+_BUILDERS: dict[type, Callable[..., tuple]] = {InvestigationItem: _investigation, DecisionItem: _decision_item, PlacementItem: _placement}
 
 
 def facts_from_json(raw: bytes | str) -> CaseFacts:
@@ -362,9 +362,9 @@ def facts_from_json(raw: bytes | str) -> CaseFacts:
     items take the v1 meaning of the new fields (every investigation on the child clock, every
     decision and placement SoL), and its named units are those of its items."""
     municipality, *families = orjson.loads(raw)
-    built = []
+    built: list[Any] = []
     for item_type, items in zip(_ITEM_TYPES, families):
-        build = _BUILDERS.get(item_type, item_type)
+        build: Callable[..., tuple] = _BUILDERS.get(item_type, item_type)
         built.append(tuple(build(*i) for i in items))
     facts = CaseFacts(municipality, *built)
     if len(families) < len(_ITEM_TYPES):
@@ -374,8 +374,9 @@ def facts_from_json(raw: bytes | str) -> CaseFacts:
 
 def units_of_items(facts: CaseFacts) -> tuple[UnitNamed, ...]:
     """The units a case's items name, each with its first instant (facts from before v2)."""
-    first: dict[str, float] = {}
+    first: dict[str, Any] = {}
     for family in facts[1:8]:
+        item: Any
         for item in family:
             at = item[1] if type(item) is not PlacementItem else item.started
             if type(item) is StaffItem:

@@ -32,7 +32,7 @@ from __future__ import annotations
 import marshal
 from collections import Counter
 from struct import Struct
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, cast
 
 from streams.contract.fast_validate import validate_line_fast
 from streams.contract.validate import Registry
@@ -97,6 +97,7 @@ class PackedReplay:
         pack, dumps, none = _HEADER.pack, _dumps, _NONE
         newest = self.newest
         received = 0
+        event_id: str | bytes
         for event in accepted_events(lines, self.registry, self.rejected, validate_line_fast):
             event_id, _type, code, ts, municipality, unit, case_id, payload = event
             if len(event_id) == 36:
@@ -152,7 +153,9 @@ class PackedReplay:
         kept: dict[str, tuple] = {}
         refused = 0
         budget = CaseBudget()
-        for record in reversed(self._newest_first(offset)):
+        arrivals = self._newest_first(offset)
+        arrivals.reverse()  # (not reversed(): mypyc 2.4 fails on it over this list)
+        for record in arrivals:
             if record[2] in kept:
                 continue  # a duplicate: counted as the accepted lines less kept and refused
             if budget.admit(record[2], record[0], record[1], record[3], record[4]):
@@ -212,12 +215,12 @@ class PackedReplay:
 
     def result(self, as_of: float | None = None, period: Period | None = None) -> dict:
         """The contract's JSON figures. The last call: it consumes the per-case index."""
-        if self.newest is None:
-            if as_of is None:
-                raise ValueError("no accepted event to take as_of from; give --as-of")
+        newest = self.newest
+        if as_of is None and newest is None:
+            raise ValueError("no accepted event to take as_of from; give --as-of")
         if self.finished:
             raise RuntimeError("a packed replay gives its result once")
-        chosen = as_of if as_of is not None else self.newest
+        chosen: float = as_of if as_of is not None else cast(float, newest)
         groups = self._take_cases()
         tally: list = [0, None, 0]
         units = self._figures(groups, as_of, chosen, period or Period.month_to_date(chosen), tally)

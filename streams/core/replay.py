@@ -61,7 +61,7 @@ class Replay:
 
     def add_line(self, line: bytes | str) -> Event | Rejection:
         outcome = validate_line(line, self.registry)
-        if type(outcome) is Rejection:
+        if isinstance(outcome, Rejection):
             self.rejected[outcome.reason] += 1
         else:
             self.add_event(outcome)

@@ -21,7 +21,8 @@ def _offset_seconds(ts: float) -> int:
     offset = _OFFSET_BY_HOUR.get(hour)
     if offset is None:
         local = datetime.fromtimestamp(hour * 3600, STOCKHOLM)
-        offset = int(local.utcoffset().total_seconds())
+        delta = local.utcoffset()
+        offset = int(delta.total_seconds()) if delta is not None else 0  # never None: an aware time
         _OFFSET_BY_HOUR[hour] = offset
     return offset
 

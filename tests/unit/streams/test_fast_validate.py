@@ -237,7 +237,11 @@ def test_every_event_type_takes_the_fast_path():
             event["event_id"] = "e1"
             samples[event["type"]] = orjson.dumps(event)
 
-    collect()
+    # A few rounds: 300 random events can miss one of the 21 types (staff.left did, once).
+    for _round in range(5):
+        collect()
+        if all(raw is not None for raw in samples.values()):
+            break
     for type_, raw in samples.items():
         assert raw is not None, type_
         outcome = fast_validate._event(raw, None)  # raises _Plain if it had to go the plain way
