@@ -1,7 +1,10 @@
 """Reports of concern, investigations, decisions and placements: each arrival's whole life."""
 from __future__ import annotations
 
+from datetime import date
 from math import log
+
+from streams.core.timeutil import add_months
 
 from . import model as M
 from .draws import (ADULT_AREA, ADULT_INTERVENTION, ADULT_PLACEMENT, AREA_DATA, CHILD_AREA,
@@ -193,8 +196,12 @@ class CareLives:
     def placement(self, events: list, day: int, started: int, ptype: str, length: int,
                   changes_from: int, basis: str = "sol") -> None:
         """placement.started at ``started`` (on ``day``), ended ``length`` days later; price
-        changes only on days from ``changes_from`` on."""
+        changes only on days from ``changes_from`` on. Care under LVM ends at the latest when
+        it has lasted six months (LVM 20 §), on that day even at a weekend."""
         rng = self.rng
+        last_day = lvm_last_day(day) if basis == "lvm" else None
+        if last_day is not None:
+            length = min(length, last_day - day)
         placement_id = self.new_id("p")
         cost = self.placement_cost(ptype)
         age = PLACEMENT_AGE[ptype](rng.random)
@@ -204,6 +211,8 @@ class CareLives:
                        + (f',"legal_basis":"{basis}"}}' if basis != "sol" else "}")))
         end_day = day + length
         ended = max(self.office(end_day), started + 3600)
+        if last_day is not None and self.clock.day(ended) > last_day:
+            ended = self.clock.midnight(last_day) + M.OFFICE_START_SECONDS
         span = end_day - changes_from
         if span > 2:
             n = poisson(rng, span / 365.25 * M.COST_CHANGES_PER_YEAR)
@@ -213,3 +222,8 @@ class CareLives:
                 if at < ended:
                     events.append((at, PL_COST, f'{{"placement_id":"{placement_id}","daily_cost_sek":{cost}}}'))
         events.append((ended, PL_ENDED, f'{{"placement_id":"{placement_id}"}}'))
+
+
+def lvm_last_day(day: int) -> int:
+    """The day (ordinal) care under LVM begun on ``day`` has ended by: LVM_MAX_MONTHS later."""
+    return add_months(date.fromordinal(day), M.LVM_MAX_MONTHS).toordinal()

@@ -140,12 +140,19 @@ DELAY_REASONS = ("ingen_resurs", "tackat_nej_till_erbjudande", "enskild_vill_van
 # Inflow mix of new child placements, by decision:
 CHILD_PLACEMENT_TYPES = (("familjehem_arvoderat", 42), ("familjehem", 8), ("hvb", 39), ("sis", 4),
                          ("skyddat_boende", 3), ("stodboende", 4))
-ADULT_PLACEMENT_TYPES = (("hvb", 60), ("skyddat_boende", 30), ("stodboende", 10))
+# Adults: HVB (mostly addiction care), SiS's LVM homes (compulsory care of adults with addiction,
+# LVM; ADULT_SIS_LVM_SHARE of them, the rest voluntary under SoL), protected housing after
+# violence, supported housing. The SiS weight gives ~4 adult SiS placements a year at 50,000,
+# Sweden's ~1,000 people a year in LVM care per 10.5 million inhabitants.
+ADULT_PLACEMENT_TYPES = (("hvb", 60), ("sis", 12), ("skyddat_boende", 30), ("stodboende", 10))
 # Mean length of stay (exponential, so a running placement's remaining stay has the same law).
 # Foster care often lasts years: 1,200 days keep ~60 foster homes running in a steady flow.
 PLACEMENT_MEAN_DAYS = {"familjehem": 1200, "familjehem_arvoderat": 1200, "hvb": 180, "sis": 120,
                        "jourhem": 60, "skyddat_boende": 75, "stodboende": 240}
-ADULT_PLACEMENT_MEAN_DAYS = {"hvb": 120, "skyddat_boende": 60, "stodboende": 240}
+# Adults at SiS: ~110 days as a mean, and care under LVM ends at the latest when it has lasted
+# LVM_MAX_MONTHS (LVM 20 §), so about a fifth of LVM stays run the full six months.
+ADULT_PLACEMENT_MEAN_DAYS = {"hvb": 120, "sis": 110, "skyddat_boende": 60, "stodboende": 240}
+LVM_MAX_MONTHS = 6
 PLACEMENT_MIN_DAYS = 3
 # Placements running at the window start that began before the warm-up, per reference
 # municipality, in a steady state: starts a year x mean days / 365 x exp(-WARMUP_DAYS / mean
@@ -159,6 +166,8 @@ PLACEMENT_MIN_DAYS = 3
 # age has the law of a duration), not in a burst just before the window.
 CHILD_PLACEMENT_STOCK = {"familjehem_arvoderat": 40.2, "familjehem": 6.9, "hvb": 1.6, "sis": 0.12,
                          "jourhem": 0.01, "skyddat_boende": 0.01, "stodboende": 0.19}
+# No adult SiS: an LVM stay begun before the warm-up ended long before the window (six months at
+# most); a voluntary one still running is ~0.01.
 ADULT_PLACEMENT_STOCK = {"hvb": 0.57, "skyddat_boende": 0.01, "stodboende": 0.38}
 # Cases of the warm-up that are over before the window are dropped, except those that touch its
 # last weeks: the first reports' 12-week inflow charts see every report, not only open cases'.
