@@ -183,12 +183,17 @@ UNIFORM_COSTS = {"familjehem": (600, 1_100), "familjehem_arvoderat": (900, 1_500
                  "stodboende": (1_000, 2_500)}
 COST_CHANGES_PER_YEAR = 0.6  # renegotiated prices / indexation while a placement runs
 COST_CHANGE_FACTOR = (0.95, 1.15)
-PLACEMENT_AGE_BANDS = {
+# The contract's age bands (0-12, 13-17, 18-20) are children's and young adults'. A child's
+# placement carries one by type; an adult's carries "18-20" when the adult is that young (the
+# share below, by type) and none otherwise: no band of the contract covers 21 and over, and the
+# field is optional.
+CHILD_PLACEMENT_AGE_BANDS = {
     "hvb": (("13-17", 90), ("18-20", 10)), "sis": (("13-17", 95), ("18-20", 5)),
     "familjehem": (("0-12", 65), ("13-17", 35)), "familjehem_arvoderat": (("0-12", 65), ("13-17", 35)),
     "jourhem": (("0-12", 80), ("13-17", 20)), "skyddat_boende": (("0-12", 70), ("13-17", 30)),
     "stodboende": (("13-17", 30), ("18-20", 70)),
 }
+ADULT_PLACEMENT_YOUNG_SHARE = {"hvb": 0.10, "sis": 0.08, "skyddat_boende": 0.12, "stodboende": 0.25}
 
 # --- economic assistance (ekonomiskt bistånd) ---------------------------------------------------
 

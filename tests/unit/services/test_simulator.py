@@ -306,6 +306,16 @@ def test_adults_are_placed_at_sis_mostly_under_lvm_for_six_months_at_most(year_e
     assert made["lvm"] >= len(lvm)  # each placement under LVM follows its decision
 
 
+def test_adults_placements_carry_no_childrens_age_band(year_events):
+    """The contract's bands are 0-12, 13-17 and 18-20: an adult's placement says 18-20 when the
+    adult is that young and carries no band otherwise; a child's always carries one."""
+    started = [e for e in year_events if e["type"] == "placement.started"]
+    adults = Counter(e["data"].get("age_band") for e in started if e["unit"].startswith("vuxen"))
+    children = Counter(e["data"].get("age_band") for e in started if not e["unit"].startswith("vuxen"))
+    assert set(adults) <= {"18-20", None} and adults[None] > 2 * adults["18-20"] > 0
+    assert None not in children and children["0-12"] > 0 and children["13-17"] > 0
+
+
 def test_warm_start(year_events):
     """Placements, staff and open investigations exist on the first day of the window."""
     first_day = WINDOW_START
