@@ -24,6 +24,7 @@ sys.path.insert(0, str(HERE.parent))
 DATA = HERE / ".data"
 
 TARGETS = ((8, 2.0), (4, 5.0))  # (from month, largest error in percent)
+LVM_DAYS = 182  # about six months (LVM 20 §), for the oracle's new LVM starts
 
 
 def simulated_years(municipalities: int, seed: int, year: int) -> Path:
@@ -34,7 +35,7 @@ def simulated_years(municipalities: int, seed: int, year: int) -> Path:
     from services.simulator.ledger import write_ledger
     from streams.core.timeutil import STOCKHOLM
 
-    path = DATA / f"backtest-{municipalities}x24-seed{seed}-{year}.jsonl"
+    path = DATA / f"backtest-{municipalities}x24-seed{seed}-{year}-{simulator_version()}.jsonl"
     if not path.exists() or not ledger_of(path, "0138").exists():
         DATA.mkdir(exist_ok=True)
         spec = SimulationSpec(months=24, municipalities=municipalities, seed=seed,
@@ -50,6 +51,16 @@ def simulated_years(municipalities: int, seed: int, year: int) -> Path:
                          first.date(), date(year, 12, 31))
         tmp.rename(path)
     return path
+
+
+def simulator_version() -> str:
+    """A digest of the simulator's source: a cached year of an older simulator is not reused."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for source in sorted((HERE.parent / "services" / "simulator").glob("*.py")):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:10]
 
 
 def ledger_of(events: Path, municipality: str) -> Path:
@@ -73,17 +84,24 @@ def oracle_errors(facts, year: int, actual_total: float) -> list[float]:
 
     from services.simulator import model as M
     from services.snapshot.figures import Month
+    from services.snapshot.forecast import lvm_last_day
     from streams.core.kpis import placement_cost
     from streams.core.timeutil import local_day
 
-    def group_mean(p) -> tuple[str, float]:
+    def group_mean(p) -> tuple[str, float, bool]:
+        """(group, true mean stay, under LVM: cut at six months)."""
         child = not p.unit.startswith("vuxen")
         return ("barn" if child else "vuxna",
-                (M.PLACEMENT_MEAN_DAYS if child else M.ADULT_PLACEMENT_MEAN_DAYS)[p.placement_type])
+                (M.PLACEMENT_MEAN_DAYS if child else M.ADULT_PLACEMENT_MEAN_DAYS)[p.placement_type],
+                p.legal_basis == "lvm")
+
+    def stay(mean: float, horizon: int) -> float:
+        """Expected days of an exponential stay with this mean within ``horizon`` days."""
+        return mean * (1 - exp(-max(horizon, 0) / mean))
 
     placements = [p for case in facts for p in case.placements]
     y0, y1 = date(year - 1, 1, 1).toordinal(), date(year + 1, 1, 1).toordinal()
-    starts: dict[tuple[str, float], list[float]] = {}
+    starts: dict[tuple[str, float, bool], list[float]] = {}
     for p in placements:
         if y0 <= local_day(p.started) < y1:
             starts.setdefault(group_mean(p), []).append(p.costs[0][1])
@@ -99,12 +117,15 @@ def oracle_errors(facts, year: int, actual_total: float) -> list[float]:
             if max(local_day(p.started), lo) < min(ended, hi):
                 actual += placement_cost(p, end, max(local_day(p.started), lo), min(ended, hi))
             if p.started <= as_of and (p.ended is None or p.ended > as_of):
-                mean = group_mean(p)[1]
+                _group, mean, lvm = group_mean(p)
                 cost = next((c for ts, c in reversed(p.costs) if ts <= as_of), p.costs[0][1])
-                oracle += cost * mean * (1 - exp(-rest / mean))
-        for (_group, mean), costs in starts.items():
-            # each start on a day u of the rest runs mean x (1 - exp(-(rest - u) / mean)) days in it
-            oracle += len(costs) / (y1 - y0) * sum(costs) / len(costs) * mean * (rest - mean * (1 - exp(-rest / mean)))
+                horizon = min(rest, lvm_last_day(p.started) - lo) if lvm else rest
+                oracle += cost * stay(mean, horizon)
+        for (_group, mean, lvm), costs in starts.items():
+            # each start on a day u of the rest runs its expected stay within rest - u days
+            # (and within six months under LVM)
+            days = sum(stay(mean, min(rest - u, LVM_DAYS) if lvm else rest - u) for u in range(rest))
+            oracle += len(costs) / (y1 - y0) * sum(costs) / len(costs) * days
         out.append((oracle - actual) / actual_total * 100)
     return out
 
