@@ -130,9 +130,10 @@ def oracle_errors(facts, year: int, actual_total: float) -> list[float]:
     return out
 
 
-def errors_of_seed(municipalities: int, seed: int, year: int) -> dict[str, tuple[list[float], list[float], list[float]]]:
+def errors_of_seed(municipalities: int, seed: int, year: int) -> dict[str, tuple]:
     """{municipality: (net cost error % of the forecast made at the end of January..November,
-    the event-borne part's error %, the oracle's placements-only error % of the net cost)}."""
+    the event-borne part's error %, the oracle's placements-only error % of the net cost,
+    {activity: its error in % of the net cost})}."""
     from services.snapshot.backtest import backtest
     from services.snapshot.figures import Month, facts_of, load_replay, municipalities as codes
     from services.snapshot.ledger import read_ledger
@@ -143,10 +144,14 @@ def errors_of_seed(municipalities: int, seed: int, year: int) -> dict[str, tuple
     for mun in codes(replay):
         rows = backtest(replay, mun, year, ledger=read_ledger(ledger_of(path, mun)))
         oracle = oracle_errors(facts_of(replay, mun, Month(year, 12).as_of), year, rows[0].actual_sek)
-        out[mun] = ([row.error_pct for row in rows], [row.events_error_pct for row in rows], oracle)
+        by_activity = {a: [(row.by_activity[a][0] - row.by_activity[a][1]) / row.actual_sek * 100 for row in rows]
+                       for a in rows[0].by_activity}
+        out[mun] = ([row.error_pct for row in rows], [row.events_error_pct for row in rows], oracle, by_activity)
         print(f"seed {seed} {mun}: " + " ".join(f"{e:+.1f}" for e in out[mun][0])
               + " | event-borne " + " ".join(f"{e:+.1f}" for e in out[mun][1])
-              + " | oracle " + " ".join(f"{e:+.1f}" for e in oracle), file=sys.stderr, flush=True)
+              + " | oracle " + " ".join(f"{e:+.1f}" for e in oracle)
+              + "".join(f" | {a} " + " ".join(f"{e:+.1f}" for e in v) for a, v in by_activity.items()),
+              file=sys.stderr, flush=True)
     return out
 
 
@@ -176,12 +181,16 @@ def main() -> int:
     net: dict[int, list[float]] = {m: [] for m in range(1, 12)}
     events: dict[int, list[float]] = {m: [] for m in range(1, 12)}
     oracle: dict[int, list[float]] = {m: [] for m in range(1, 12)}
+    activities: dict[str, dict[int, list[float]]] = {}
     for by_mun in results:
-        for whole, borne, best in by_mun.values():
+        for whole, borne, best, by_activity in by_mun.values():
             for month, (value, part, floor) in enumerate(zip(whole, borne, best), start=1):
                 net[month].append(value)
                 events[month].append(part)
                 oracle[month].append(floor)
+            for activity, errors in by_activity.items():
+                for month, value in enumerate(errors, start=1):
+                    activities.setdefault(activity, {}).setdefault(month, []).append(value)
     years = len(net[1])
     ok = True
     print(f"Seeds {args.seeds}; {args.municipalities} municipalities each; {years} simulated years ({args.year}); "
@@ -198,6 +207,18 @@ def main() -> int:
         target = "" if limit is None else ("±%g %% ✓" % limit if met else "±%g %% ✗" % limit)
         print(f"| {datetime(args.year, month, 1):%B} | {whole} | {target} | {part} | {floor} |")
     print(f"\ntarget {'met' if ok else 'NOT met'} on the net cost for every simulated year")
+    # a systematic error shows as a mean signed error well beyond its standard error
+    print("\nBy activity, in % of the net cost: mean signed error ± its standard error (spread / √years)\n")
+    print("| forecast made at end of | " + " | ".join(activities) + " |")
+    print("|---|" + "---:|" * len(activities))
+    for month in net:
+        cells = []
+        for activity in activities:
+            values = activities[activity][month]
+            mean = sum(values) / len(values)
+            spread = (sum((v - mean) ** 2 for v in values) / max(len(values) - 1, 1)) ** 0.5
+            cells.append(f"{mean:+.2f} ± {spread / len(values) ** 0.5:.2f}")
+        print(f"| {datetime(args.year, month, 1):%B} | " + " | ".join(cells) + " |")
     return 0 if ok else 1
 
 
