@@ -159,7 +159,9 @@ PLACEMENT_MIN_DAYS = 3
 # days), the placements of before the warm-up still running at its end (the warm-up's own
 # inflow adds the rest). Starts a year measured on the simulated flow: children familjehem 2.7,
 # arvoderat 15.7, hvb 17, sis 4.3, jourhem 12.7, skyddat boende 2, stödboende 1; adults hvb 21,
-# skyddat boende 8.7, stödboende 2. That gives ~60 foster homes and ~9 HVB running at any time
+# skyddat boende 8.7, stödboende 2 (measured before adults went to SiS, which took 11 % of
+# adults' placements: hvb ~19 now, whose steady stock would be 0.51, not 0.57; 0.06 of a
+# placement, left as it is). That gives ~60 foster homes and ~9 HVB running at any time
 # ([DOMAIN] mean of 9 young people in HVB; ~125 children in care in a year), the same at the
 # window's start and end. Their
 # start dates lie before the warm-up by an exponential age (memoryless, so the running ones'
