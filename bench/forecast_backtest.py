@@ -216,7 +216,10 @@ def main() -> int:
         for activity in activities:
             values = activities[activity][month]
             mean = sum(values) / len(values)
-            spread = (sum((v - mean) ** 2 for v in values) / max(len(values) - 1, 1)) ** 0.5
+            if len(values) < 2:  # one year has no spread to judge chance by
+                cells.append(f"{mean:+.2f}")
+                continue
+            spread = (sum((v - mean) ** 2 for v in values) / (len(values) - 1)) ** 0.5
             cells.append(f"{mean:+.2f} ± {spread / len(values) ** 0.5:.2f}")
         print(f"| {datetime(args.year, month, 1):%B} | " + " | ".join(cells) + " |")
     return 0 if ok else 1
