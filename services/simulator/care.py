@@ -1,12 +1,15 @@
 """Reports of concern, investigations, decisions and placements: each arrival's whole life."""
 from __future__ import annotations
 
+from datetime import date
 from math import log
+
+from streams.core.timeutil import add_months
 
 from . import model as M
 from .draws import (ADULT_AREA, ADULT_INTERVENTION, ADULT_PLACEMENT, AREA_DATA, CHILD_AREA,
                     CHILD_INTERVENTION, CHILD_PLACEMENT, CLOSED_DATA, DAY, EMERGENCY_PLACEMENT,
-                    PLACEMENT_AGE, PROTECTED_DATA, REPORT_AGE, REPORT_DATA, REPORTER, SCREENED_DATA,
+                    CHILD_PLACEMENT_AGE, PROTECTED_DATA, REPORT_AGE, REPORT_DATA, REPORTER, SCREENED_DATA,
                     SEX, Choice, poisson, workday)
 from .spec import (DEC_DELAY_REASON, DEC_ENDED, DEC_ENFORCED, DEC_INTERRUPTED, DEC_MADE, DEC_RESUMED, INV_CLOSED, INV_EXTENDED, INV_OPENED, PL_COST,
                    PL_ENDED, PL_STARTED, PROTECTED, REPORT, SCREENED)
@@ -148,7 +151,7 @@ class CareLives:
         events.append((enforced, DEC_ENFORCED, f'{{"decision_id":"{decision_id}"}}'))
         if ptype is not None:
             length = max(M.PLACEMENT_MIN_DAYS, int(rng.expovariate(1.0 / mean_days[ptype])))
-            self.placement(events, enforced_day, enforced + 60, ptype, length, enforced_day, basis)
+            self.placement(events, enforced_day, enforced + 60, ptype, length, enforced_day, basis, child)
         elif random() < M.INTERRUPTED_SHARE:
             self.interruption(events, enforced_day, enforced, decision_id)
 
@@ -191,19 +194,29 @@ class CareLives:
         return rng.randint(*M.UNIFORM_COSTS[ptype])
 
     def placement(self, events: list, day: int, started: int, ptype: str, length: int,
-                  changes_from: int, basis: str = "sol") -> None:
+                  changes_from: int, basis: str = "sol", child: bool = True) -> None:
         """placement.started at ``started`` (on ``day``), ended ``length`` days later; price
-        changes only on days from ``changes_from`` on."""
+        changes only on days from ``changes_from`` on. Care under LVM ends at the latest when
+        it has lasted six months (LVM 20 §), on that day even at a weekend. An adult's placement
+        carries the age band "18-20" or none (model.CHILD_PLACEMENT_AGE_BANDS)."""
         rng = self.rng
+        last_day = lvm_last_day(day) if basis == "lvm" else None
+        if last_day is not None:
+            length = min(length, last_day - day)
         placement_id = self.new_id("p")
         cost = self.placement_cost(ptype)
-        age = PLACEMENT_AGE[ptype](rng.random)
+        if child:
+            age = CHILD_PLACEMENT_AGE[ptype](rng.random)
+        else:
+            age = "18-20" if rng.random() < M.ADULT_PLACEMENT_YOUNG_SHARE[ptype] else None
         events.append((started, PL_STARTED,
                        f'{{"placement_id":"{placement_id}","placement_type":"{ptype}",'
-                       f'"daily_cost_sek":{cost},"age_band":"{age}"'
+                       f'"daily_cost_sek":{cost}' + (f',"age_band":"{age}"' if age else "")
                        + (f',"legal_basis":"{basis}"}}' if basis != "sol" else "}")))
         end_day = day + length
         ended = max(self.office(end_day), started + 3600)
+        if last_day is not None and self.clock.day(ended) > last_day:
+            ended = self.clock.midnight(last_day) + M.OFFICE_START_SECONDS
         span = end_day - changes_from
         if span > 2:
             n = poisson(rng, span / 365.25 * M.COST_CHANGES_PER_YEAR)
@@ -213,3 +226,8 @@ class CareLives:
                 if at < ended:
                     events.append((at, PL_COST, f'{{"placement_id":"{placement_id}","daily_cost_sek":{cost}}}'))
         events.append((ended, PL_ENDED, f'{{"placement_id":"{placement_id}"}}'))
+
+
+def lvm_last_day(day: int) -> int:
+    """The day (ordinal) care under LVM begun on ``day`` has ended by: LVM_MAX_MONTHS later."""
+    return add_months(date.fromordinal(day), M.LVM_MAX_MONTHS).toordinal()

@@ -140,25 +140,36 @@ DELAY_REASONS = ("ingen_resurs", "tackat_nej_till_erbjudande", "enskild_vill_van
 # Inflow mix of new child placements, by decision:
 CHILD_PLACEMENT_TYPES = (("familjehem_arvoderat", 42), ("familjehem", 8), ("hvb", 39), ("sis", 4),
                          ("skyddat_boende", 3), ("stodboende", 4))
-ADULT_PLACEMENT_TYPES = (("hvb", 60), ("skyddat_boende", 30), ("stodboende", 10))
+# Adults: HVB (mostly addiction care), SiS's LVM homes (compulsory care of adults with addiction,
+# LVM; ADULT_SIS_LVM_SHARE of them, the rest voluntary under SoL), protected housing after
+# violence, supported housing. The SiS weight gives ~4 adult SiS placements a year at 50,000,
+# Sweden's ~1,000 people a year in LVM care per 10.5 million inhabitants.
+ADULT_PLACEMENT_TYPES = (("hvb", 60), ("sis", 12), ("skyddat_boende", 30), ("stodboende", 10))
 # Mean length of stay (exponential, so a running placement's remaining stay has the same law).
 # Foster care often lasts years: 1,200 days keep ~60 foster homes running in a steady flow.
 PLACEMENT_MEAN_DAYS = {"familjehem": 1200, "familjehem_arvoderat": 1200, "hvb": 180, "sis": 120,
                        "jourhem": 60, "skyddat_boende": 75, "stodboende": 240}
-ADULT_PLACEMENT_MEAN_DAYS = {"hvb": 120, "skyddat_boende": 60, "stodboende": 240}
+# Adults at SiS: ~110 days as a mean, and care under LVM ends at the latest when it has lasted
+# LVM_MAX_MONTHS (LVM 20 §), so about a fifth of LVM stays run the full six months.
+ADULT_PLACEMENT_MEAN_DAYS = {"hvb": 120, "sis": 110, "skyddat_boende": 60, "stodboende": 240}
+LVM_MAX_MONTHS = 6
 PLACEMENT_MIN_DAYS = 3
 # Placements running at the window start that began before the warm-up, per reference
 # municipality, in a steady state: starts a year x mean days / 365 x exp(-WARMUP_DAYS / mean
 # days), the placements of before the warm-up still running at its end (the warm-up's own
 # inflow adds the rest). Starts a year measured on the simulated flow: children familjehem 2.7,
 # arvoderat 15.7, hvb 17, sis 4.3, jourhem 12.7, skyddat boende 2, stödboende 1; adults hvb 21,
-# skyddat boende 8.7, stödboende 2. That gives ~60 foster homes and ~9 HVB running at any time
+# skyddat boende 8.7, stödboende 2 (measured before adults went to SiS, which took 11 % of
+# adults' placements: hvb ~19 now, whose steady stock would be 0.51, not 0.57; 0.06 of a
+# placement, left as it is). That gives ~60 foster homes and ~9 HVB running at any time
 # ([DOMAIN] mean of 9 young people in HVB; ~125 children in care in a year), the same at the
 # window's start and end. Their
 # start dates lie before the warm-up by an exponential age (memoryless, so the running ones'
 # age has the law of a duration), not in a burst just before the window.
 CHILD_PLACEMENT_STOCK = {"familjehem_arvoderat": 40.2, "familjehem": 6.9, "hvb": 1.6, "sis": 0.12,
                          "jourhem": 0.01, "skyddat_boende": 0.01, "stodboende": 0.19}
+# No adult SiS: an LVM stay begun before the warm-up ended long before the window (six months at
+# most); a voluntary one still running is ~0.01.
 ADULT_PLACEMENT_STOCK = {"hvb": 0.57, "skyddat_boende": 0.01, "stodboende": 0.38}
 # Cases of the warm-up that are over before the window are dropped, except those that touch its
 # last weeks: the first reports' 12-week inflow charts see every report, not only open cases'.
@@ -174,12 +185,17 @@ UNIFORM_COSTS = {"familjehem": (600, 1_100), "familjehem_arvoderat": (900, 1_500
                  "stodboende": (1_000, 2_500)}
 COST_CHANGES_PER_YEAR = 0.6  # renegotiated prices / indexation while a placement runs
 COST_CHANGE_FACTOR = (0.95, 1.15)
-PLACEMENT_AGE_BANDS = {
+# The contract's age bands (0-12, 13-17, 18-20) are children's and young adults'. A child's
+# placement carries one by type; an adult's carries "18-20" when the adult is that young (the
+# share below, by type) and none otherwise: no band of the contract covers 21 and over, and the
+# field is optional.
+CHILD_PLACEMENT_AGE_BANDS = {
     "hvb": (("13-17", 90), ("18-20", 10)), "sis": (("13-17", 95), ("18-20", 5)),
     "familjehem": (("0-12", 65), ("13-17", 35)), "familjehem_arvoderat": (("0-12", 65), ("13-17", 35)),
     "jourhem": (("0-12", 80), ("13-17", 20)), "skyddat_boende": (("0-12", 70), ("13-17", 30)),
     "stodboende": (("13-17", 30), ("18-20", 70)),
 }
+ADULT_PLACEMENT_YOUNG_SHARE = {"hvb": 0.10, "sis": 0.08, "skyddat_boende": 0.12, "stodboende": 0.25}
 
 # --- economic assistance (ekonomiskt bistånd) ---------------------------------------------------
 

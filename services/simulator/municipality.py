@@ -159,7 +159,7 @@ class Municipality(StaffPosts, CareLives, AssistanceLives):
         elif unit.kind == "vuxen" and ptype == "sis" and rng.random() < M.ADULT_SIS_LVM_SHARE:
             basis = "lvm"
         self.placement(events, start_day, self.office(start_day), ptype,
-                       ws_day + remaining - start_day, ws_day, basis)
+                       ws_day + remaining - start_day, ws_day, basis, child=unit.kind != "vuxen")
         self.commit(unit, case_id, events, keep_open=True)
 
     def stock_household(self, unit: Unit, ws_day: int) -> None:

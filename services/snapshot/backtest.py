@@ -15,7 +15,7 @@ simulated municipalities and years.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from math import fsum
 
 from streams.core.replay import Replay
@@ -35,6 +35,8 @@ class MonthError:
     actual_sek: float
     events_forecast_sek: float  # the event-borne part alone
     events_actual_sek: float
+    # activity id -> (forecast, actual) of its net cost: where an error lies
+    by_activity: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @property
     def error_pct(self) -> float:
@@ -69,13 +71,16 @@ def backtest(replay: Replay, municipality: str, year: int, config: BoardConfig |
     config = config or load_config()
     first = first_event_day(replay, municipality)
     december = Month(year, 12)
-    actual, events_actual = totals(economy(config, facts_of(replay, municipality, december.as_of), december,
-                                           ledger=ledger, first_event=first), "utfall_ack")
+    year_table = economy(config, facts_of(replay, municipality, december.as_of), december, ledger=ledger,
+                         first_event=first)
+    actual, events_actual = totals(year_table, "utfall_ack")
+    actual_by = {r["id"]: r["utfall_ack"] for r in _known(year_table)}
     out = []
     for m in range(1, 12):
         month = Month(year, m)
         known = None if ledger is None else [line for line in ledger if line.day < month.next_first_day]
         table = economy(config, facts_of(replay, municipality, month.as_of), month, ledger=known, first_event=first)
         forecast, events_forecast = totals(table, "arsprognos")
-        out.append(MonthError(m, forecast, actual, events_forecast, events_actual))
+        by = {r["id"]: (r["arsprognos"], actual_by[r["id"]]) for r in _known(table) if r["id"] in actual_by}
+        out.append(MonthError(m, forecast, actual, events_forecast, events_actual, by))
     return out

@@ -228,5 +228,8 @@ def test_backtest_compares_the_net_cost_and_the_event_borne_part(tmp_path):
     # nothing ever ended: the placement runs on; the ledger at its monthly mean: both exact
     for r in rows:
         assert isclose(r.error_pct, 0, abs_tol=1e-9) and isclose(r.events_error_pct, 0, abs_tol=1e-9)
+    # per activity: the one activity's forecast and outcome, the same as the totals
+    assert set(rows[3].by_activity) == {"barn_unga"}
+    assert all(r.by_activity["barn_unga"] == (r.forecast_sek, r.actual_sek) for r in rows)
     without = backtest(replay, "0138", 2024, config)  # no ledger: the event-borne part alone
     assert without[0].actual_sek == without[0].events_actual_sek == 366 * 1000

@@ -271,6 +271,51 @@ def test_decisions_placements_and_money(year_events):
     assert 8 <= sum(days) / len(days) <= 16  # DOMAIN U31402: target 10 days
 
 
+def six_months_after(day):
+    """LVM 20 §: the same day of the month six months on, or that month's last day."""
+    month = day.month + 6
+    year, month = day.year + (month - 1) // 12, (month - 1) % 12 + 1
+    for last in (31, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=min(day.day, last))
+        except ValueError:
+            continue
+
+
+def test_adults_are_placed_at_sis_mostly_under_lvm_for_six_months_at_most(year_events):
+    """Adults with addiction are placed in SiS's LVM homes (~1,000 a year in Sweden: ~4-5 at
+    50,000), mostly under LVM, whose care ends at the latest when it has lasted six months."""
+    started = {e["data"]["placement_id"]: e for e in year_events if e["type"] == "placement.started"}
+    ended = {e["data"]["placement_id"]: ts(e["occurred_at"]) for e in year_events if e["type"] == "placement.ended"}
+    adults = [e for e in started.values() if e["unit"].startswith("vuxen")]
+    sis = [e for e in adults if e["data"]["placement_type"] == "sis"]
+    assert 0.04 <= len(sis) / len(adults) <= 0.2
+    lvm = [e for e in sis if e["data"].get("legal_basis") == "lvm"]
+    assert len(lvm) >= 0.6 * len(sis) > 0
+    assert all(4_900 <= e["data"]["daily_cost_sek"] <= 16_000 for e in sis)  # DOMAIN: SiS 4,900-7,500, special units more
+    finished = [pid for pid in (e["data"]["placement_id"] for e in lvm) if pid in ended]
+    assert finished
+    for pid in finished:
+        begun = ts(started[pid]["occurred_at"]).astimezone(STOCKHOLM).date()
+        assert ended[pid].astimezone(STOCKHOLM).date() <= six_months_after(begun), pid
+    # LVM is adults' law, LVU children's: never the other way round
+    bases = Counter((e["unit"].startswith("vuxen"), e["data"].get("legal_basis", "sol")) for e in started.values())
+    assert bases[(False, "lvm")] == 0 and bases[(True, "lvu")] == 0
+    made = Counter(e["data"].get("legal_basis", "sol") for e in year_events
+                   if e["type"] == "decision.made" and e["unit"].startswith("vuxen"))
+    assert made["lvm"] >= len(lvm)  # each placement under LVM follows its decision
+
+
+def test_adults_placements_carry_no_childrens_age_band(year_events):
+    """The contract's bands are 0-12, 13-17 and 18-20: an adult's placement says 18-20 when the
+    adult is that young and carries no band otherwise; a child's always carries one."""
+    started = [e for e in year_events if e["type"] == "placement.started"]
+    adults = Counter(e["data"].get("age_band") for e in started if e["unit"].startswith("vuxen"))
+    children = Counter(e["data"].get("age_band") for e in started if not e["unit"].startswith("vuxen"))
+    assert set(adults) <= {"18-20", None} and adults[None] > 2 * adults["18-20"] > 0
+    assert None not in children and children["0-12"] > 0 and children["13-17"] > 0
+
+
 def test_warm_start(year_events):
     """Placements, staff and open investigations exist on the first day of the window."""
     first_day = WINDOW_START
