@@ -23,3 +23,9 @@ def municipality_name(code: str) -> str:
     if name is None:
         return code
     return "Region Gotland" if code == "0980" else f"{name} kommun"
+
+
+def municipality_text(code: str) -> str:
+    """The municipality as running text names it: ``Tyresö kommun``, or ``kommunkod 9999`` for a
+    code SCB's table does not know (the words the alert texts use, docs/GLOSSARY.md)."""
+    return municipality_name(code) if code in municipalities() else f"kommunkod {code}"

@@ -141,10 +141,19 @@ def test_summary_heads_with_a_human_date_and_the_period_in_words():
 def test_summary_uses_the_display_name_when_the_registry_has_one():
     from services.summary import unit_heading
 
-    assert unit_heading("0138", "bou-1") == "Enhet bou-1 (kommun 0138)"
+    assert unit_heading("0138", "bou-1") == "Enhet bou-1, Tyresö kommun"
     names = {("0138", "bou-1"): "Barn och unga, mottagning"}
     assert unit_heading("0138", "bou-1", lambda m, u: names.get((m, u), u)) == \
-        "Enhet Barn och unga, mottagning (bou-1, kommun 0138)"
+        "Enhet Barn och unga, mottagning (bou-1), Tyresö kommun"
+
+
+def test_summary_names_the_municipality_as_the_alert_texts_do():
+    from services.summary import unit_heading
+
+    assert unit_heading("0980", "ifo") == "Enhet ifo, Region Gotland"
+    assert unit_heading("0127", "bou-2") == "Enhet bou-2, Botkyrka kommun"
+    # A code SCB's table does not know: the code, with the word the alerts use.
+    assert unit_heading("0999", "e2e-1") == "Enhet e2e-1, kommunkod 0999"
 
 
 # --------------------------------------------------------------------------- dashboards
