@@ -17,7 +17,7 @@ from typing import Iterable, Iterator
 from streams.core.clocks import DEFAULT_CLOCKS, Clocks
 from streams.core.facts import CaseFacts
 from streams.core.kpis import Period, compute, group_by_unit, report_kpis
-from streams.core.replay import Replay
+from streams.core.replay import Replay, fast_replay
 from streams.core.timeutil import day_start, format_ts, local_date
 
 ALL_UNITS = "alla"
@@ -68,7 +68,7 @@ class Month:
 def load_replay(events: Path | Iterable[bytes], registry=None, clocks: Clocks = DEFAULT_CLOCKS) -> Replay:
     """``registry``: the unit registry's pairs (CONTRACT.md §7) and ``clocks`` the configured ones
     (``Settings.clocks()``, its link window), so reports count what the worker counts."""
-    replay = Replay(clocks, registry=registry)
+    replay = fast_replay(clocks, registry)
     if isinstance(events, (str, Path)):
         with open(events, "rb", buffering=1 << 20) as stream:
             replay.add_lines(stream)
