@@ -59,7 +59,7 @@ from streams.contract.validate import Rejection
 from streams.offset_keeper import OffsetKeeper
 from streams.retry import until_it_answers
 from streams.case_cache import DEFAULT_MAX_EVENTS, CaseCache
-from streams.case_state import Batch, too_large
+from streams.case_state import TOO_LARGE, Batch
 from streams.changelog import as_current, contiguous_end
 from streams.worker_housekeeping import Housekeeping
 from streams.dead_letter import MISROUTED, DeadLetter, dead_letter_record, withheld
@@ -284,7 +284,7 @@ class CaseWorker(Housekeeping):
                     if not new:
                         tallies.append((message.partition, message.offset, *tally_fields("duplicate")))
                     continue
-                outcome = too_large()  # its case's state has no room left: never a record too large to send
+                outcome = TOO_LARGE  # its case's state has no room left: never a record too large to send
             batch.reject(outcome)
             tallies.append((message.partition, message.offset, *tally_fields("rejected", outcome.reason)))
             letters.append(dead_letter_record(event.value, outcome, source=WORKER_SOURCE, key=message.key))

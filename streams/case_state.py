@@ -270,9 +270,8 @@ class CaseState:
 Loader = Callable[[bytes], Optional[bytes]]
 
 
-def too_large() -> Rejection:
-    """The rejection of an event its case has no room for (streams/core/case_budget.py)."""
-    return Rejection(CASE_TOO_LARGE)
+# The rejection of an event its case has no room for (streams/core/case_budget.py).
+TOO_LARGE = Rejection(CASE_TOO_LARGE)
 
 
 class StateSource(Protocol):
@@ -297,7 +296,7 @@ class Batch:
     def add(self, event: Event) -> tuple[bytes, bool | None]:
         """Add an accepted event to its case; ``(table key, True when new to the case)``, or
         ``(table key, None)`` when the case has no room for it: the caller rejects it
-        (:func:`too_large`), and the case is still touched."""
+        (:data:`TOO_LARGE`), and the case is still touched."""
         key = table_key(event.municipality, event.case_id)
         case = self.cases.get(key)
         if case is None:
