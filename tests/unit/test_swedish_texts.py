@@ -156,6 +156,18 @@ def test_summary_names_the_municipality_as_the_alert_texts_do():
     assert unit_heading("0999", "e2e-1") == "Enhet e2e-1, kommunkod 0999"
 
 
+def test_municipality_names_take_the_genitive_as_the_municipalities_write_them():
+    from streams.municipalities import municipalities, municipality_name
+
+    codes = {name: code for code, name in municipalities().items()}
+    written = {"Österåker": "Österåkers kommun", "Stockholm": "Stockholms kommun", "Dals-Ed": "Dals-Eds kommun",
+               "Tyresö": "Tyresö kommun", "Upplands-Bro": "Upplands-Bro kommun",  # after a vowel
+               "Borås": "Borås kommun", "Grums": "Grums kommun", "Kalix": "Kalix kommun",  # after s and x
+               "Falun": "Falu kommun", "Kalmar": "Kalmar kommun", "Orust": "Orust kommun"}  # their own forms
+    assert {name: municipality_name(codes[name]) for name in written} == written
+    assert not any(municipality_name(c).endswith(("ss kommun", "xs kommun")) for c in municipalities())
+
+
 # --------------------------------------------------------------------------- dashboards
 
 def _dashboard_texts(node, path=""):
