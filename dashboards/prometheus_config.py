@@ -76,23 +76,10 @@ def prometheus_config(
     return config
 
 
-def render_prometheus_config(
-    exporter_targets: list[str],
-    alertmanager_targets: list[str],
-    rule_files: list[str],
-    scrape_interval: str = "15s",
-    evaluation_interval: str = "15s",
-    *,
-    worker_targets: list[str] | None = None,
-    scrape_timeout: str | None = None,
-    cfg: MixinConfig = DEFAULT_CONFIG,
-    exporter_auth: ScrapeAuth | None = None,
-) -> str:
-    """prometheus.yml text. Relative ``rule_files`` resolve against the config file's directory."""
-    return HEADER + dump(prometheus_config(
-        exporter_targets, alertmanager_targets, rule_files, scrape_interval, evaluation_interval,
-        worker_targets=worker_targets, scrape_timeout=scrape_timeout, cfg=cfg, exporter_auth=exporter_auth,
-    ))
+def render_prometheus_config(*args, **kwargs) -> str:
+    """prometheus.yml text of :func:`prometheus_config` (the same arguments). Relative
+    ``rule_files`` resolve against the config file's directory."""
+    return HEADER + dump(prometheus_config(*args, **kwargs))
 
 
 _UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}

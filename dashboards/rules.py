@@ -151,6 +151,14 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
     def limit_pct(kind: str) -> str:
         return _threshold_value(cfg, kind, alert_text.percent(". | first | value"))
 
+    # the placement cost's deviation from the budget pace, and its two colours' words
+    pace = budget_deviation(cfg, placement_cost(cfg), "placements")
+    pace_limit = f"({threshold(cfg, 'budget_deviation_pct')} / 100)"
+
+    def pace_text(colour: str, bound: str) -> str:
+        return (f"Placeringskostnaden hittills i månaden ligger {n} över budgettakten ({colour}: {bound} "
+                f"{limit('budget_deviation_pct')}{SPACE}% avvikelse).")
+
     out = [
         # ---- legal clocks
         Alert(
@@ -265,24 +273,17 @@ def alerts(cfg: MixinConfig = DEFAULT_CONFIG, n_kinds: int | None = None) -> lis
         ),
         Alert(
             "CasewatchPlacementCostAboveBudgetPace", "info",
-            f"{budget_deviation(cfg, placement_cost(cfg), 'placements')}\n> 0\n"
-            f"and on (municipality, unit)\n{budget_deviation(cfg, placement_cost(cfg), 'placements')}\n"
-            f"<= on (municipality, unit)\n({threshold(cfg, 'budget_deviation_pct')} / 100)",
+            f"{pace}\n> 0\nand on (municipality, unit)\n{pace}\n<= on (municipality, unit)\n{pace_limit}",
             cfg.for_info,
-            "Placeringskostnad över budget (gul)", f"{n} över budgettakten",
-            f"Placeringskostnaden hittills i månaden ligger {n} över budgettakten (gul: högst "
-            f"{limit('budget_deviation_pct')}{SPACE}% avvikelse).",
+            "Placeringskostnad över budget (gul)", f"{n} över budgettakten", pace_text("gul", "högst"),
             value_format=PERCENT,
             extra_labels={"colour": "yellow"},
         ),
         Alert(
             "CasewatchPlacementCostFarAboveBudgetPace", "ticket",
-            f"{budget_deviation(cfg, placement_cost(cfg), 'placements')}\n"
-            f"> on (municipality, unit)\n({threshold(cfg, 'budget_deviation_pct')} / 100)",
+            f"{pace}\n> on (municipality, unit)\n{pace_limit}",
             cfg.for_ticket,
-            "Placeringskostnad långt över budget (röd)", f"{n} över budgettakten",
-            f"Placeringskostnaden hittills i månaden ligger {n} över budgettakten (röd: mer än "
-            f"{limit('budget_deviation_pct')}{SPACE}% avvikelse).",
+            "Placeringskostnad långt över budget (röd)", f"{n} över budgettakten", pace_text("röd", "mer än"),
             value_format=PERCENT,
             extra_labels={"colour": "red"},
         ),

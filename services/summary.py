@@ -5,6 +5,7 @@ from datetime import date, datetime, timedelta
 from typing import Callable, Optional
 
 from streams import swedish
+from streams.municipalities import municipality_text
 from streams.vocabulary import PLACEMENT_TYPES_SV
 
 # Running text: "3 HVB, 2 arvoderat familjehem" (acronyms keep their capitals).
@@ -21,10 +22,12 @@ def _line(label: str, value: str, note: str = "", shown: object = True) -> str |
 
 
 def unit_heading(municipality: str, unit: str, display_name: Optional[DisplayName] = None) -> str:
-    """``Enhet bou-1 (kommun 0138)``, or ``Enhet Barn och unga, mottagning (bou-1, kommun 0138)``
-    when the unit registry names it."""
+    """``Enhet bou-1, Tyresö kommun``, or ``Enhet Barn och unga, mottagning (bou-1), Tyresö kommun``
+    when the unit registry names it: the municipality by its name, as the alert texts and the
+    board report name it (its code only when SCB's table has no name for it)."""
     name = display_name(municipality, unit) if display_name else unit
-    return f"Enhet {unit} (kommun {municipality})" if name == unit else f"Enhet {name} ({unit}, kommun {municipality})"
+    where = municipality_text(municipality)
+    return f"Enhet {unit}, {where}" if name == unit else f"Enhet {name} ({unit}), {where}"
 
 
 def unit_summary(municipality: str, unit: str, k: dict, display_name: Optional[DisplayName] = None) -> str:

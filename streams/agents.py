@@ -59,7 +59,7 @@ from streams.contract.validate import Rejection
 from streams.offset_keeper import OffsetKeeper
 from streams.retry import until_it_answers
 from streams.case_cache import DEFAULT_MAX_EVENTS, CaseCache
-from streams.case_state import Batch, too_large
+from streams.case_state import TOO_LARGE, Batch
 from streams.changelog import as_current, contiguous_end
 from streams.worker_housekeeping import Housekeeping
 from streams.dead_letter import MISROUTED, DeadLetter, dead_letter_record, withheld
@@ -108,6 +108,9 @@ class CaseWorker(Housekeeping):
         self.store = store
         unit_registry = getattr(settings, "unit_registry", lambda: None)()  # CONTRACT.md §7; None: any unit
         self.registry = unit_registry.pairs if unit_registry is not None else None
+        # The configured link window, as `casewatch replay` folds with it. A worker started with
+        # another window re-projects every case it holds (nothing it holds is projected yet).
+        self.clocks = settings.clocks()
         self.batch_max = batch_max
         self.batch_within = batch_within
         raw = dict(key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
@@ -253,7 +256,7 @@ class CaseWorker(Housekeeping):
             with as_current(reading):
                 return self.table.data.get(key)
 
-        batch = Batch(load, cache)
+        batch = Batch(load, cache, self.clocks)
         last_event: dict[bytes, EventT] = {}
         partitions: set[int] = set()
         letters: list[DeadLetter] = []
@@ -281,7 +284,7 @@ class CaseWorker(Housekeeping):
                     if not new:
                         tallies.append((message.partition, message.offset, *tally_fields("duplicate")))
                     continue
-                outcome = too_large()  # its case's state has no room left: never a record too large to send
+                outcome = TOO_LARGE  # its case's state has no room left: never a record too large to send
             batch.reject(outcome)
             tallies.append((message.partition, message.offset, *tally_fields("rejected", outcome.reason)))
             letters.append(dead_letter_record(event.value, outcome, source=WORKER_SOURCE, key=message.key))
@@ -292,7 +295,7 @@ class CaseWorker(Housekeeping):
         self._sequence += 1
         fences = {p: self._generation_of(p) for p in partitions}
         marks = {p: f"{fences[p]}:{self.worker_id}:{self._sequence}" for p in partitions}
-        cases = [CaseWrite(c.municipality, c.case_id, c.facts_json(), len(c)) for c in batch.cases.values()]
+        cases = [CaseWrite(c.municipality, c.case_id, c.facts_json(self.clocks), len(c)) for c in batch.cases.values()]
         health = PipelineHealth(self.worker_id, batch.outcomes(), dict(batch.rejected), batch.newest_ts,
                                 await self._batch_lag(), offsets, tuple(tallies))
         previous = {p: self._marks[p] for p in partitions if p in self._marks}

@@ -32,8 +32,9 @@ class CaseCache:
 
     def __init__(self, max_events: int = DEFAULT_MAX_EVENTS) -> None:
         self.max_events = max_events
+        # A cached state is never changed while it is here (a batch takes it out first), so its
+        # len() is the number of events it was counted with.
         self._cases: OrderedDict[bytes, CaseState] = OrderedDict()
-        self._sizes: dict[bytes, int] = {}
         self.events = 0
         self.generation = 0  # bumped by every clear(): a batch older than the clear puts nothing back
         self.hits = 0
@@ -45,7 +46,7 @@ class CaseCache:
         if case is None:
             self.misses += 1
             return None
-        self.events -= self._sizes.pop(key)
+        self.events -= len(case)
         self.hits += 1
         return case
 
@@ -56,23 +57,21 @@ class CaseCache:
         if self.max_events <= 0 or generation != self.generation:
             return
         for key, case in cases:
+            older = self._cases.pop(key, None)
+            if older is not None:
+                self.events -= len(older)
             size = len(case)
-            if key in self._cases:
-                self.events -= self._sizes[key]
-                del self._cases[key]
             if size > self.max_events:
                 continue
             self._cases[key] = case
-            self._sizes[key] = size
             self.events += size
         while self.events > self.max_events:
-            key, _ = self._cases.popitem(last=False)
-            self.events -= self._sizes.pop(key)
+            _key, oldest = self._cases.popitem(last=False)
+            self.events -= len(oldest)
 
     def clear(self) -> None:
         self.generation += 1
         self._cases.clear()
-        self._sizes.clear()
         self.events = 0
 
     def __len__(self) -> int:

@@ -37,6 +37,7 @@ from streams.contract.validate import Event, Rejection
 from streams.core.case_budget import (
     BASE_COST, CASE_TOO_LARGE, PAYMENT_COST, STATE_LIMIT, compacted, id_hash, raw_cost, unit_cost,
 )
+from streams.core.clocks import DEFAULT_CLOCKS, Clocks
 from streams.core.facts import (
     CaseFacts, PaymentItem, Record, UnitNamed, facts_to_json, fold_case, payment_order, plain_facts,
 )
@@ -165,10 +166,10 @@ class CaseState:
         rows.sort()
         return rows
 
-    def _folded(self, as_of: float | None) -> tuple[CaseFacts, list[tuple] | None]:
+    def _folded(self, as_of: float | None, clocks: Clocks) -> tuple[CaseFacts, list[tuple] | None]:
         """The fold of the events kept whole, its payments and units completed by the compacted
         payments; the payments also as sorted rows (None: no compacted payment up to ``as_of``)."""
-        facts = fold_case(self.municipality, self.records(), as_of)
+        facts = fold_case(self.municipality, self.records(), as_of, clocks)
         if not len(self.hashes):
             return facts, None
         rows = self._payment_rows(as_of, facts.payments)
@@ -180,18 +181,19 @@ class CaseState:
                 named[unit] = at
         return facts._replace(payments=(), units=tuple(UnitNamed(u, at) for u, at in sorted(named.items()))), rows
 
-    def fold(self, as_of: float | None = None) -> CaseFacts:
+    def fold(self, as_of: float | None = None, clocks: Clocks = DEFAULT_CLOCKS) -> CaseFacts:
         """:func:`fold_case` of all the case's events: the whole ones folded, the compacted
-        payments merged in the fold's own payment order, their units named from their first."""
-        facts, rows = self._folded(as_of)
+        payments merged in the fold's own payment order, their units named from their first.
+        ``clocks``: as the offline paths fold (the configured link window, ``Settings.clocks()``)."""
+        facts, rows = self._folded(as_of, clocks)
         if rows is None:
             return facts
         return facts._replace(payments=tuple(PaymentItem(unit, at, amount) for at, amount, unit, _f, _s in rows))
 
-    def facts_json(self) -> bytes:
-        """The folded facts (all events) as the projection stores them: ``facts_to_json(fold())``,
+    def facts_json(self, clocks: Clocks = DEFAULT_CLOCKS) -> bytes:
+        """The folded facts (all events) as the projection stores them: ``facts_to_json(fold(None, clocks))``,
         the payments written as plain lists (a case's payments can be tens of thousands)."""
-        facts, rows = self._folded(None)
+        facts, rows = self._folded(None, clocks)
         if rows is None:
             return facts_to_json(facts)
         plain = plain_facts(facts)
@@ -268,9 +270,8 @@ class CaseState:
 Loader = Callable[[bytes], Optional[bytes]]
 
 
-def too_large() -> Rejection:
-    """The rejection of an event its case has no room for (streams/core/case_budget.py)."""
-    return Rejection(CASE_TOO_LARGE)
+# The rejection of an event its case has no room for (streams/core/case_budget.py).
+TOO_LARGE = Rejection(CASE_TOO_LARGE)
 
 
 class StateSource(Protocol):
@@ -282,9 +283,10 @@ class StateSource(Protocol):
 class Batch:
     """The outcome of one batch of messages, and the cases it touched (in first-touch order)."""
 
-    def __init__(self, load: Loader, cache: Optional[StateSource] = None) -> None:
+    def __init__(self, load: Loader, cache: Optional[StateSource] = None, clocks: Clocks = DEFAULT_CLOCKS) -> None:
         self._load = load
         self._cache = cache
+        self.clocks = clocks  # what its cases fold with (the configured link window)
         self.cases: dict[bytes, CaseState] = {}
         self.accepted = 0
         self.duplicates = 0
@@ -294,7 +296,7 @@ class Batch:
     def add(self, event: Event) -> tuple[bytes, bool | None]:
         """Add an accepted event to its case; ``(table key, True when new to the case)``, or
         ``(table key, None)`` when the case has no room for it: the caller rejects it
-        (:func:`too_large`), and the case is still touched."""
+        (:data:`TOO_LARGE`), and the case is still touched."""
         key = table_key(event.municipality, event.case_id)
         case = self.cases.get(key)
         if case is None:
@@ -325,4 +327,4 @@ class Batch:
     def projections(self) -> Iterator[tuple[str, str, bytes]]:
         """``(municipality, case_id, facts JSON)`` for every touched case, for ``write_cases``."""
         for case in self.cases.values():
-            yield case.municipality, case.case_id, case.facts_json()
+            yield case.municipality, case.case_id, case.facts_json(self.clocks)

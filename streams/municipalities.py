@@ -17,9 +17,29 @@ def municipalities() -> dict[str, str]:
         return {row["kod"]: row["namn"] for row in csv.DictReader(stream, delimiter=";")}
 
 
+# A municipality's name before "kommun" takes the genitive s ("Österåkers kommun", "Stockholms
+# kommun"), except after a vowel ("Tyresö kommun") or an s or x ("Borås kommun", "Kalix
+# kommun"); Falun and Kalmar keep the old vowel-ending form, and Orust is written without
+# (Institutet för språk och folkminnen; the municipalities' own names).
+_VOWELS = frozenset("aeiouyåäö")
+_OWN_FORM = {"Falun": "Falu kommun", "Kalmar": "Kalmar kommun", "Orust": "Orust kommun"}
+
+
 def municipality_name(code: str) -> str:
-    """``0138`` → ``Tyresö kommun``; Gotland is a region; an unknown code is returned as it is."""
+    """``0138`` → ``Tyresö kommun``, ``0117`` → ``Österåkers kommun``; Gotland is a region; an
+    unknown code is returned as it is."""
     name = municipalities().get(code)
     if name is None:
         return code
-    return "Region Gotland" if code == "0980" else f"{name} kommun"
+    if code == "0980":
+        return "Region Gotland"
+    if name in _OWN_FORM:
+        return _OWN_FORM[name]
+    last = name[-1].lower()
+    return f"{name} kommun" if last in _VOWELS or last in "sxz" else f"{name}s kommun"
+
+
+def municipality_text(code: str) -> str:
+    """The municipality as running text names it: ``Tyresö kommun``, or ``kommunkod 9999`` for a
+    code SCB's table does not know (the words the alert texts use, docs/GLOSSARY.md)."""
+    return municipality_name(code) if code in municipalities() else f"kommunkod {code}"

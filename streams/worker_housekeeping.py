@@ -110,7 +110,7 @@ class Housekeeping:
         for key, raw in self.table.items():
             municipality, case_id = split_key(key)
             case = CaseState.from_bytes(municipality, case_id, raw)
-            chunk.append(CaseWrite(municipality, case_id, case.facts_json(), len(case)))
+            chunk.append(CaseWrite(municipality, case_id, case.facts_json(self.clocks), len(case)))
             if len(chunk) >= REPROJECT_CHUNK and not await flush({}):
                 return n
         if not await self._redis(self.store.reprojection_intact, token):

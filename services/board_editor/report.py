@@ -77,7 +77,9 @@ class ReportSource:
                 if self._cache is None or self._cache.key != key:
                     from streams.settings import load_settings
 
-                    self._cache = _Cached(key, load_replay(s.events_file, load_settings().unit_registry_pairs()))
+                    pipeline = load_settings()
+                    self._cache = _Cached(key, load_replay(s.events_file, pipeline.unit_registry_pairs(),
+                                                           pipeline.clocks()))
             else:
                 key = ("kafka", int(time.monotonic() // KAFKA_CACHE_SECONDS))
                 if self._cache is None or self._cache.key != key:
@@ -88,7 +90,8 @@ class ReportSource:
                     try:
                         log_lines = read_case_log(pipeline.kafka_bootstrap, pipeline.case_topic,
                                                   security=pipeline.kafka_security())
-                        self._cache = _Cached(key, load_replay(log_lines, pipeline.unit_registry_pairs()))
+                        self._cache = _Cached(key, load_replay(log_lines, pipeline.unit_registry_pairs(),
+                                                               pipeline.clocks()))
                     except KafkaLogError as exc:
                         raise ReportError(f"kan inte läsa händelseloggen: {exc}") from None
             return self._cache.replay

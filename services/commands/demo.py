@@ -24,9 +24,9 @@ DEMO_UNITS = ("mottagning-1", "bou-1", "bou-2", "vald-1", "behandling-1", "vuxen
 
 def simulated_replay(months: int, population: int, seed: int, end: datetime) -> Replay:
     from services.simulator import SimulationSpec, simulate
-    from streams.core.replay import Replay
+    from streams.core.replay import fast_replay
 
-    replay = Replay()
+    replay = fast_replay()
     replay.add_lines(simulate(SimulationSpec(municipalities=1, population=population, months=months,
                                              seed=seed, end=end, units_per_municipality=DEMO_UNITS)))
     return replay

@@ -64,15 +64,17 @@ def _stderr_console():
     return Console(stderr=True)
 
 
-def replay_file(path: Path, as_of: float | None, period: Period | None, registry=None) -> dict:
-    """``registry``: the unit registry's (municipality, unit) pairs (CONTRACT.md §7), or None."""
+def replay_file(path: Path, as_of: float | None, period: Period | None, registry=None, clocks=None) -> dict:
+    """``registry``: the unit registry's (municipality, unit) pairs (CONTRACT.md §7), or None;
+    ``clocks``: the configured clocks (``Settings.clocks()``, the worker's link window), None the defaults."""
     # The replay builds millions of small acyclic objects and frees them at exit: the cyclic
     # collector would only rescan them (about a fifth of the run time), so it is off here.
     # The packed replay: the figures of streams.core.replay.Replay at a fraction of its memory.
+    from streams.core.clocks import DEFAULT_CLOCKS
     from streams.core.packed_replay import PackedReplay as Replay
 
     gc.disable()
-    replay = Replay(registry=registry)
+    replay = Replay(clocks or DEFAULT_CLOCKS, registry=registry)
     if str(path) == "-":
         replay.add_lines(sys.stdin.buffer)
     else:
@@ -81,14 +83,12 @@ def replay_file(path: Path, as_of: float | None, period: Period | None, registry
     return replay.result(as_of, period)
 
 
-def _registry_pairs(path: Optional[Path]):
+def _registry_pairs(path: Optional[Path], settings):
     """The (municipality, unit) pairs of ``path``, else of the configured registry, else None."""
     from streams.contract.unit_registry import RegistryError, load_registry
 
     if path is None:
-        from streams.settings import load_settings
-
-        return load_settings().unit_registry_pairs()  # a wrong file stops here with one clear message
+        return settings.unit_registry_pairs()
     try:
         return load_registry(path).pairs
     except RegistryError as exc:
@@ -114,10 +114,16 @@ def replay_command(
 
     if str(events) != "-" and not events.exists():
         raise typer.BadParameter(f"no such file: {events}", param_hint="EVENTS")
+    from streams.settings import load_settings
+
     chosen_period = parse_period(period, start, end)
-    registry = _registry_pairs(unit_registry)
+    # The worker's settings: a wrong file stops here with one clear message; the link window
+    # (CASEWATCH_INVESTIGATION_LINK_WINDOW_DAYS) is the worker's, so the figures agree.
+    settings = load_settings()
+    registry = _registry_pairs(unit_registry, settings)
     try:
-        result = replay_file(events, parse_as_of(as_of) if as_of else None, chosen_period, registry)
+        result = replay_file(events, parse_as_of(as_of) if as_of else None, chosen_period, registry,
+                             settings.clocks())
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None

@@ -29,16 +29,16 @@ def _events(events: Optional[Path], from_kafka: bool):
     if bool(events) == from_kafka:
         _fail("ange antingen --events FIL eller --from-kafka")
     settings = load_settings()
-    registry = settings.unit_registry_pairs()  # the worker's units: reports count what it counts
+    registry = settings.unit_registry_pairs()  # the worker's units and link window: reports count what it counts
     if events is not None:
         if not events.is_file():
             _fail(f"filen finns inte: {events}")
-        return load_replay(events, registry)
+        return load_replay(events, registry, settings.clocks())
     from streams.kafka_log import KafkaLogError, read_case_log
 
     try:
         return load_replay(read_case_log(settings.kafka_bootstrap, settings.case_topic,
-                                         security=settings.kafka_security()), registry)
+                                         security=settings.kafka_security()), registry, settings.clocks())
     except KafkaLogError as exc:
         _fail(f"kan inte läsa händelseloggen: {exc}")
 

@@ -2,7 +2,7 @@
 what the frozen revision holds (``content``)."""
 from __future__ import annotations
 
-from streams.core.clocks import DEFAULT_CLOCKS, Clocks
+from streams.core.clocks import Clocks
 from streams.core.facts import fold_case
 from streams.core.ivo import (INTERVENTIONS, NOT_ENFORCED, SEXES, WAIT_BANDS, IvoReport, Quarter, ivo_report,
                               wait_band)
@@ -13,8 +13,10 @@ from .suppression import Grid, Suppressed, suppress
 
 
 def report_from_replay(replay: Replay, quarter: Quarter, municipality: str | None = None,
-                       clocks: Clocks = DEFAULT_CLOCKS) -> IvoReport:
-    """§6 from every event of the input, each case folded as if at E."""
+                       clocks: Clocks | None = None) -> IvoReport:
+    """§6 from every event of the input, each case folded as if at E (with the replay's clocks
+    unless ``clocks`` says otherwise)."""
+    clocks = replay.clocks if clocks is None else clocks
     end = quarter.end_ts
     cases = ((case_id, fold_case(mun, records.values(), end, clocks))
              for (mun, case_id), records in sorted(replay.cases.items()))

@@ -14,9 +14,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from streams.core.clocks import DEFAULT_CLOCKS, Clocks
 from streams.core.facts import CaseFacts
 from streams.core.kpis import Period, compute, group_by_unit, report_kpis
-from streams.core.replay import Replay
+from streams.core.replay import Replay, fast_replay
 from streams.core.timeutil import day_start, format_ts, local_date
 
 ALL_UNITS = "alla"
@@ -64,9 +65,10 @@ class Month:
         return [Month(self.year, m) for m in range(1, self.month + 1)]
 
 
-def load_replay(events: Path | Iterable[bytes], registry=None) -> Replay:
-    """``registry``: the unit registry's pairs (CONTRACT.md §7), so reports count what the worker counts."""
-    replay = Replay(registry=registry)
+def load_replay(events: Path | Iterable[bytes], registry=None, clocks: Clocks = DEFAULT_CLOCKS) -> Replay:
+    """``registry``: the unit registry's pairs (CONTRACT.md §7) and ``clocks`` the configured ones
+    (``Settings.clocks()``, its link window), so reports count what the worker counts."""
+    replay = fast_replay(clocks, registry)
     if isinstance(events, (str, Path)):
         with open(events, "rb", buffering=1 << 20) as stream:
             replay.add_lines(stream)

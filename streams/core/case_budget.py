@@ -94,14 +94,8 @@ def within_budget(records) -> bool:
     together. Then every one of them is admitted whatever the order they came in (no prefix of
     the arrivals spends more than all of them), so the replays walk arrival order only for the
     rare case that does not fit."""
-    budget = CaseBudget()
-    cost = budget.cost
-    units = budget.units
-    spent = BASE_COST
+    admit = CaseBudget().admit
     for ts, code, event_id, unit, payload in records:
-        spent += cost(event_id, ts, code, unit, payload)
-        if code == PAYMENT and compacted(code, payload):
-            units.add(unit)
-        if spent > STATE_LIMIT:
+        if not admit(event_id, ts, code, unit, payload):
             return False
     return True

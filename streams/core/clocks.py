@@ -6,10 +6,13 @@ old (2001:453) and new (2025:400) Socialtjänstlag it rests on. The law changed 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from .timeutil import shift
+
+# CONTRACT.md §3: "at most 14 days (configurable; calendar days, same local time)".
+CONTRACT_LINK_WINDOW_DAYS = 14
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +56,7 @@ class Clocks:
     extra: tuple[ClockRule, ...] = field(default=())
     # A child investigation opened within this time of a no_action close of the previous child
     # investigation continues its clock (JO's criticism of restarted clocks; CONTRACT.md §3).
-    link_window: Duration = Duration(14, "days")
+    link_window: Duration = Duration(CONTRACT_LINK_WINDOW_DAYS, "days")
 
     def all(self) -> tuple[ClockRule, ...]:
         return (self.protection, self.screening, self.investigation, self.enforcement, *self.extra)
@@ -99,3 +102,13 @@ def clocks_from_mapping(raw: dict) -> Clocks:
             raise ValueError("link_window: a non-negative amount of hours, days or months")
         kwargs["link_window"] = window
     return Clocks(**kwargs)
+
+
+def clocks_with_link_window(days: int) -> Clocks:
+    """The default clocks with a link window of ``days`` calendar days (the setting
+    ``investigation_link_window_days``); the very default object for the contract's 14."""
+    if days == CONTRACT_LINK_WINDOW_DAYS:
+        return DEFAULT_CLOCKS
+    if days < 0:
+        raise ValueError("link window: a non-negative number of days")
+    return replace(DEFAULT_CLOCKS, link_window=Duration(days, "days"))

@@ -7,8 +7,6 @@ of the order items arrive in: the replay and the streaming exporter agree to the
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date
 from math import fsum
 from typing import Iterable
 
@@ -17,54 +15,15 @@ from .facts import (
     ApplicationItem, CaseFacts, DecisionItem, InvestigationItem, PaymentItem, PlacementItem,
     ReportItem, StaffItem,
 )
-from .timeutil import day_start, local_day, month_bounds
+from .period import Period
+from .timeutil import local_day
 from .units import Custody, UnitItems, earliest_item, group_by_unit
 
-__all__ = ["KPI_KEYS", "Period", "UnitItems", "change_instants", "compute", "earliest_item", "group_by_unit",
-           "unit_kpis"]
+# Period lives in period.py; importing it from here, as most callers do, keeps working.
+__all__ = ["KPI_KEYS", "Period", "UnitItems", "compute", "earliest_item", "group_by_unit", "unit_kpis"]
 
 WEEK = 7 * 86400
 INFLOW_BASELINE_WEEKS = 12
-
-
-@dataclass(frozen=True, slots=True)
-class Period:
-    """Whole local days ``[start, end)`` as date ordinals."""
-
-    start: int
-    end: int
-
-    @classmethod
-    def of_dates(cls, start: date, end: date) -> "Period":
-        if end <= start:
-            raise ValueError("the period must end after it starts")
-        return cls(start.toordinal(), end.toordinal())
-
-    @classmethod
-    def month(cls, year: int, month: int) -> "Period":
-        first = date(year, month, 1).toordinal()
-        return cls(*month_bounds(first))
-
-    @classmethod
-    def month_to_date(cls, as_of: float) -> "Period":
-        """The contract's default: the month containing ``as_of``, through ``as_of``'s date."""
-        day = local_day(as_of)
-        return cls(month_bounds(day)[0], day + 1)
-
-    @property
-    def days(self) -> int:
-        return self.end - self.start
-
-    @property
-    def start_ts(self) -> float:
-        return day_start(self.start)
-
-    @property
-    def end_ts(self) -> float:
-        return day_start(self.end)
-
-    def as_json(self) -> dict:
-        return {"from": date.fromordinal(self.start).isoformat(), "to": date.fromordinal(self.end).isoformat()}
 
 
 def _at(instant: float | None, as_of: float) -> float | None:

@@ -5,11 +5,13 @@ path shares :func:`streams.core.facts.fold_case` and :func:`streams.core.kpis.co
 
 Two drivers compute the same figures, and both stay, for different jobs:
 
-- :class:`Replay` (here) is the plain one: every line through :func:`validate_line`, every
-  distinct event kept as Python objects per case (about 400 bytes an event). It is the oracle
-  the property tests hold the fast driver and the fast validator to, and what the IVO report,
-  the board snapshot, the backtest and the demo use, since they read cases and their facts one
-  by one (``cases``, :meth:`Replay.facts`, :meth:`Replay.add_event`).
+- :class:`Replay` (here) is the plain one: every distinct event kept as Python objects per case
+  (about 400 bytes an event). With its default validator, :func:`validate_line`, it is the
+  oracle the property tests hold the fast driver and the fast validator to. The IVO report, the
+  board snapshot, the backtest and the demo use it too, since they read cases and their facts
+  one by one (``cases``, :meth:`Replay.facts`, :meth:`Replay.add_event`); they give it
+  :func:`~streams.contract.fast_validate.validate_line_fast` (:func:`fast_replay`), whose answers
+  are :func:`validate_line`'s for every line (differential tests), so nothing they show changes.
 - :class:`streams.core.packed_replay.PackedReplay` is ``casewatch replay``: the compiled
   validator, events packed in one buffer, each case folded once and the figures computed one
   municipality at a time (about a quarter of the memory, less CPU). It only gives the figures.
@@ -19,6 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Callable, Iterable, Iterator
 
+from streams.contract.fast_validate import validate_line_fast
 from streams.contract.validate import Event, Registry, Rejection, validate_line
 
 from .case_budget import CASE_TOO_LARGE, CaseBudget
@@ -46,9 +49,11 @@ def accepted_events(lines: Iterable[bytes | str], registry: Registry | None, rej
 class Replay:
     """Accumulates distinct events per case; :meth:`result` folds and computes."""
 
-    def __init__(self, clocks: Clocks = DEFAULT_CLOCKS, registry: Registry | None = None) -> None:
+    def __init__(self, clocks: Clocks = DEFAULT_CLOCKS, registry: Registry | None = None,
+                 validate: Callable = validate_line) -> None:
         self.clocks = clocks
         self.registry = registry  # the unit registry (CONTRACT.md §7), None when not configured
+        self.validate = validate  # validate_line, or a function that gives its answers
         # (municipality, case_id) -> {event_id: record}; dedup is per case, as the Kafka key is.
         self.cases: dict[tuple[str, str], dict[str, tuple]] = {}
         # each case's byte budget, spent as the worker's state spends it (case_budget.py): an
@@ -60,7 +65,7 @@ class Replay:
         self.latest: float | None = None
 
     def add_line(self, line: bytes | str) -> Event | Rejection:
-        outcome = validate_line(line, self.registry)
+        outcome = self.validate(line, self.registry)
         if isinstance(outcome, Rejection):
             self.rejected[outcome.reason] += 1
         else:
@@ -71,7 +76,7 @@ class Replay:
         """The hot loop of a replay: :meth:`add_line` and :meth:`add_event` inlined."""
         cases, budgets, latest = self.cases, self._budgets, self.latest
         accepted = duplicates = 0
-        for event in accepted_events(lines, self.registry, self.rejected):
+        for event in accepted_events(lines, self.registry, self.rejected, self.validate):
             event_id, _type, code, ts, municipality, unit, case_id, payload = event
             key = (municipality, case_id)
             case = cases.get(key)
@@ -135,3 +140,9 @@ class Replay:
             },
             "units": compute(self.facts(as_of), as_of, period, self.clocks),
         }
+
+
+def fast_replay(clocks: Clocks = DEFAULT_CLOCKS, registry: Registry | None = None) -> Replay:
+    """A :class:`Replay` that validates with the compiled fast path: the same events, rejections
+    and figures, in less time (what the IVO report, the snapshot and the demo read)."""
+    return Replay(clocks, registry, validate_line_fast)

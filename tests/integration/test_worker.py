@@ -442,3 +442,39 @@ def test_with_a_unit_registry_unknown_units_are_dead_lettered_and_the_rest_equal
     assert len(letters) == unknown
     assert {dict(r.headers)["reason"] for r in letters} == {b"unknown_unit"}
     assert worker.alive()
+
+
+def test_a_configured_link_window_gives_worker_and_replay_the_same_figures_and_a_restart_reprojects(
+        kafka_bootstrap, worker_env, worker, tmp_path):
+    """`CASEWATCH_INVESTIGATION_LINK_WINDOW_DAYS` on both paths: the worker's projection equals
+    `casewatch replay --json` run with the same setting, and differs from the contract's 14 days.
+    Restarted with the contract's window, the worker re-projects every case it holds."""
+    from streams.core.clocks import clocks_with_link_window
+
+    env, topics = worker_env
+    lines = lines_for(municipalities=1, population=12_000, months=3, seed=11)
+    wide, contract = Replay(clocks_with_link_window(60)), Replay()
+    for replay in (wide, contract):
+        replay.add_lines(lines)
+    as_of = wide.latest
+    period = Period.month_to_date(as_of)
+    widened = wide.result(as_of, period)["units"]
+    assert widened != contract.result(as_of, period)["units"]  # the file has reopenings 15-60 days apart
+    events_file = tmp_path / "events.jsonl"
+    events_file.write_bytes(b"".join(raw.rstrip(b"\n") + b"\n" for raw in lines))
+
+    env["CASEWATCH_INVESTIGATION_LINK_WINDOW_DAYS"] = "60"
+    offline = subprocess.run([*WORKER_ARGV[:-1], "replay", str(events_file), "--json"], env=env, cwd=REPO,
+                             capture_output=True, timeout=120)
+    assert offline.returncode == 0, offline.stderr
+    assert orjson.loads(offline.stdout)["units"] == widened
+    produce(kafka_bootstrap, topics.case_topic, lines)
+    worker.start()
+    wait_for(caught_up(env, widened, as_of, period), 120, "the projection with a 60-day window", worker, target=env)
+
+    worker.stop()
+    env["CASEWATCH_INVESTIGATION_LINK_WINDOW_DAYS"] = "14"
+    worker.start()
+    wait_for(lambda: projected(env, as_of, period) == contract.result(as_of, period)["units"], 120,
+             "the re-projection with the contract's window", worker, target=env)
+    assert_identical(env, contract, as_of, period)

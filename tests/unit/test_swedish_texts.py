@@ -141,10 +141,31 @@ def test_summary_heads_with_a_human_date_and_the_period_in_words():
 def test_summary_uses_the_display_name_when_the_registry_has_one():
     from services.summary import unit_heading
 
-    assert unit_heading("0138", "bou-1") == "Enhet bou-1 (kommun 0138)"
+    assert unit_heading("0138", "bou-1") == "Enhet bou-1, Tyresö kommun"
     names = {("0138", "bou-1"): "Barn och unga, mottagning"}
     assert unit_heading("0138", "bou-1", lambda m, u: names.get((m, u), u)) == \
-        "Enhet Barn och unga, mottagning (bou-1, kommun 0138)"
+        "Enhet Barn och unga, mottagning (bou-1), Tyresö kommun"
+
+
+def test_summary_names_the_municipality_as_the_alert_texts_do():
+    from services.summary import unit_heading
+
+    assert unit_heading("0980", "ifo") == "Enhet ifo, Region Gotland"
+    assert unit_heading("0127", "bou-2") == "Enhet bou-2, Botkyrka kommun"
+    # A code SCB's table does not know: the code, with the word the alerts use.
+    assert unit_heading("0999", "e2e-1") == "Enhet e2e-1, kommunkod 0999"
+
+
+def test_municipality_names_take_the_genitive_as_the_municipalities_write_them():
+    from streams.municipalities import municipalities, municipality_name
+
+    codes = {name: code for code, name in municipalities().items()}
+    written = {"Österåker": "Österåkers kommun", "Stockholm": "Stockholms kommun", "Dals-Ed": "Dals-Eds kommun",
+               "Tyresö": "Tyresö kommun", "Upplands-Bro": "Upplands-Bro kommun",  # after a vowel
+               "Borås": "Borås kommun", "Grums": "Grums kommun", "Kalix": "Kalix kommun",  # after s and x
+               "Falun": "Falu kommun", "Kalmar": "Kalmar kommun", "Orust": "Orust kommun"}  # their own forms
+    assert {name: municipality_name(codes[name]) for name in written} == written
+    assert not any(municipality_name(c).endswith(("ss kommun", "xs kommun")) for c in municipalities())
 
 
 # --------------------------------------------------------------------------- dashboards

@@ -17,7 +17,7 @@ def test_demo_once_prints_a_swedish_summary_per_unit():
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert re.search(r"Händelser: [\d\u00a0]+ godkända", out.stdout)
-    assert "Enhet bou-1 (kommun 0138)" in out.stdout
+    assert "Enhet bou-1, Tyresö kommun" in out.stdout
     assert "Väntar på förhandsbedömning" in out.stdout
 
 

@@ -70,5 +70,5 @@ def test_replay_without_json_prints_a_swedish_summary(tmp_path):
     write_events(f, EVENTS)
     out = run_cli("replay", str(f))
     assert out.returncode == 0, out.stderr
-    assert "Enhet bou-1 (kommun 0138)" in out.stdout
+    assert "Enhet bou-1, Tyresö kommun" in out.stdout
     assert "Orosanmälningar i perioden" in out.stdout

@@ -256,6 +256,6 @@ def test_sie_written_and_read_back(tmp_path):
 def test_municipality_names():
     names = municipalities()
     assert len(names) == 290 and all(re.fullmatch(r"\d{4}", code) for code in names)
-    assert municipality_name("0138") == "Tyresö kommun" and municipality_name("0180") == "Stockholm kommun"
+    assert municipality_name("0138") == "Tyresö kommun" and municipality_name("0180") == "Stockholms kommun"
     assert municipality_name("0980") == "Region Gotland" and municipality_name("2584") == "Kiruna kommun"
     assert municipality_name("9999") == "9999"

@@ -144,3 +144,18 @@ def test_the_bound_counts_events_and_evicts_the_least_recently_written():
     cache.put_all([(b"0138/big", big)], cache.generation)
     assert b"0138/big" not in cache  # larger than the whole bound: never held
     assert CaseCache(0).take(b"x") is None
+
+
+def test_a_key_put_again_counts_only_its_newer_state():
+    """The bound counts each cached state by its own len(): a key written again by a later
+    batch (a new state object, with more events) replaces the older count, never adds to it."""
+    cache = CaseCache(10)
+    key = table_key("0138", "c1")
+    older = CaseState("0138", "c1")
+    older.events.update({f"e{j}": [0.0, "report.received", "u", []] for j in range(3)})
+    cache.put_all([(key, older)], cache.generation)
+    newer = CaseState("0138", "c1")
+    newer.events.update({f"e{j}": [0.0, "report.received", "u", []] for j in range(5)})
+    cache.put_all([(key, newer)], cache.generation)
+    assert len(cache) == 1 and cache.events == 5
+    assert cache.take(key) is newer and cache.events == 0

@@ -296,3 +296,15 @@ def test_a_cost_change_during_the_day_is_a_change_instant_of_the_month_to_date_c
     assert [x for x in change_instants(items) if x >= before][0] == at  # nothing else changes before it
     assert unit_kpis(items, before, period)["placement_cost_sek"] == {"hvb": 10 * 1000}
     assert unit_kpis(items, at, period)["placement_cost_sek"] == {"hvb": 9 * 1000 + 2000}
+
+
+def test_the_kpi_module_exports_what_it_names_period_included():
+    """``from streams.core.kpis import *`` gives every name of its ``__all__``, and Period (kept
+    in period.py) is still importable from here, as the replays, the exporter and the board read it."""
+    import streams.core.kpis as kpis_module
+    from streams.core.period import Period as PeriodItself
+
+    namespace: dict = {}
+    exec("from streams.core.kpis import *", namespace)
+    assert set(kpis_module.__all__) <= set(namespace)
+    assert namespace["Period"] is PeriodItself is kpis_module.Period
