@@ -175,7 +175,8 @@ def in_process(source: RedisProjection, as_of: float, runs: int, scrapes: int,
         nonlocal body
         clock["t"] += 15.0
         started = time.perf_counter()
-        body = collector.exposition() + generate_latest(registry.process)
+        body = collector.exposition_parts()  # what the server writes, part by part
+        body.append(generate_latest(registry.process))
         seconds = time.perf_counter() - started
         return seconds, collector.last_scrape["read_s"], collector.last_scrape["compute_s"], load()
 
@@ -184,7 +185,7 @@ def in_process(source: RedisProjection, as_of: float, runs: int, scrapes: int,
         collector.prepare()
         return time.perf_counter() - started, 0.0, 0.0, load()
 
-    body = b""
+    body: list[bytes] = []
     clock = {"t": as_of}
     times: dict[str, list] = {"cold": [], "restart": [], "restart+changed": [], "warm, nothing prepared": [],
                               "warm": [], "prepare": [], "changed": []}
@@ -210,7 +211,7 @@ def in_process(source: RedisProjection, as_of: float, runs: int, scrapes: int,
         change()
         times["prepare"].append(prepare(collector))
         times["changed"].append(scrape(collector, registry))
-    return times, body, clock["t"]  # the last instant: the snapshot left in Redis holds for it
+    return times, b"".join(body), clock["t"]  # the last instant: the snapshot left in Redis holds for it
 
 
 def forget_snapshots(source: RedisProjection) -> None:
@@ -309,12 +310,17 @@ def main() -> None:
     parser.add_argument("--http", choices=("all", "restart", "none"), default="all",
                         help="over HTTP: every scenario, all but cold (the snapshot the in-process runs left), none")
     parser.add_argument("--changed", type=int, default=1, help="municipalities changed before each 'changed' scrape")
+    parser.add_argument("--data-only", action="store_true",
+                        help="build (or check) the cached projection in bench/.data/ and stop: needs no stack")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # a kill still runs the clean-up below
 
     spec = SimulationSpec(municipalities=args.municipalities, population=args.population, months=args.months,
                           end=END, seed=args.seed, units_per_municipality=UNITS)
     cases = folded_cases(spec)
+    if args.data_only:
+        print(f"{len(cases):,} cases cached in {DATA}")
+        return
     url = read_stack()["redis"]["url"]
     source = RedisProjection.from_url(url, prefix=f"bscrape-{uuid.uuid4().hex[:8]}")
     source.client.ping()  # fail before anything is written when the stack is down
