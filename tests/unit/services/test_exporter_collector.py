@@ -484,7 +484,7 @@ def test_prometheus_scrapes_take_the_cached_text_and_others_get_what_they_ask_fo
     parts = app({"REQUEST_METHOD": "GET", "PATH_INFO": "/metrics", "HTTP_ACCEPT": prometheus,
                  "HTTP_ACCEPT_ENCODING": "gzip"}, lambda status, headers: seen.update(headers))
     body = b"".join(parts)
-    assert len(parts) > 2 and seen["Content-Encoding"] == "gzip" and int(seen["Content-Length"]) == len(body)
+    assert seen["Content-Encoding"] == "gzip" and int(seen["Content-Length"]) == len(body)
     assert gzip.decompress(body) == collector.exposition()
 
 

@@ -36,3 +36,13 @@ def test_the_parts_gzip_to_one_stream_of_the_joined_text_and_unchanged_parts_are
     kept = [old is new for old, new in zip(first[1:-2], second[1:-2])]
     assert kept.count(False) == 1 and not kept[3]
     assert gzip.decompress(b"".join(gzipped.compress([]))) == b""
+
+
+def test_small_parts_are_written_together_and_large_ones_as_they_are():
+    from services.exporter.server import coalesced
+
+    large = b"x" * 100
+    parts = [b"a" * 10, b"b" * 30, b"c" * 20, b"d" * 40, large, b"e" * 5, b"f"]
+    written = coalesced(parts, at_least=50)
+    assert written == [b"a" * 10 + b"b" * 30 + b"c" * 20, b"d" * 40, large, b"e" * 5 + b"f"]
+    assert written[2] is large
