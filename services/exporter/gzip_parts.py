@@ -40,15 +40,23 @@ for _ in range(31):
     _X2N.append(_multmodp(_X2N[-1], _X2N[-1]))
 
 
-def crc32_combine(crc1: int, crc2: int, length2: int) -> int:
-    """The CRC-32 of A + B from crc1 = crc32(A), crc2 = crc32(B) and len(B)."""
-    p, k, n = 1 << 31, 3, length2  # x^0; x^(8 * length2) below: bytes are 2^3 bits
+def crc32_shift(length: int) -> int:
+    """x^(8 * length) modulo the polynomial: what appending ``length`` bytes does to a CRC."""
+    p, k, n = 1 << 31, 3, length  # x^0; bytes are 2^3 bits
     while n:
         if n & 1:
             p = _multmodp(_X2N[k & 31], p)
         n >>= 1
         k += 1
-    return (_multmodp(p, crc1) if crc1 else 0) ^ crc2
+    return p
+
+
+def crc32_combine(crc1: int, crc2: int, length2: int, shift: int | None = None) -> int:
+    """The CRC-32 of A + B from crc1 = crc32(A), crc2 = crc32(B) and len(B) (``shift``:
+    ``crc32_shift(length2)``, when known)."""
+    if not crc1:
+        return crc2
+    return _multmodp(crc32_shift(length2) if shift is None else shift, crc1) ^ crc2
 
 
 def _segment(part: bytes) -> bytes:
@@ -63,7 +71,8 @@ class GzipParts:
     compress a part)."""
 
     def __init__(self) -> None:
-        self._memo: dict[int, tuple[bytes, bytes, int]] = {}  # id(part) -> (part, segment, crc32)
+        # id(part) -> (part, its segment, its CRC-32, crc32_shift(len(part)))
+        self._memo: dict[int, tuple[bytes, bytes, int, int]] = {}
 
     def compress(self, parts: list[bytes]) -> list[bytes]:
         """The gzip stream of ``b"".join(parts)``, as parts to write one after the other."""
@@ -74,10 +83,10 @@ class GzipParts:
                 continue
             found = memo.get(id(part))
             if found is None or found[0] is not part:
-                found = (part, _segment(part), zlib.crc32(part))
+                found = (part, _segment(part), zlib.crc32(part), crc32_shift(len(part)))
             kept[id(part)] = found
             out.append(found[1])
-            crc = crc32_combine(crc, found[2], len(part))
+            crc = crc32_combine(crc, found[2], len(part), found[3])
             length += len(part)
         self._memo = kept
         out += [_FINAL, struct.pack("<II", crc, length & 0xFFFFFFFF)]
