@@ -47,26 +47,37 @@ class UnitText:
 
     def __init__(self) -> None:
         self._chunks: dict[str, dict[str, bytes]] = {}  # municipality -> its chunks at the last scrape
+        self._order: list[str] | None = None  # the municipalities of the last scrape, in order
         self._families: dict[str, tuple[list[bytes], bytes]] = {}  # family -> (its chunks, its text)
+        self._dirty: set[str] = set(UNIT_FAMILIES)  # families whose chunks may have changed since joined
 
     def parts(self, active: list[tuple[str, Municipality]], names: Collection[str] | None = None) -> list[bytes]:
         """The text of every unit family (only those in ``names`` when given), one bytes object
-        per family, in exposition order, of the exposed units of ``active`` (in their order)."""
+        per family, in exposition order, of the exposed units of ``active`` (in their order).
+        Only the families that a rebuilt municipality's chunks changed are looked at again:
+        at national scale, looking at every family's 290 chunks costs more than the rest."""
+        order = [municipality for municipality, _ in active]
+        dirty = set(UNIT_FAMILIES) if order != self._order else set(self._dirty)
+        chunks = {}
         for municipality, cached in active:
             if cached.chunks is None:
                 cached.chunks = municipality_chunks(cached.exposed, self._chunks.get(municipality))
-        self._chunks = {municipality: cached.chunks for municipality, cached in active}
+            before = self._chunks.get(municipality)
+            if cached.chunks is not before and before is not None:
+                now = cached.chunks
+                dirty.update(name for name in now.keys() | before.keys() if now.get(name) is not before.get(name))
+            chunks[municipality] = cached.chunks
+        self._chunks, self._order = chunks, order
         families = UNIT_FAMILIES if names is None else [n for n in UNIT_FAMILIES if n in names]
         out = []
         for name in families:
-            pieces = [chunk for _m, cached in active if (chunk := cached.chunks.get(name)) is not None]
             last = self._families.get(name)
-            if last is not None and same(pieces, last[0]):
-                out.append(last[1])
-                continue
-            text = b"".join([HEADERS[name], *pieces])
-            self._families[name] = (pieces, text)
-            out.append(text)
+            if last is None or name in dirty:
+                pieces = [chunk for _m, cached in active if (chunk := cached.chunks.get(name)) is not None]
+                if last is None or not same(pieces, last[0]):
+                    last = self._families[name] = (pieces, b"".join([HEADERS[name], *pieces]))
+            out.append(last[1])
+        self._dirty = dirty - set(families)  # those left out by ``names`` stay to be looked at
         return out
 
 
