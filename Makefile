@@ -51,6 +51,7 @@ sbom: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/forecast_backtest.py
+	$(BIN)/python bench/exposition_text.py
 
 stack-up: $(BIN)/.installed
 	$(BIN)/casewatch stack up

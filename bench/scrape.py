@@ -30,21 +30,25 @@ its address from ``.stack/stack.json``).
               instant; its own time is the "prepare" row)
      changed  20 cases of ``--changed`` municipalities (the largest) rewritten with other bytes
               before each scrape, so their versions move and they are re-read
-   in this process as what /metrics serves (the collector's exposition and the process metrics),
-   then (``--runs`` times) as HTTP GETs of /metrics (gzip, as Prometheus asks) from `casewatch
-   exporter` run as a subprocess, restarted for each cold and restart run (timed from the
-   process start to the end of its first answer), at a fixed instant (CASEWATCH_AS_OF): the
-   in-process runs' last, for which the snapshot they left holds (an earlier instant makes an
-   HTTP "restart" a cold start).
+   in this process as what /metrics serves (the collector's exposition parts and the process
+   metrics; cold ``--cold-runs`` times, restarts ``--runs`` times), then as HTTP GETs of
+   /metrics (gzip, as Prometheus asks) from `casewatch exporter` run as a subprocess, started
+   once cold and ``--runs`` times on the snapshot (timed from the process start to the end of
+   its first answer), then ``--http-scrapes`` warm GETs and as many after a change, at a fixed
+   instant (CASEWATCH_AS_OF): the in-process runs' last, for which the snapshot they left holds
+   (an earlier instant makes an HTTP "restart" a cold start).
 
 Prints the cases, units, metric families, samples (= series) and exposition bytes; per scenario
 n, min/p50/p95/max seconds (in process also the median read/compute split), the load average
-range during it, and the verdict; then the exporter subprocess' RSS and peak RSS.
+range during it, and the verdict; then the exporter subprocess' RSS and peak RSS after its
+first answer (cold: every case parsed; restart: the adopted samples), after the warm GETs and
+after the changed ones.
 """
 from __future__ import annotations
 
 import argparse
 import hashlib
+import math
 import os
 import re
 import signal
@@ -164,7 +168,7 @@ def rss_mb(pid: int | str = "self") -> tuple[float, float]:
 
 
 def in_process(source: RedisProjection, as_of: float, runs: int, scrapes: int,
-               change: Changer) -> tuple[dict, bytes, float]:
+               change: Changer, cold_runs: int = 1) -> tuple[dict, bytes, float]:
     """(scenario -> [(seconds, read_s, compute_s, load)], the last exposition): what /metrics
     serves (the collector's exposition and the process metrics), the clock 15 s on at every
     scrape (Prometheus' interval), so units whose figures change with time are recomputed as
@@ -175,7 +179,8 @@ def in_process(source: RedisProjection, as_of: float, runs: int, scrapes: int,
         nonlocal body
         clock["t"] += 15.0
         started = time.perf_counter()
-        body = collector.exposition() + generate_latest(registry.process)
+        body = collector.exposition_parts()  # what the server writes, part by part
+        body.append(generate_latest(registry.process))
         seconds = time.perf_counter() - started
         return seconds, collector.last_scrape["read_s"], collector.last_scrape["compute_s"], load()
 
@@ -184,11 +189,11 @@ def in_process(source: RedisProjection, as_of: float, runs: int, scrapes: int,
         collector.prepare()
         return time.perf_counter() - started, 0.0, 0.0, load()
 
-    body = b""
+    body: list[bytes] = []
     clock = {"t": as_of}
     times: dict[str, list] = {"cold": [], "restart": [], "restart+changed": [], "warm, nothing prepared": [],
                               "warm": [], "prepare": [], "changed": []}
-    for _ in range(runs):
+    for _ in range(cold_runs):
         forget_snapshots(source)  # a first start: no exporter ran on this projection before
         collector = KpiCollector(source, thresholds=ThresholdsFile(), clock=lambda: clock["t"])
         registry = build_registry(collector)  # the exporter's registry, process_* metrics included
@@ -210,7 +215,11 @@ def in_process(source: RedisProjection, as_of: float, runs: int, scrapes: int,
         change()
         times["prepare"].append(prepare(collector))
         times["changed"].append(scrape(collector, registry))
-    return times, body, clock["t"]  # the last instant: the snapshot left in Redis holds for it
+    # the snapshot as the exporter keeps it at most every 30 s, written now (untimed), so that it
+    # holds at the last instant, where the HTTP runs restart
+    collector.snapshots.last_write = -math.inf
+    collector.exposition()
+    return times, b"".join(body), clock["t"]  # the last instant: the snapshot left in Redis holds for it
 
 
 def forget_snapshots(source: RedisProjection) -> None:
@@ -254,17 +263,18 @@ class Exporter:
 
 
 def over_http(env: dict, tmp: Path, runs: int, change: Changer, source: RedisProjection,
-              scenarios: tuple[str, ...] = ("cold", "restart")) -> tuple[dict, int, dict]:
+              scenarios: tuple[str, ...] = ("cold", "restart"), scrapes: int = 30) -> tuple[dict, int, dict]:
     """(scenario -> [(seconds, load)], gzip bytes of the last response, scenario -> the
     exporter's (RSS, peak RSS) MB after it) via HTTP GETs of /metrics; for cold and restart the
     seconds from starting `casewatch exporter` to its first full answer (its warm-up: the
-    process start, the read of the projection, the KPIs)."""
+    process start, the read of the projection, the KPIs), cold run once (minutes at national
+    scale); then ``scrapes`` warm GETs and ``scrapes`` GETs each after a change."""
     times: dict[str, list] = {**{s: [] for s in scenarios}, "warm": [], "changed": []}
     memory: dict[str, tuple[float, float]] = {}
     exporter = None
     try:
         for scenario in scenarios:
-            for _ in range(runs):
+            for _ in range(1 if scenario == "cold" else runs):
                 if exporter is not None:
                     exporter.stop()
                 if scenario == "cold":
@@ -274,9 +284,10 @@ def over_http(env: dict, tmp: Path, runs: int, change: Changer, source: RedisPro
                 exporter.get()  # the first GET waits for the warm-up (the collector's lock)
                 times[scenario].append((time.perf_counter() - started, load()))
                 memory[scenario] = rss_mb(exporter.proc.pid)
-        for _ in range(runs):
+        for _ in range(scrapes):
             times["warm"].append((exporter.get()[0], load()))
-        for _ in range(runs):
+        memory["warm"] = rss_mb(exporter.proc.pid)
+        for _ in range(scrapes):
             change()
             seconds, wire = exporter.get()
             times["changed"].append((seconds, load()))
@@ -304,17 +315,24 @@ def main() -> None:
     parser.add_argument("--population", type=int, default=36_000, help="per municipality (10.5 M / 290)")
     parser.add_argument("--months", type=int, default=12)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--runs", type=int, default=3, help="starts per cold/restart scenario, scrapes over HTTP")
+    parser.add_argument("--runs", type=int, default=3, help="starts per restart scenario")
     parser.add_argument("--scrapes", type=int, default=100, help="in-process scrapes per warm/changed scenario")
     parser.add_argument("--http", choices=("all", "restart", "none"), default="all",
                         help="over HTTP: every scenario, all but cold (the snapshot the in-process runs left), none")
+    parser.add_argument("--cold-runs", type=int, default=1, help="in-process cold starts (minutes each at national scale)")
+    parser.add_argument("--http-scrapes", type=int, default=30, help="warm and changed GETs over HTTP")
     parser.add_argument("--changed", type=int, default=1, help="municipalities changed before each 'changed' scrape")
+    parser.add_argument("--data-only", action="store_true",
+                        help="build (or check) the cached projection in bench/.data/ and stop: needs no stack")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # a kill still runs the clean-up below
 
     spec = SimulationSpec(municipalities=args.municipalities, population=args.population, months=args.months,
                           end=END, seed=args.seed, units_per_municipality=UNITS)
     cases = folded_cases(spec)
+    if args.data_only:
+        print(f"{len(cases):,} cases cached in {DATA}")
+        return
     url = read_stack()["redis"]["url"]
     source = RedisProjection.from_url(url, prefix=f"bscrape-{uuid.uuid4().hex[:8]}")
     source.client.ping()  # fail before anything is written when the stack is down
@@ -324,7 +342,7 @@ def main() -> None:
         # the pipeline hash as a caught-up worker leaves it, so its metrics are in the exposition too
         source.record_pipeline(PipelineHealth("bench", {"accepted": len(cases)}, {}, END.timestamp(), 0))
         change = Changer(source, cases, args.changed)
-        local, body, last = in_process(source, END.timestamp(), args.runs, args.scrapes, change)
+        local, body, last = in_process(source, END.timestamp(), args.runs, args.scrapes, change, args.cold_runs)
         report(cases, args, body, local, {}, 0, {})
         env = {**os.environ, "PYTHONPATH": str(REPO), "CASEWATCH_REDIS_URL": url, "CASEWATCH_REDIS_PREFIX": source.prefix,
                "CASEWATCH_EXPORTER_PORT": "0", "CASEWATCH_AS_OF": format_ts(last)}
@@ -333,7 +351,8 @@ def main() -> None:
         if args.http != "none":
             with TemporaryDirectory(prefix="casewatch-bench-") as tmp:
                 http, wire, memory = over_http(env, Path(tmp), args.runs, change, source,
-                                               ("cold", "restart") if args.http == "all" else ("restart",))
+                                               ("cold", "restart") if args.http == "all" else ("restart",),
+                                               args.http_scrapes)
 
     finally:
         delete_prefix(source)

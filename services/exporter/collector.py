@@ -17,8 +17,9 @@ national scale only a few units of the 2,900 change between two scrapes, and
 :meth:`KpiCollector.prepare` (a thread of the exporter) computes those ahead of their instant,
 so that the scrape only swaps them in (units.py).
 
-:meth:`KpiCollector.exposition` writes the text format itself from each municipality's cached
-lines (what ``generate_latest`` would write, without formatting 170,000 samples on every scrape);
+:meth:`KpiCollector.exposition_parts` writes the text format itself from the text kept per unit,
+municipality and family (text.py: what ``generate_latest`` would write, without formatting or
+joining ~250,000 samples on every scrape);
 :meth:`KpiCollector.collect` serves registries (the demo, tests, OpenMetrics) from the same
 cached samples.
 
@@ -35,11 +36,10 @@ import logging
 import math
 import threading
 import time
-from typing import Callable, Collection, Hashable, Iterable, Iterator, Protocol
+from typing import Callable, Collection, Hashable, Iterator, Protocol
 
 import redis
 from prometheus_client import generate_latest
-from prometheus_client.core import Metric
 
 from streams.thresholds import Thresholds, load_thresholds
 from streams.core.clocks import DEFAULT_CLOCKS, Clocks
@@ -47,10 +47,11 @@ from streams.projection import PipelineStats
 from streams.core.facts import facts_from_json
 from streams.core.kpis import earliest_item, group_by_unit
 
-from .metrics import UNIT_FAMILIES, Scrape
+from .metrics import Scrape
 from .snapshot import SavedUnit, SnapshotStore, encode, fingerprint
 from .thresholds_file import ThresholdsFile
-from .units import HEADERS, Computed, Municipality, Unit, chunks, compute, same, units_named
+from .text import Families, UnitText, only
+from .units import Computed, Municipality, Unit, compute, same, units_named
 
 log = logging.getLogger("casewatch.exporter")
 
@@ -68,23 +69,6 @@ class FactsSource(Protocol):
     def read_facts_raw(self, municipality: str) -> dict[bytes, bytes]: ...
 
     def pipeline_stats(self) -> PipelineStats: ...
-
-
-def only(families: Iterable[Metric], names: Collection[str] | None) -> Iterator[Metric]:
-    """The families named in ``names`` (by family or sample name), all when None."""
-    for family in families:
-        if names is None or family.name in names or any(s.name in names for s in family.samples):
-            yield family
-
-
-class Families:
-    """What ``generate_latest`` needs of a registry: ``collect()``."""
-
-    def __init__(self, families: Iterable[Metric]) -> None:
-        self._families = list(families)
-
-    def collect(self) -> Iterator[Metric]:
-        return iter(self._families)
 
 
 class KpiCollector:
@@ -114,8 +98,7 @@ class KpiCollector:
         # The computed samples kept beside the projection (snapshot.py); a negative interval: off.
         self.snapshots = SnapshotStore(source, snapshot_every, time.monotonic)
         self._restored = False  # whether this collector looked for snapshots (once, at its first read)
-        # (the chunks it was joined from, the families, the text) of the last exposition
-        self._last_text: tuple[list, tuple, bytes] = ([], (), b"")
+        self._text = UnitText()  # the unit families' text of the last exposition, in parts
 
     def describe(self):
         # No I/O at registration time; the registry then skips duplicate-name checks for us.
@@ -204,9 +187,9 @@ class KpiCollector:
             out[case_id] = known if known is not None and known[0] == value else (value, facts_from_json(value))
         return out
 
-    def _units_now(self) -> tuple[float, PipelineStats, list[Municipality], float | None] | None:
+    def _units_now(self) -> tuple[float, PipelineStats, list[tuple[str, Municipality]], float | None] | None:
         """``(as_of, pipeline stats, the municipalities with units that exist at as_of (their
-        ``exposed`` units, with current samples), None or the age of the last good read when
+        ``exposed`` units, with current samples, each with its name), None or the age of the last good read when
         serving it)``, or None when the source is unreachable and was never read."""
         started = time.perf_counter()
         stale_age = None
@@ -234,7 +217,7 @@ class KpiCollector:
 
         as_of = self.clock()
         thresholds = self._thresholds()
-        active: list[Municipality] = []
+        active: list[tuple[str, Municipality]] = []
         recomputed = prepared = units_exposed = 0
         for municipality in sorted(self._cache):
             cached = self._cache[municipality]
@@ -271,7 +254,7 @@ class KpiCollector:
             if not same(exposed, cached.exposed):  # another set of units
                 cached.exposed, cached.chunks = exposed, None
             if exposed:
-                active.append(cached)
+                active.append((municipality, cached))
                 units_exposed += len(exposed)
         if self.snapshots.due() and stale_age is None:
             self._save_snapshots(thresholds)
@@ -376,7 +359,7 @@ class KpiCollector:
             scrape.set_up(False)
             return scrape
         as_of, stats, active, stale_age = now
-        for cached in active:
+        for _municipality, cached in active:
             for entry in cached.exposed:
                 scrape.add_samples(entry.now.samples)
         scrape.add_pipeline(stats, as_of, self.wall_clock())
@@ -386,42 +369,27 @@ class KpiCollector:
         return scrape
 
     def exposition(self, names: Collection[str] | None = None) -> bytes:
-        """This collector's metrics in the Prometheus text format (0.0.4), the unit families
-        joined from each municipality's cached lines; only the families ``names`` when given
-        (the ``name[]`` parameter of a scrape)."""
+        """This collector's metrics in the Prometheus text format (0.0.4): :meth:`exposition_parts` joined."""
+        return b"".join(self.exposition_parts(names))
+
+    def exposition_parts(self, names: Collection[str] | None = None) -> list[bytes]:
+        """This collector's metrics in the Prometheus text format (0.0.4) as parts to write one
+        after the other: one per unit family, from the text kept per municipality and family
+        (text.py), then the pipeline's families; only the families ``names`` when given (the
+        ``name[]`` parameter of a scrape)."""
         with self._lock:
             now = self._units_now()
             rest = Scrape()  # the pipeline's families and casewatch_redis_up
             rest.set_up(now is not None and now[3] is None)
-            body = b""
+            parts = []
             if now is not None:
                 as_of, stats, active, stale_age = now
                 if stale_age is not None:
                     rest.set_stale(stale_age)
-                body = self._units_text(active, names)
+                parts = self._text.parts(active, names)
                 rest.add_pipeline(stats, as_of, self.wall_clock())
-            return body + generate_latest(Families(only(rest.pipeline_families(), names)))
-
-    def _units_text(self, active: list[Municipality], names: Collection[str] | None) -> bytes:
-        """The unit families' text: per family its header and every municipality's chunk. Only
-        the municipalities whose units changed since the last scrape render again; the text as a
-        whole is joined again only when a chunk or the municipalities changed."""
-        key = []
-        for cached in active:
-            if cached.chunks is None:
-                cached.chunks = chunks(cached.exposed)
-            key.append(cached.chunks)
-        families = UNIT_FAMILIES if names is None else tuple(n for n in UNIT_FAMILIES if n in names)
-        last_key, last_families, last_body = self._last_text
-        if families == last_families and same(key, last_key):
-            return last_body
-        parts: list[bytes] = []
-        for name in families:
-            parts.append(HEADERS[name])
-            parts.extend(chunk for chunks in key if (chunk := chunks.get(name)))
-        body = b"".join(parts)
-        self._last_text = (key, families, body)
-        return body
+            parts.append(generate_latest(Families(only(rest.pipeline_families(), names))))
+            return parts
 
     @property
     def cached_cases(self) -> int:

@@ -1,15 +1,16 @@
 """The exporter's HTTP server: ``/metrics`` from a fresh registry, ``/healthz`` for probes.
 
 A small threaded WSGI server. A plain scrape of ``/metrics`` (what Prometheus sends) is answered
-from the KPI collector's own text (:meth:`KpiCollector.exposition`, cached per unit) plus the
-process metrics (``name[]`` filters included); a request for OpenMetrics only goes to
+from the KPI collector's own text (:meth:`KpiCollector.exposition_parts`, kept per unit,
+municipality and family) plus the process metrics (``name[]`` filters included), written part
+by part, gzipped part by part when asked (gzip_parts.py: only the parts that changed are
+compressed again), never joined into one body; a request for OpenMetrics only goes to
 prometheus-client's ``make_wsgi_app`` over the same registry. It never touches the global
 ``REGISTRY``. ``casewatch exporter`` serves the Redis projection with it; ``casewatch demo``
 serves an in-memory facts source through :func:`serve_source`.
 """
 from __future__ import annotations
 
-import gzip
 import socket
 import threading
 from typing import Callable, Iterable
@@ -23,7 +24,9 @@ from streams.thresholds import Thresholds
 
 from ..web_config import WebConfig, wsgi_basic_auth
 
-from .collector import Families, FactsSource, KpiCollector, only
+from .collector import FactsSource, KpiCollector
+from .gzip_parts import GzipParts
+from .text import Families, only
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -60,19 +63,45 @@ def _text_acceptable(environ) -> bool:
     return not accept or "text/plain" in accept or "*/*" in accept
 
 
+def coalesced(parts: list[bytes], at_least: int = 1 << 16) -> list[bytes]:
+    """``parts`` with runs of small ones joined, so that each write is at least ``at_least``
+    bytes (but the last): one socket write per part, many of them a few hundred bytes, costs more
+    than the joins of the small ones; the large parts go as they are."""
+    out: list[bytes] = []
+    small: list[bytes] = []
+    size = 0
+    for part in parts:
+        if len(part) >= at_least:
+            if small:
+                out.append(b"".join(small))
+                small, size = [], 0
+            out.append(part)
+            continue
+        small.append(part)
+        size += len(part)
+        if size >= at_least:
+            out.append(b"".join(small))
+            small, size = [], 0
+    if small:
+        out.append(b"".join(small))
+    return out
+
+
 def make_app(registry: CollectorRegistry):
     metrics = make_wsgi_app(registry)
+    gzipped = GzipParts()
 
     def fast_metrics(environ, start_response):
         names = parse_qs(environ.get("QUERY_STRING", "")).get("name[]")
-        body = registry.kpis.exposition(names) + generate_latest(Families(only(registry.process.collect(), names)))
+        parts = registry.kpis.exposition_parts(names)
+        parts.append(generate_latest(Families(only(registry.process.collect(), names))))
         headers = [("Content-Type", CONTENT_TYPE_PLAIN_0_0_4)]  # what make_wsgi_app sends for this text
         if "gzip" in environ.get("HTTP_ACCEPT_ENCODING", ""):
-            # level 1: a national scrape is ~15 MB of text; the default level costs seconds
-            body = gzip.compress(body, compresslevel=1)
+            parts = gzipped.compress(parts)
             headers.append(("Content-Encoding", "gzip"))
+        headers.append(("Content-Length", str(sum(map(len, parts)))))
         start_response("200 OK", headers)
-        return [body]
+        return coalesced(parts)  # wsgiref writes them one by one: ~22 MB at national scale, never joined
 
     def app(environ, start_response):
         path = environ.get("PATH_INFO") or "/"

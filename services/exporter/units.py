@@ -25,7 +25,7 @@ from streams.core.overdue import oldest_overdue
 from streams.core.timeutil import day_start, local_day, month_bounds
 from streams.thresholds import Thresholds
 
-from .metrics import UNIT_FAMILIES, UnitSample, family_header, render_samples, unit_samples
+from .metrics import UnitSample, render_samples, unit_samples
 
 
 AHEAD_STEP_S = 0.001  # how far into the next interval samples are computed ahead
@@ -93,8 +93,8 @@ class Municipality:
     cases: int
     units: dict[str, Unit]
     raw: dict | None = None  # case_id -> (stored bytes, parsed facts), for incremental re-reads
-    # The units exposed at the last scrape and, per family, their exposition lines joined (built
-    # on first use, dropped when a unit's samples change or another set of units is exposed).
+    # The units exposed at the last scrape and, per family, their exposition lines joined (text.py;
+    # built on first use, dropped when a unit's samples change or another set of units is exposed).
     exposed: list[Unit] | None = None
     chunks: dict[str, bytes] | None = None
 
@@ -132,15 +132,7 @@ def units_named(facts: Iterable[CaseFacts]) -> set[str]:
     return found
 
 
-HEADERS = {name: family_header(name).encode() for name in UNIT_FAMILIES}
-
-
 def same(these: list, those: list | None) -> bool:
     """Whether two lists hold the same objects (identity: a dataclass's == compares its fields)."""
     return those is not None and len(these) == len(those) and all(map(operator.is_, these, those))
 
-
-def chunks(units: list[Unit]) -> dict[str, bytes]:
-    """Family name -> the exposition lines of ``units`` of that family, in their order."""
-    lines = [entry.now.lines() for entry in units]
-    return {name: b"".join(text[name] for text in lines if name in text) for name in UNIT_FAMILIES}

@@ -1,6 +1,7 @@
 """The exporter against the real Redis projection, and `casewatch exporter` over HTTP."""
 from __future__ import annotations
 
+import gzip
 import os
 import signal
 import socket
@@ -167,6 +168,13 @@ def test_command_serves_metrics_on_loopback(redis_url):
         assert first[("casewatch_redis_up", frozenset())] == 1
         assert any(name.startswith("process_") for name, _ in first)
         assert parse_metrics(_get(exporter.base + "/metrics")).keys() == first.keys()
+        # as Prometheus asks: gzip (written part by part, one stream) with its length declared
+        request = urllib.request.Request(exporter.base + "/metrics", headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.headers["Content-Encoding"] == "gzip"
+            body = response.read()
+            assert int(response.headers["Content-Length"]) == len(body)
+        assert figures_from_metrics(parse_metrics(gzip.decompress(body))) == figures_from_metrics(first)
         with pytest.raises(urllib.error.HTTPError):
             _get(exporter.base + "/nothing-here")
     finally:

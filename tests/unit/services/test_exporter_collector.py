@@ -4,6 +4,7 @@ The Redis-backed source and the HTTP server are tested in tests/integration/test
 """
 from __future__ import annotations
 
+import gzip
 import math
 
 import pytest
@@ -478,6 +479,13 @@ def test_prometheus_scrapes_take_the_cached_text_and_others_get_what_they_ask_fo
     _content_type, body = get(prometheus, "name[]=casewatch_investigations_open&name[]=casewatch_events_total")
     families = {line.split()[2] for line in body.decode().splitlines() if line.startswith("# TYPE")}
     assert families == {"casewatch_investigations_open", "casewatch_events_total"}
+    # gzip, as Prometheus asks: the parts compressed one by one, one stream, its length declared
+    seen = {}
+    parts = app({"REQUEST_METHOD": "GET", "PATH_INFO": "/metrics", "HTTP_ACCEPT": prometheus,
+                 "HTTP_ACCEPT_ENCODING": "gzip"}, lambda status, headers: seen.update(headers))
+    body = b"".join(parts)
+    assert seen["Content-Encoding"] == "gzip" and int(seen["Content-Length"]) == len(body)
+    assert gzip.decompress(body) == collector.exposition()
 
 
 def test_since_when_each_clock_is_late_and_the_display_name_are_exported(world):

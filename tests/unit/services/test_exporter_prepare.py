@@ -1,18 +1,22 @@
 """The collector's caches between scrapes: samples computed ahead of their instant
 (KpiCollector.prepare), a changed case recomputing only the units it names, and the exposition
-text kept per municipality. Every scrape still equals compute() at its instant."""
+text kept per municipality and family (text.py). Every scrape still equals compute() at its
+instant, and its text is byte-identical to a cold start's at that instant."""
 from __future__ import annotations
 
+import operator
 from datetime import datetime
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from services.exporter import KpiCollector
+from services.exporter.metrics import UNIT_FAMILIES
 from services.simulator import SimulationSpec, simulate
 from streams.core.kpis import compute
 from streams.core.replay import Replay
 from streams.core.timeutil import STOCKHOLM, day_start, local_day
+from streams.core.facts import CaseFacts
 from streams.thresholds import load_thresholds, parse_thresholds
 from tests.prom_parse import figures_from_metrics, parse_metrics
 from tests.unit.services.test_exporter_collector import RawMemorySource
@@ -72,12 +76,17 @@ def test_samples_computed_ahead_are_swapped_in_and_equal_compute(simulated):
     assert prepared > 5 * recomputed
 
 
+def thresholds_and_stricter():
+    """The project's thresholds and the same with a caseload maximum of 3."""
+    base = load_thresholds()
+    return base, parse_thresholds({"defaults": {**base.defaults, "caseload_per_social_worker_max": 3},
+                                   "budgets_month_sek": dict(base.budgets)})
+
+
 def test_prepared_samples_are_not_used_under_other_thresholds(simulated):
     facts, latest = simulated
     source = RawMemorySource(facts)
-    base = load_thresholds()
-    strict = parse_thresholds({"defaults": {**base.defaults, "caseload_per_social_worker_max": 3},
-                               "budgets_month_sek": dict(base.budgets)})
+    base, strict = thresholds_and_stricter()
     current = {"thresholds": base}
     now = {"t": latest - 86400}
     _, made = collector(source, now, thresholds=lambda: current["thresholds"])
@@ -152,3 +161,71 @@ def test_the_cached_text_is_what_the_registry_writes_after_every_change(simulate
         now["t"] += 4 * 3600
         made.prepare(horizon=4 * 3600)
         assert made.exposition() == generate_latest(registry)
+
+
+def cold(source, now, thresholds=None) -> bytes:
+    """What a collector started at this instant serves: nothing kept from earlier scrapes."""
+    return collector(source, now, thresholds)[1].exposition()
+
+
+def named(case: CaseFacts) -> set[str]:
+    return {n.unit for n in case.units}
+
+
+def test_only_the_families_whose_text_changed_are_joined_again(simulated):
+    facts, latest = simulated
+    source = RawMemorySource(facts)
+    now = {"t": latest + 0.5}
+    registry, made = collector(source, now)
+    before = made.exposition_parts()
+    municipality = sorted(source.facts)[0]
+    cases = source.facts[municipality]
+    # one case of one unit takes the facts of a case of another unit: two units change
+    k = next(i for i, f in enumerate(cases) if f.reports and len(named(f)) == 1)
+    j = next(i for i, f in enumerate(cases) if len(named(f)) == 1 and named(f) != named(cases[k]))
+    cases[k] = cases[j]
+    source.version[municipality] += 1
+    made.exposition(["casewatch_unit_info"])  # a scrape of one family (name[]) sees the change first
+    assert made.last_scrape["recomputed_units"] == 2
+    after = made.exposition_parts()
+    assert b"".join(after) == cold(source, now) == generate_latest(registry)
+    # one part per unit family, then the pipeline's: a family's text is the same object as
+    # before exactly when it is the same text, and most families did not change
+    families = list(zip(before[:-1], after[:-1]))
+    assert len(families) == len(UNIT_FAMILIES)
+    assert all((old is new) == (old == new) for old, new in families)
+    assert 0 < sum(old is not new for old, new in families) < len(families) / 2
+    assert made.exposition_parts()[:-1] == after[:-1]  # nothing changed: every family kept
+    assert all(map(operator.is_, made.exposition_parts()[:-1], after[:-1]))
+
+
+def test_the_kept_text_follows_vanished_lines_a_municipality_gone_and_new_thresholds(simulated):
+    facts, _latest = simulated
+    source = RawMemorySource(facts)
+    base, strict = thresholds_and_stricter()
+    current = {"thresholds": base}
+    june = datetime(2024, 6, 1, tzinfo=STOCKHOLM).timestamp()
+    now = {"t": june - 60}
+    registry, made = collector(source, now, thresholds=lambda: current["thresholds"])
+    scraped = {}  # made's last scrape (generate_latest scrapes again)
+
+    def exact() -> bytes:
+        body = made.exposition()
+        scraped.update(made.last_scrape)
+        assert body == cold(source, now, lambda: current["thresholds"]) == generate_latest(registry)
+        assert figures_from_metrics(parse_metrics(body)) == compute(everything(source), now["t"])
+        return body
+
+    mean = b"\ncasewatch_month_investigation_days_mean{"
+    assert mean in exact()
+    now["t"] = june + 60  # a new month: nothing closed in it yet, so every unit's mean is absent
+    body = exact()
+    assert mean not in body and b"# TYPE casewatch_month_investigation_days_mean gauge\n" in body
+    gone = sorted(source.facts)[0]
+    del source.facts[gone], source.version[gone]
+    assert f'municipality="{gone}"'.encode() not in exact()
+    current["thresholds"] = strict
+    metrics = parse_metrics(exact())
+    assert scraped["recomputed_units"] == scraped["units"]
+    assert {value for (name, labels), value in metrics.items()
+            if name == "casewatch_threshold" and dict(labels)["kind"] == "caseload_per_social_worker_max"} == {3}
