@@ -52,6 +52,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/forecast_backtest.py
 	$(BIN)/python bench/exposition_text.py
+	$(BIN)/python bench/case_state.py
 
 stack-up: $(BIN)/.installed
 	$(BIN)/casewatch stack up
