@@ -41,7 +41,8 @@ from .audit import AuditEntry, AuditLog
 from .drafts import DraftStore, StaleDraft, check_month, problems
 from .report import ReportError, ReportSource
 from .security import (CSRF_FIELD, Identity, LoginNeeded, NotAllowed, check_csrf, client_address, csrf_token,
-                       identify, login_reasons, start_session)
+                       end_session, identify, login_reasons, start_session)
+from .sessions import SessionStore
 from .settings import EditorSettings
 from .throttle import LoginThrottle
 
@@ -76,6 +77,7 @@ def create_app(settings: EditorSettings, report: ReportSource | None = None,
     audit = AuditLog(settings.data_dir)
     report = report or ReportSource(settings, drafts)
     throttle = throttle or LoginThrottle()
+    sessions = SessionStore(settings.data_dir, settings.session_max_hours * 3600) if settings.auth == "local" else None
     load_accounts(settings.users_file)  # a broken users file fails at start, not at first login
 
     def page(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
@@ -85,7 +87,7 @@ def create_app(settings: EditorSettings, report: ReportSource | None = None,
         return HTMLResponse(env.get_template(template).render(**context), status_code=status)
 
     def who(request: Request, write: bool = False) -> Identity:
-        identity = identify(request, settings)
+        identity = identify(request, settings, sessions)
         request.state.identity = identity
         if write and not identity.account.can_write:
             raise NotAllowed("Du har läsbehörighet och kan inte ändra eller frysa rapporten.")
@@ -139,13 +141,13 @@ def create_app(settings: EditorSettings, report: ReportSource | None = None,
             log.info("login refused for a user name from %s", client)
             return page(request, "login.html", 401, error="Fel användarnamn eller lösenord.", name=name)
         throttle.succeeded(name)
-        start_session(request, account.name)
+        start_session(request, account.name, sessions, account)
         return RedirectResponse("/", 303)
 
     async def logout(request: Request) -> Response:
         form = await request.form()
         check_csrf(request, form.get(CSRF_FIELD))
-        request.session.clear()
+        end_session(request, sessions)
         return RedirectResponse("/logga-in" if settings.auth == "local" else "/", 303)
 
     def month_page(request, identity, month, draft, status=200, errors=None, notice=None, stale=None):

@@ -1,8 +1,10 @@
 """Who is asking: the signed session (local login) or the reverse proxy's header; CSRF tokens.
 
 * Local login: the session cookie (signed, ``Secure``, ``HttpOnly``, ``SameSite=Strict``) holds
-  the user name, login time, last-seen time and the CSRF token. A session idle for longer than
-  ``session_idle_minutes`` or older than ``session_max_hours`` is dropped.
+  the user name, a random session id, login time, last-seen time and the CSRF token. A session
+  idle for longer than ``session_idle_minutes`` or older than ``session_max_hours`` is dropped,
+  and so is one whose id the server no longer holds as live (:mod:`.sessions`: logged out, or
+  the password was reset since).
 * Proxy: the user header is believed only on a connection from one of ``trusted_proxies``; any
   other peer gets 403 whatever headers it sends. The session still carries the CSRF token and
   is reset when the header names someone else.
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from .accounts import Account, load_accounts
+from .sessions import SessionStore
 from .settings import EditorSettings
 
 CSRF_FIELD = "csrf_token"
@@ -77,11 +80,23 @@ def check_csrf(request: Request, submitted: str | None) -> None:
                          "Ladda om sidan och försök igen.")
 
 
-def start_session(request: Request, name: str) -> None:
-    """A fresh session for ``name``: a new CSRF token, so one from before login is worthless."""
+def start_session(request: Request, name: str, sessions: SessionStore | None = None,
+                  account: Account | None = None) -> None:
+    """A fresh session for ``name``: a new CSRF token, so one from before login is worthless.
+    With ``sessions`` (local login) it is also recorded as live on the server."""
     now = int(time.time())
     request.session.clear()
     request.session.update({"user": name, "login_at": now, "seen": now, "csrf": secrets.token_urlsafe(32)})
+    if sessions is not None:
+        request.session["sid"] = sessions.start(name, account.password_hash if account else None, now)
+
+
+def end_session(request: Request, sessions: SessionStore | None) -> None:
+    """Log out: the session stops being live on the server, so a copy of the cookie is refused."""
+    sid = request.session.get("sid")
+    if sessions is not None and sid:
+        sessions.end(str(sid))
+    request.session.clear()
 
 
 IDLE = "Du har loggats ut efter {minutes} minuter utan aktivitet."
@@ -95,7 +110,7 @@ def login_reasons(settings: EditorSettings) -> frozenset[str]:
     return frozenset({IDLE.format(minutes=settings.session_idle_minutes), EXPIRED, GONE})
 
 
-def identify(request: Request, settings: EditorSettings) -> Identity:
+def identify(request: Request, settings: EditorSettings, sessions: SessionStore | None = None) -> Identity:
     accounts = load_accounts(settings.users_file)
     client = client_address(request, settings)
     if settings.auth == "proxy":
@@ -127,5 +142,8 @@ def identify(request: Request, settings: EditorSettings) -> Identity:
     if account is None:
         session.clear()
         raise LoginNeeded(GONE)
+    if sessions is None or not sessions.is_live(session.get("sid"), name, account.password_hash):
+        session.clear()  # logged out (this is a copy of the cookie), or the password was reset
+        raise LoginNeeded()
     session["seen"] = now
     return Identity(account, client)
