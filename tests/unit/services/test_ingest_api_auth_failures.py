@@ -143,3 +143,12 @@ def test_x_forwarded_for_is_believed_only_from_a_proxy_uvicorn_trusts(audit):
                         for _ in range(3)]
             assert statuses == [401, 401, 429]
     assert {line["client"] for line in lines} == {"198.51.100.20", "203.0.113.50", "203.0.113.51"}
+
+
+def test_the_limit_comes_from_the_settings(monkeypatch):
+    monkeypatch.setenv("CASEWATCH_INGEST_API_AUTH_FAILURES_PER_MINUTE", "3")
+    app = create_app(load_settings(), Sources.from_dicts(SOURCES), MemorySink())
+    with TestClient(app) as http:
+        assert [_post(http, BAD).status_code for _ in range(4)] == [401, 401, 401, 429]
+    with pytest.raises(SystemExit, match="ingest_api_auth_failures_per_minute"):
+        load_settings(ingest_api_auth_failures_per_minute=0)
