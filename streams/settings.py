@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # The largest event (its canonical JSON) the doors accept: casewatch ingest, the ingest API,
     # the CSV importer (streams/event_size.py). Far below the broker's and Faust's message limits.
     max_event_bytes: int = Field(DEFAULT_MAX_EVENT_BYTES, ge=MIN_MAX_EVENT_BYTES, le=MAX_MAX_EVENT_BYTES)
+    # Requests with no valid token the ingest API answers 401 per client address and minute;
+    # beyond, 429 and one audit line per address and minute (services/ingest_api/auth_failures.py).
+    ingest_api_auth_failures_per_minute: int = Field(20, ge=1, le=100_000)
     consumer_group: str = "casewatch-worker"
     redis_url: str = Field("redis://127.0.0.1:6379/0", repr=False)  # may carry a password
     redis_prefix: str = Field("cw", pattern=r"^[a-z0-9_-]{1,20}$")

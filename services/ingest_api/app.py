@@ -16,7 +16,8 @@ this request)"; it is a hint from a bounded in-memory window, not a guarantee. T
 deduplicates authoritatively per ``(municipality, case_id, event_id)``, so an event sent twice
 never counts twice whatever this service says.
 
-Order of checks: bearer token (401), request rate and an empty event bucket (429 +
+Order of checks: bearer token (401; 429 + Retry-After once the client address has failed
+too often, see :mod:`.auth_failures`), request rate and an empty event bucket (429 +
 Retry-After), media type (415), body size (413) and time (408), events per request (413,
 counted before any is validated; the cap, or the source's event burst when smaller), event rate (429, the request's events are the cost),
 per-source event types, municipalities and registry units (403, naming the catalogue type or
@@ -24,7 +25,11 @@ the SCB codes and units, nothing produced). The answer lists one outcome per eve
 the per-request cap, and ``rejected_by_reason`` sums them up.
 
 Every POST leaves one audit line (services/audit.py: source, client address, request id, status,
-counts; never a payload) and answers with its ``X-Request-ID``. With a web config file
+counts; never a payload) and answers with its ``X-Request-ID``, except a failure refused 429 for
+its address: those are summed up in one line per address and minute (``refused``), so a flood
+of bad tokens cannot fill the disk. The client address is ``request.client``: the TCP peer, or,
+from a peer uvicorn trusts as a proxy (``FORWARDED_ALLOW_IPS``, by default 127.0.0.1 only), the
+nearest untrusted X-Forwarded-For entry. With a web config file
 (services/web_config.py) ``/metrics`` and ``/openapi.json`` need its basic-auth users too.
 """
 from __future__ import annotations
@@ -48,6 +53,7 @@ from streams.event_size import DEFAULT_MAX_EVENT_BYTES, REFUSED, too_large
 from ..audit import AuditLog, request_id_from
 from ..web_config import REALM, WebConfig
 from .auth import Source, Sources
+from .auth_failures import DEFAULT_AUTH_FAILURES_PER_MINUTE, AuthFailureLimiter, address_key
 from .limits import (DEFAULT_BODY_TIMEOUT_S, DEFAULT_MAX_BODY, DEFAULT_MAX_EVENTS, BodyTooLarge, RateLimiter,
                      RecentIds, read_body)
 from .parsing import NDJSON_TYPES, Item, TooManyEvents, UnsupportedMediaType, media_type, split_body
@@ -94,7 +100,8 @@ class IngestService:
                  recent: RecentIds | None = None, limiter: RateLimiter | None = None,
                  ready_timeout_s: float = 2.0, max_events: int = DEFAULT_MAX_EVENTS,
                  body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S, registry=None,
-                 audit: AuditLog | None = None, web: WebConfig | None = None) -> None:
+                 audit: AuditLog | None = None, web: WebConfig | None = None,
+                 auth_failures: AuthFailureLimiter | None = None) -> None:
         self.settings = settings
         self.audit = audit if audit is not None else AuditLog()
         self.web = web if web is not None else WebConfig()
@@ -108,6 +115,8 @@ class IngestService:
         self.recent = recent if recent is not None else RecentIds()
         self.limiter = limiter if limiter is not None else RateLimiter()
         self.event_limiter = RateLimiter(self.limiter.clock)
+        self.auth_failures = auth_failures if auth_failures is not None else AuthFailureLimiter(
+            getattr(settings, "ingest_api_auth_failures_per_minute", DEFAULT_AUTH_FAILURES_PER_MINUTE))
         self.metrics = Metrics()
         self.ready_timeout = ready_timeout_s
         for source in sources:  # every series exists from the start, at 0
@@ -118,22 +127,44 @@ class IngestService:
 
     async def post_events(self, request: Request) -> Response:
         started = time.perf_counter()
+        client = request.client.host if request.client else None
+        # Valid tokens take precedence: the hash is checked first (a microsecond; the audit line
+        # was the cost), so a flood from a shared address never locks a valid source out.
         source = self.sources.authenticate(request.headers.get("authorization"))
         name = source.name if source else UNAUTHENTICATED
         request_id = request_id_from(request.headers.get("x-request-id"))
-        try:
-            response = await self._post(request, source)
-        except Exception:  # noqa: BLE001 - never a traceback with input in it to the client
-            log.exception("ingest request failed unexpectedly (source=%s request_id=%s)", name, request_id)
-            response = _error(500, "internal_error", "the request could not be processed; retry later")
+        key = address_key(client)
+        retry = self.auth_failures.retry_after(key) if source is None else 0
+        if retry:
+            self.auth_failures.refused(key)
+            response = _error(429, "rate_limited", "too many requests without a valid token from this address; "
+                              f"retry after {retry} s", {"Retry-After": str(retry)}, retry_after_s=retry)
+        else:
+            if source is None:
+                self.auth_failures.failed(key)
+            try:
+                response = await self._post(request, source)
+            except Exception:  # noqa: BLE001 - never a traceback with input in it to the client
+                log.exception("ingest request failed unexpectedly (source=%s request_id=%s)", name, request_id)
+                response = _error(500, "internal_error", "the request could not be processed; retry later")
         response.headers["X-Request-ID"] = request_id
         self.metrics.requests.labels(name, str(response.status_code)).inc()
         self.metrics.seconds.labels(name).observe(time.perf_counter() - started)
-        counts = getattr(request.state, "counts", None) or {}
-        self.audit.record(actor=name, action="events.post", outcome=str(response.status_code),
-                          client=request.client.host if request.client else None, request_id=request_id,
-                          **counts)
+        if not retry:
+            counts = getattr(request.state, "counts", None) or {}
+            self.audit.record(actor=name, action="events.post", outcome=str(response.status_code),
+                              client=client, request_id=request_id, **counts)
+        self._write_refused_summaries()
         return response
+
+    def _write_refused_summaries(self) -> None:
+        """One line per address and window for the failures refused 429 (written at the first
+        request after the window; evicted addresses' counts at once)."""
+        for summary in self.auth_failures.due():
+            log.info("ingest: 429 x%d without a valid token from %s in %d s", summary.refused, summary.client,
+                     summary.window_s)
+            self.audit.record(actor=UNAUTHENTICATED, action="events.post", outcome="429", client=summary.client,
+                              request_id=request_id_from(None), refused=summary.refused, window_s=summary.window_s)
 
     async def _post(self, request: Request, source: Source | None) -> Response:
         if source is None:
@@ -333,7 +364,8 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
 def create_app(settings, sources: Sources, producer, *, max_body_bytes: int = DEFAULT_MAX_BODY,
                recent: RecentIds | None = None, limiter: RateLimiter | None = None,
                max_events: int = DEFAULT_MAX_EVENTS, body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S,
-               registry=None, audit: AuditLog | None = None, web: WebConfig | None = None) -> Starlette:
+               registry=None, audit: AuditLog | None = None, web: WebConfig | None = None,
+               auth_failures: AuthFailureLimiter | None = None) -> Starlette:
     """The ASGI app. ``producer`` is an :class:`EventSink` or the ingest producer, which is then
     wrapped with the dead-letter writer for ``settings``' topics (see :mod:`.sink`)."""
     from .sink import as_sink
@@ -342,7 +374,7 @@ def create_app(settings, sources: Sources, producer, *, max_body_bytes: int = DE
         registry = settings.unit_registry()
     service = IngestService(settings, sources, as_sink(producer, settings), max_body_bytes=max_body_bytes,
                             recent=recent, limiter=limiter, max_events=max_events, body_timeout_s=body_timeout_s,
-                            registry=registry, audit=audit, web=web)
+                            registry=registry, audit=audit, web=web, auth_failures=auth_failures)
     app = Starlette(
         routes=[
             Route("/v1/events", service.post_events, methods=["POST"]),
